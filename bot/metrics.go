@@ -1,0 +1,48 @@
+package bot
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the webhook's Prometheus series.
+type Metrics struct {
+	Requests   *prometheus.CounterVec
+	Latency    *prometheus.HistogramVec
+	Duplicates prometheus.Counter
+	Rejected   *prometheus.CounterVec
+	Deferred   prometheus.Counter
+	Replayed   prometheus.Counter
+}
+
+// NewMetrics registers the webhook's series on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lianxin_webhook_requests_total",
+			Help: "Webhook requests by message type and outcome.",
+		}, []string{"type", "outcome"}),
+		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "lianxin_webhook_request_duration_seconds",
+			Help:    "Time from request to reply, by encryption mode.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 4, 5},
+		}, []string{"mode"}),
+		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lianxin_webhook_duplicates_suppressed_total",
+			Help: "Retried messages answered from the stored reply instead of being processed again.",
+		}),
+		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lianxin_webhook_rejected_total",
+			Help: "Requests refused, by reason.",
+		}, []string{"reason"}),
+		Deferred: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lianxin_webhook_deferred_total",
+			Help: "Messages journaled while Redis was unavailable, to be replayed.",
+		}),
+		Replayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lianxin_webhook_replayed_total",
+			Help: "Deferred messages replayed into their conversations.",
+		}),
+	}
+	reg.MustRegister(m.Requests, m.Latency, m.Duplicates, m.Rejected, m.Deferred, m.Replayed)
+	return m
+}

@@ -1,0 +1,140 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/flows"
+	"github.com/lianxin/lianxin/store"
+)
+
+// ReplayStore is the journal as the replayer sees it (store.DB).
+type ReplayStore interface {
+	Unsettled(ctx context.Context, before time.Time, limit int) ([]store.JournalEntry, error)
+	UnsettledFor(ctx context.Context, openid string) ([]store.JournalEntry, error)
+	EnqueueReply(ctx context.Context, m *lianxin.Inbound, outcome string, reply lianxin.Reply) error
+	SettleJournal(ctx context.Context, id int64, outcome, reply string) error
+}
+
+// Replayer feeds messages journaled while Redis was unavailable back into
+// their conversations once it is available again, oldest first. Their
+// replies can no longer ride on the webhook response, so they go out as
+// customer-service messages through the outbox.
+type Replayer struct {
+	db      ReplayStore
+	conv    Conversations
+	metrics *Metrics
+	log     *slog.Logger
+	wake    chan struct{}
+	backlog atomic.Bool
+	mu      sync.Mutex // one replay pass at a time in this process
+	// Interval is how often the journal is checked for deferred messages
+	// (also those deferred by other processes).
+	Interval time.Duration
+}
+
+// NewReplayer returns a replayer; call Run to start it.
+func NewReplayer(db ReplayStore, conv Conversations, metrics *Metrics, log *slog.Logger) *Replayer {
+	r := &Replayer{db: db, conv: conv, metrics: metrics, log: log, wake: make(chan struct{}, 1), Interval: time.Second}
+	r.backlog.Store(true) // unknown until the first pass: a crash may have left some
+	return r
+}
+
+// Notify tells the replayer a message was deferred.
+func (r *Replayer) Notify() {
+	r.backlog.Store(true)
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// HasBacklog reports whether deferred messages may be waiting.
+func (r *Replayer) HasBacklog() bool { return r.backlog.Load() }
+
+// Run replays until ctx is cancelled.
+func (r *Replayer) Run(ctx context.Context) {
+	t := time.NewTicker(r.Interval)
+	defer t.Stop()
+	for {
+		if err := r.Pass(ctx); err != nil && ctx.Err() == nil {
+			r.log.Debug("replay pass stopped early; will retry", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// Pass replays every deferred message it can; it stops at the first Redis
+// failure (Redis is still down: try again later).
+func (r *Replayer) Pass(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		// Messages newer than a few seconds may still be in flight in some
+		// webhook request; leave those to it.
+		rows, err := r.db.Unsettled(ctx, time.Now().Add(-2*time.Second), 100)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			r.backlog.Store(false)
+			return nil
+		}
+		r.backlog.Store(true)
+		for i := range rows {
+			if err := r.replay(ctx, &rows[i]); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// CatchUp replays one resident's deferred messages before a new one is applied.
+func (r *Replayer) CatchUp(ctx context.Context, openid string) error {
+	rows, err := r.db.UnsettledFor(ctx, openid)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		if err := r.replay(ctx, &rows[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Replayer) replay(ctx context.Context, e *store.JournalEntry) error {
+	m, err := e.Inbound()
+	if err != nil {
+		// A payload that cannot be decoded cannot be replayed; keep it for staff.
+		r.log.Error("journal entry cannot be replayed", "id", e.ID, "err", err)
+		return r.db.SettleJournal(ctx, e.ID, store.OutcomeFailed, "")
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, err := r.conv.Dispatch(dctx, flows.Delivery{Msg: m})
+	switch {
+	case err == nil:
+	case errors.Is(err, flows.ErrLate):
+		// Applied later by another applier, which sends the reply itself.
+		return r.db.EnqueueReply(ctx, m, store.OutcomeLate, lianxin.Reply{})
+	default:
+		return err
+	}
+	if err := r.db.EnqueueReply(ctx, m, store.OutcomeReplayed, res.Reply); err != nil {
+		return err
+	}
+	r.metrics.Replayed.Inc()
+	r.log.Info("deferred message replayed", "resident", lianxin.MaskOpenID(m.OpenID), "journal", e.ID)
+	return nil
+}

@@ -1,0 +1,372 @@
+// Package bot is the WeChat side of lianxin: the webhook that verifies,
+// decrypts, deduplicates and journals what WeChat posts and answers within
+// WeChat's 5-second deadline; the replayer for messages that arrived while
+// Redis was down; and the HTTP surface (health, readiness, metrics).
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/flows"
+)
+
+// Conversations is what the webhook hands messages to (flows.Dispatcher).
+type Conversations interface {
+	Dispatch(ctx context.Context, d flows.Delivery) (flows.Result, error)
+}
+
+// MessageJournal durably records every accepted message (store.DB).
+type MessageJournal interface {
+	Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (id int64, fresh bool, err error)
+}
+
+// WebhookConfig is what the webhook needs to know about the account.
+type WebhookConfig struct {
+	Token      string
+	AppID      string
+	AESKey     string // may be empty: plaintext mode only
+	AESKeyPrev string // the key before the last rotation, tried second
+	MaxBody    int64
+	Budget     time.Duration // the whole request, well inside WeChat's 5 s
+	Skew       time.Duration // how far a request's timestamp may be from now
+	BusyText   string        // Redis unavailable: the message was journaled
+	LateText   string        // not applied in time: the reply will follow
+}
+
+// Webhook is the handler WeChat posts to.
+type Webhook struct {
+	cfg      WebhookConfig
+	keys     []aesKey
+	conv     Conversations
+	journal  MessageJournal
+	replayer *Replayer
+	metrics  *Metrics
+	log      *slog.Logger
+	nonces   *nonceCache
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// NewWebhook builds the webhook. replayer may be nil (no catch-up).
+func NewWebhook(cfg WebhookConfig, conv Conversations, journal MessageJournal, replayer *Replayer, metrics *Metrics, log *slog.Logger) (*Webhook, error) {
+	h := &Webhook{cfg: cfg, conv: conv, journal: journal, replayer: replayer, metrics: metrics, log: log, nonces: newNonceCache(100_000), Now: time.Now}
+	for _, k := range []string{cfg.AESKey, cfg.AESKeyPrev} {
+		if k == "" {
+			continue
+		}
+		key, err := decodeAESKey(k)
+		if err != nil {
+			return nil, err
+		}
+		h.keys = append(h.keys, key)
+	}
+	return h, nil
+}
+
+// reject is a refused request: its status and the metric reason.
+type reject struct {
+	status int
+	reason string
+}
+
+func (r *reject) Error() string { return r.reason }
+
+func refuse(status int, reason string) *reject { return &reject{status: status, reason: reason} }
+
+var (
+	errBadSignature = refuse(http.StatusForbidden, "bad_signature")
+	errStale        = refuse(http.StatusForbidden, "stale_timestamp")
+	errReplay       = refuse(http.StatusForbidden, "replay")
+	errTooLarge     = refuse(http.StatusRequestEntityTooLarge, "too_large")
+	errMethod       = refuse(http.StatusMethodNotAllowed, "method")
+)
+
+func xmlReject(err error) *reject {
+	switch {
+	case errors.Is(err, errXMLUTF8):
+		return refuse(http.StatusBadRequest, "invalid_utf8")
+	case errors.Is(err, errXMLDoctype), errors.Is(err, errXMLEntity):
+		return refuse(http.StatusBadRequest, "xml_entities")
+	case errors.Is(err, errMissingField):
+		return refuse(http.StatusBadRequest, "missing_field")
+	}
+	return refuse(http.StatusBadRequest, "malformed_xml")
+}
+
+// ServeHTTP answers WeChat. Whatever happens downstream, the answer leaves
+// within the configured budget; nothing here panics out to net/http.
+func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	mode := "plain"
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("webhook panic", "panic", p)
+			h.metrics.Requests.WithLabelValues("unknown", "error").Inc()
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}
+		h.metrics.Latency.WithLabelValues(mode).Observe(time.Since(start).Seconds())
+	}()
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		h.verifyURL(w, r)
+	case http.MethodPost:
+		h.receive(w, r, &mode)
+	default:
+		h.refused(w, errMethod)
+	}
+}
+
+func (h *Webhook) refused(w http.ResponseWriter, rj *reject) {
+	h.metrics.Rejected.WithLabelValues(rj.reason).Inc()
+	h.metrics.Requests.WithLabelValues("unknown", "rejected").Inc()
+	// 4xx are the client's problem: debug, not error.
+	h.log.Debug("webhook request refused", "reason", rj.reason, "status", rj.status)
+	http.Error(w, rj.reason, rj.status)
+}
+
+// checkSignature verifies the URL signature and the timestamp window.
+func (h *Webhook) checkSignature(r *http.Request) (timestamp, nonce string, rj *reject) {
+	q := r.URL.Query()
+	timestamp, nonce = q.Get("timestamp"), q.Get("nonce")
+	if !signatureOK(q.Get("signature"), signature(h.cfg.Token, timestamp, nonce)) {
+		return "", "", errBadSignature
+	}
+	ts, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return "", "", errStale
+	}
+	if d := h.Now().Sub(time.Unix(ts, 0)); d > h.cfg.Skew || d < -h.cfg.Skew {
+		return "", "", errStale
+	}
+	return timestamp, nonce, nil
+}
+
+// verifyURL answers WeChat's URL verification (GET with echostr).
+func (h *Webhook) verifyURL(w http.ResponseWriter, r *http.Request) {
+	if _, _, rj := h.checkSignature(r); rj != nil {
+		h.refused(w, rj)
+		return
+	}
+	h.metrics.Requests.WithLabelValues("verify", "ok").Inc()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, r.URL.Query().Get("echostr"))
+}
+
+// parsed is a verified, decrypted, parsed request.
+type parsed struct {
+	msg       *lianxin.Inbound
+	key       aesKey // the key that opened it; nil in plaintext mode
+	timestamp string
+	nonce     string
+	bodyHash  string
+}
+
+func (h *Webhook) parse(r *http.Request, mode *string) (*parsed, *reject) {
+	if r.ContentLength > h.cfg.MaxBody {
+		return nil, errTooLarge
+	}
+	timestamp, nonce, rj := h.checkSignature(r)
+	if rj != nil {
+		return nil, rj
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, h.cfg.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, errTooLarge
+		}
+		return nil, refuse(http.StatusBadRequest, "read_body")
+	}
+	var buf [24]xmlField
+	fields, err := parseXML(body, buf[:0])
+	if err != nil {
+		return nil, xmlReject(err)
+	}
+	p := &parsed{timestamp: timestamp, nonce: nonce}
+	switch et := r.URL.Query().Get("encrypt_type"); et {
+	case "", "raw":
+	case "aes":
+		*mode = "aes"
+		if _, ok := findField(fields, "MsgType"); ok {
+			*mode = "compat" // compatible mode: plaintext and ciphertext side by side
+		}
+		enc, ok := findField(fields, "Encrypt")
+		if !ok || enc == "" {
+			return nil, refuse(http.StatusBadRequest, "missing_encrypt")
+		}
+		if !signatureOK(r.URL.Query().Get("msg_signature"), signature(h.cfg.Token, timestamp, nonce, enc)) {
+			return nil, refuse(http.StatusForbidden, "bad_msg_signature")
+		}
+		if len(h.keys) == 0 {
+			return nil, refuse(http.StatusBadRequest, "encryption_not_configured")
+		}
+		var plain []byte
+		for _, k := range h.keys {
+			if _, plain, err = decrypt(k, h.cfg.AppID, enc); err == nil {
+				p.key = k
+				break
+			}
+		}
+		if p.key == nil {
+			return nil, refuse(http.StatusBadRequest, "decrypt_failed")
+		}
+		if fields, err = parseXML(plain, buf[:0]); err != nil {
+			return nil, xmlReject(err)
+		}
+	default:
+		return nil, refuse(http.StatusBadRequest, "unknown_encrypt_type")
+	}
+	m, err := inboundFromXML(fields)
+	if err != nil {
+		return nil, xmlReject(errMissingField)
+	}
+	sum := sha256.Sum256(body)
+	p.bodyHash = hex.EncodeToString(sum[:16])
+	p.msg = m
+	return p, nil
+}
+
+func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) {
+	p, rj := h.parse(r, mode)
+	if rj != nil {
+		h.refused(w, rj)
+		return
+	}
+	m := p.msg
+	deadline := time.Now().Add(h.cfg.Budget)
+	// Leave room after the conversation for the journal write and the reply.
+	ctx, cancel := context.WithDeadline(r.Context(), deadline.Add(-h.cfg.Budget/4))
+	defer cancel()
+
+	if h.replayer != nil && h.replayer.HasBacklog() {
+		// Messages this resident sent while Redis was down go first, so the
+		// conversation sees them in the order they were sent.
+		if err := h.replayer.CatchUp(ctx, m.OpenID); err != nil {
+			h.log.Warn("catch-up before new message failed", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
+		}
+	}
+
+	outcome, typ := "replied", string(m.Kind)
+	res, err := h.conv.Dispatch(ctx, flows.Delivery{Msg: m, NonceKey: p.timestamp + ":" + p.nonce, BodyHash: p.bodyHash})
+	switch {
+	case err == nil:
+		if res.Duplicate {
+			outcome = "duplicate"
+			h.metrics.Duplicates.Inc()
+		}
+	case errors.Is(err, flows.ErrReplay):
+		h.refused(w, errReplay)
+		return
+	case errors.Is(err, flows.ErrLate):
+		outcome = "late"
+		res = flows.Result{Reply: lianxin.Reply{Text: h.cfg.LateText}, ReplyTime: m.CreateTime}
+	default:
+		// Redis is unavailable (down, hung, or failing). Keep the message in
+		// the journal for replay and tell the resident it is safe.
+		if !h.nonces.check(p.timestamp+":"+p.nonce, p.bodyHash, h.Now()) {
+			h.refused(w, errReplay)
+			return
+		}
+		h.log.Warn("conversation unavailable; message deferred", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
+		outcome = "deferred"
+		res = flows.Result{Reply: lianxin.Reply{Text: h.cfg.BusyText}, ReplyTime: m.CreateTime}
+	}
+
+	jctx, jcancel := context.WithDeadline(context.WithoutCancel(r.Context()), deadline)
+	defer jcancel()
+	journalOutcome := outcomeForJournal(outcome)
+	_, fresh, err := h.journal.Journal(jctx, m, journalOutcome, res.Reply.Text)
+	if err != nil {
+		// Not durable: do not acknowledge, so WeChat retries the message.
+		h.log.Error("journal write failed; asking WeChat to retry", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
+		h.metrics.Requests.WithLabelValues(typ, "error").Inc()
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if outcome == "deferred" {
+		if fresh {
+			h.metrics.Deferred.Inc()
+		} else {
+			outcome = "duplicate"
+			h.metrics.Duplicates.Inc()
+		}
+		if h.replayer != nil {
+			h.replayer.Notify()
+		}
+	}
+	h.metrics.Requests.WithLabelValues(typ, outcome).Inc()
+	h.writeReply(w, p, res)
+}
+
+func outcomeForJournal(outcome string) string {
+	switch outcome {
+	case "deferred":
+		return "deferred"
+	case "late":
+		return "late"
+	}
+	return "replied"
+}
+
+func (h *Webhook) writeReply(w http.ResponseWriter, p *parsed, res flows.Result) {
+	if res.Reply.Empty() {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "success")
+		return
+	}
+	xml := textReplyXML(p.msg.OpenID, p.msg.Account, res.ReplyTime, res.Reply.Text)
+	if p.key != nil {
+		enc := encrypt(p.key, h.cfg.AppID, xml)
+		xml = encryptedReplyXML(enc, signature(h.cfg.Token, p.timestamp, p.nonce, enc), p.timestamp, p.nonce)
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Write(xml)
+}
+
+// nonceCache is the replay guard used while Redis is unavailable: recently
+// seen (timestamp, nonce) pairs and the hash of the body they came with.
+type nonceCache struct {
+	mu   sync.Mutex
+	max  int
+	seen map[string]nonceEntry
+}
+
+type nonceEntry struct {
+	hash string
+	at   time.Time
+}
+
+func newNonceCache(max int) *nonceCache {
+	return &nonceCache{max: max, seen: make(map[string]nonceEntry)}
+}
+
+// check records the pair and reports whether the request may proceed.
+func (c *nonceCache) check(key, hash string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.seen[key]; ok && now.Sub(e.at) < 6*time.Minute {
+		return e.hash == hash
+	}
+	if len(c.seen) >= c.max {
+		for k, e := range c.seen {
+			if now.Sub(e.at) >= 6*time.Minute {
+				delete(c.seen, k)
+			}
+		}
+		if len(c.seen) >= c.max {
+			c.seen = make(map[string]nonceEntry)
+		}
+	}
+	c.seen[key] = nonceEntry{hash: hash, at: now}
+	return true
+}

@@ -1,0 +1,141 @@
+package lianxin
+
+import (
+	"fmt"
+	"time"
+)
+
+// Status is where a case is in its life: 群众提事 → 网格听事 → 代表议事 → 组织办事.
+type Status string
+
+// Case statuses. A case starts registered, is accepted by its deputy, may be
+// forwarded to a department, is resolved, and may be reopened (重办) when the
+// resident is not satisfied.
+const (
+	StatusRegistered Status = "registered" // 已登记: waiting for a deputy to accept
+	StatusAccepted   Status = "accepted"   // 已受理
+	StatusForwarded  Status = "forwarded"  // 已转办: with a department, the deputy supervises
+	StatusResolved   Status = "resolved"   // 已办结
+	StatusReopened   Status = "reopened"   // 重办: the resident was not satisfied
+	StatusCancelled  Status = "cancelled"  // 已撤销
+)
+
+// Open reports whether the case still needs work.
+func (s Status) Open() bool { return s != StatusResolved && s != StatusCancelled }
+
+// Location is where a problem is: a WeChat location, a typed address, or both.
+type Location struct {
+	Lat     float64 `json:"lat,omitempty"`
+	Lng     float64 `json:"lng,omitempty"`
+	Label   string  `json:"label,omitempty"`   // WeChat's label for a location message
+	Address string  `json:"address,omitempty"` // what the resident typed
+}
+
+// HasPoint reports whether the location carries coordinates.
+func (l Location) HasPoint() bool { return l.Lat != 0 || l.Lng != 0 }
+
+// Point is the location's coordinates.
+func (l Location) Point() Point { return Point{Lat: l.Lat, Lng: l.Lng} }
+
+// String is the location as a resident or deputy reads it.
+func (l Location) String() string {
+	switch {
+	case l.Address != "":
+		return l.Address
+	case l.Label != "":
+		return l.Label
+	case l.HasPoint():
+		return fmt.Sprintf("%.5f,%.5f", l.Lat, l.Lng)
+	}
+	return ""
+}
+
+// Case is one registered resident report (登记) and everything done about it.
+type Case struct {
+	ID           int64        `json:"id" db:"id"`
+	Number       string       `json:"number" db:"number"`
+	Status       Status       `json:"status" db:"status"`
+	CategoryKey  string       `json:"category" db:"category"`
+	StationID    string       `json:"station_id" db:"station_id"`
+	AssigneeID   string       `json:"assignee_id" db:"assignee_id"`
+	Description  string       `json:"description" db:"description"`
+	Location     Location     `json:"location"`
+	Phone        string       `json:"-" db:"phone"`
+	OpenID       string       `json:"-" db:"openid"`
+	NeedsStaff   bool         `json:"needs_staff" db:"needs_staff"`
+	Satisfaction string       `json:"satisfaction" db:"satisfaction"`
+	CreatedAt    time.Time    `json:"created_at" db:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at" db:"updated_at"`
+	AcceptDue    *time.Time   `json:"accept_due,omitempty" db:"accept_due"`
+	ResolveDue   *time.Time   `json:"resolve_due,omitempty" db:"resolve_due"`
+	ResolvedAt   *time.Time   `json:"resolved_at,omitempty" db:"resolved_at"`
+	Attachments  []Attachment `json:"attachments"`
+	Events       []Event      `json:"timeline"`
+}
+
+// Satisfaction ratings a resident gives after 办结.
+const (
+	Satisfied       = "satisfied"        // 满意
+	FairlySatisfied = "fairly_satisfied" // 基本满意
+	Unsatisfied     = "unsatisfied"      // 不满意
+)
+
+// CaseNumber formats the register number of the seq-th case of a day: KQ20261127-0007.
+func CaseNumber(prefix string, day time.Time, seq int) string {
+	return fmt.Sprintf("%s%s-%04d", prefix, day.Format("20060102"), seq)
+}
+
+// AttachmentStatus is how far a photo or voice got on its way to local storage.
+type AttachmentStatus string
+
+// Attachment statuses.
+const (
+	AttachmentPending AttachmentStatus = "pending"
+	AttachmentStored  AttachmentStatus = "stored"
+	AttachmentFailed  AttachmentStatus = "failed"
+)
+
+// Attachment is a photo or voice message a resident sent with a report.
+type Attachment struct {
+	ID        int64            `json:"id" db:"id"`
+	CaseID    *int64           `json:"-" db:"case_id"`
+	Kind      MsgKind          `json:"kind" db:"kind"`
+	MediaID   string           `json:"media_id" db:"media_id"`
+	PicURL    string           `json:"pic_url,omitempty" db:"pic_url"`
+	Status    AttachmentStatus `json:"status" db:"status"`
+	Path      string           `json:"path,omitempty" db:"path"`
+	ThumbPath string           `json:"thumb_path,omitempty" db:"thumb_path"`
+	SHA256    string           `json:"sha256,omitempty" db:"sha256"`
+	Mime      string           `json:"mime,omitempty" db:"mime"`
+	Size      int64            `json:"size,omitempty" db:"size"`
+	Error     string           `json:"error,omitempty" db:"error"`
+	Attempts  int              `json:"attempts" db:"attempts"`
+	CreatedAt time.Time        `json:"created_at" db:"created_at"`
+}
+
+// Event is one entry on a case's timeline.
+type Event struct {
+	ID     int64     `json:"id" db:"id"`
+	CaseID int64     `json:"-" db:"case_id"`
+	Type   string    `json:"type" db:"type"`
+	Actor  string    `json:"actor" db:"actor"`
+	Text   string    `json:"text" db:"text"`
+	At     time.Time `json:"at" db:"at"`
+}
+
+// Timeline event types.
+const (
+	EventCreated   = "created"
+	EventRouted    = "routed"
+	EventStaff     = "staff_requested"
+	EventAccepted  = "accepted"
+	EventAnswered  = "answered"
+	EventForwarded = "forwarded"
+	EventProgress  = "progress"
+	EventResolved  = "resolved"
+	EventReturned  = "returned"
+	EventRated     = "rated"
+	EventReopened  = "reopened"
+	EventReminded  = "reminded"
+	EventOverdue   = "overdue"
+)

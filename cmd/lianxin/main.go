@@ -1,0 +1,61 @@
+// Command lianxin runs the deputy liaison stations' WeChat service and its
+// operator tools. See `lianxin help`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // Asia/Shanghai on machines without a zoneinfo database
+)
+
+// Set by the build (-ldflags "-X main.version=...").
+var version = "dev"
+
+const usage = `lianxin — WeChat service for people's-congress deputy liaison stations
+
+Usage:
+  lianxin serve              run the webhook service
+  lianxin sim [flags]        chat with a running service as a WeChat user
+  lianxin version            print the version
+
+Configuration comes from configs/lianxin.yaml and LIANXIN_* environment
+variables; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: testable, and it returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = cmdServe(ctx, rest, getenv, stderr)
+	case "sim":
+		err = cmdSim(ctx, rest, getenv, stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "lianxin %s\n", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "lianxin: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lianxin %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/bot"
+	"github.com/lianxin/lianxin/configs"
+	"github.com/lianxin/lianxin/flows"
+	"github.com/lianxin/lianxin/store"
+)
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q (serve is configured by LIANXIN_* variables)", args)
+	}
+	cfg, err := configs.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	if cfg.DevCredentials() {
+		cfg.ApplyDevDefaults()
+		log.Warn("LIANXIN_WECHAT_TOKEN is not set: using the development token; real WeChat traffic will be refused until it is set")
+	}
+	svc, err := newService(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("LIANXIN_ADDR: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           svc.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	wait := svc.Start(workers)
+	log.Info("lianxin serving", "addr", ln.Addr().String(), "webhook", "http://"+ln.Addr().String()+"/wechat", "version", version)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		stopWorkers()
+		wait()
+		return err
+	case <-ctx.Done():
+	}
+	// Graceful stop: finish in-flight webhook requests, then the workers,
+	// then (deferred) the stores.
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	stopWorkers()
+	wait()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// service is lianxin assembled: stores, conversation engine, webhook and
+// background workers. serve runs one; tests run several side by side.
+type service struct {
+	cfg      configs.Config
+	log      *slog.Logger
+	db       *store.DB
+	rdb      *redis.Client
+	embedded *miniredis.Miniredis
+	engine   *flows.Engine
+	disp     *flows.Dispatcher
+	replayer *bot.Replayer
+	webhook  *bot.Webhook
+	reg      *prometheus.Registry
+	handler  http.Handler
+}
+
+func newService(ctx context.Context, cfg configs.Config, log *slog.Logger) (s *service, err error) {
+	s = &service{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if s.db, err = store.Open(ctx, cfg.DBPath); err != nil {
+		return nil, fmt.Errorf("LIANXIN_DB: %w", err)
+	}
+	if s.rdb, s.embedded, err = connectRedis(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+	textsData, err := configs.ReadData(cfg.ConfigDir, "messages.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("messages.yaml: %w", err)
+	}
+	texts, err := flows.LoadTexts(textsData)
+	if err != nil {
+		return nil, err
+	}
+	s.engine = flows.NewEngine(flows.EngineConfig{
+		Texts:    texts,
+		IdleTTL:  cfg.Session.IdleTTL.Duration,
+		DraftTTL: cfg.Session.DraftTTL.Duration,
+	}, log)
+	late := func(ctx context.Context, m *lianxin.Inbound, r lianxin.Reply) {
+		if err := s.db.EnqueueReply(context.WithoutCancel(ctx), m, store.OutcomeLate, r); err != nil {
+			log.Error("queueing a late reply failed", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
+		}
+	}
+	s.disp = flows.NewDispatcher(s.rdb, redisPrefix(cfg), s.engine, late, log)
+	metrics := bot.NewMetrics(s.reg)
+	s.replayer = bot.NewReplayer(s.db, s.disp, metrics, log)
+	s.webhook, err = bot.NewWebhook(bot.WebhookConfig{
+		Token:      cfg.WeChat.Token,
+		AppID:      cfg.WeChat.AppID,
+		AESKey:     cfg.WeChat.AESKey,
+		AESKeyPrev: cfg.WeChat.AESKeyPrev,
+		MaxBody:    cfg.Webhook.MaxBody,
+		Budget:     cfg.Webhook.ReplyBudget.Duration,
+		Skew:       cfg.Webhook.TimestampSkew.Duration,
+		BusyText:   texts.Get("busy"),
+		LateText:   texts.Get("late"),
+	}, s.disp, s.db, s.replayer, metrics, log)
+	if err != nil {
+		return nil, fmt.Errorf("LIANXIN_WECHAT_AESKEY: %w", err)
+	}
+	s.handler = bot.NewMux(s.webhook, s.reg, []bot.Check{
+		{Name: "sqlite", Ping: s.db.Ping},
+		{Name: "redis", Ping: func(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }},
+	})
+	return s, nil
+}
+
+// redisPrefix namespaces every key by account, so several accounts (or test
+// runs) can share one Redis.
+func redisPrefix(cfg configs.Config) string { return "lx:" + cfg.WeChat.AppID + ":" }
+
+// Handler is the HTTP surface.
+func (s *service) Handler() http.Handler { return s.handler }
+
+// Start runs the background workers until ctx is cancelled; the returned
+// function waits for them to stop.
+func (s *service) Start(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.replayer.Run(ctx)
+	}()
+	return wg.Wait
+}
+
+// Close releases the stores. Call after the workers have stopped.
+func (s *service) Close() {
+	if s.rdb != nil {
+		s.rdb.Close()
+	}
+	if s.embedded != nil {
+		s.embedded.Close()
+	}
+	if s.db != nil {
+		s.db.Close()
+	}
+}
+
+// redisOptions bound every Redis call: the webhook must answer within 5 s
+// even when Redis hangs, so no call may wait long.
+func redisOptions(opt *redis.Options) *redis.Options {
+	opt.DialTimeout = 500 * time.Millisecond
+	opt.ReadTimeout = time.Second
+	opt.WriteTimeout = time.Second
+	opt.PoolTimeout = time.Second
+	opt.MaxRetries = 1
+	opt.PoolSize = 64
+	return opt
+}
+
+// connectRedis connects to the configured Redis. "embedded", or an
+// unreachable default, starts an in-process Redis-compatible server instead,
+// for trying lianxin out; an unreachable Redis the operator configured is not
+// replaced: serve starts, journals messages and replays them when it answers.
+func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*redis.Client, *miniredis.Miniredis, error) {
+	if cfg.RedisURL != "embedded" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("LIANXIN_REDIS_URL: %w", err)
+		}
+		c := redis.NewClient(redisOptions(opt))
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		err = c.Ping(pctx).Err()
+		cancel()
+		if err == nil {
+			return c, nil, nil
+		}
+		if cfg.RedisExplicit {
+			log.Error("Redis is unreachable; messages will be journaled and replayed when it answers", "redis", redactURL(cfg.RedisURL), "err", err)
+			return c, nil, nil
+		}
+		c.Close()
+		log.Warn("no Redis at the default address", "redis", cfg.RedisURL, "err", err)
+	}
+	m := miniredis.NewMiniRedis()
+	if err := m.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, nil, fmt.Errorf("embedded Redis: %w", err)
+	}
+	banner := strings.Repeat("!", 78)
+	log.Warn(banner)
+	log.Warn("WARNING: using an EMBEDDED in-process Redis at " + m.Addr() + ": conversations are lost when lianxin stops,")
+	log.Warn("WARNING: and several lianxin processes cannot share it. Set LIANXIN_REDIS_URL for real use.")
+	log.Warn(banner)
+	c := redis.NewClient(redisOptions(&redis.Options{Addr: m.Addr()}))
+	return c, m, nil
+}
+
+// redactURL drops the password from a Redis URL for logging.
+func redactURL(s string) string {
+	opt, err := redis.ParseURL(s)
+	if err != nil {
+		return "(unparseable)"
+	}
+	if opt.Password != "" {
+		return strings.Replace(s, opt.Password, "***", 1)
+	}
+	return s
+}
+
+var errNotImplemented = errors.New("not implemented yet")

@@ -1,0 +1,324 @@
+// Package configs owns the service's configuration: typed defaults, the
+// station-editable data files in this directory (embedded in the binary, so
+// the service runs without them), the file configs/lianxin.yaml and the
+// LIANXIN_* environment, and the validation that refuses a bad start.
+package configs
+
+import (
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed *.yaml
+var embedded embed.FS
+
+// DefaultAPIBase is the real WeChat API.
+const DefaultAPIBase = "https://api.weixin.qq.com"
+
+// Development credentials let `lianxin serve` and `lianxin sim` talk to each
+// other out of the box. serve warns loudly while they are in use.
+const (
+	DevToken = "lianxin-dev-token"
+	DevAppID = "wx00000000lianxin"
+)
+
+// Config is everything serve needs to start.
+type Config struct {
+	Addr       string `yaml:"addr"`
+	ConfigDir  string `yaml:"-"`
+	DBPath     string `yaml:"db"`
+	DataDir    string `yaml:"data_dir"`
+	RedisURL   string `yaml:"redis_url"`
+	CasePrefix string `yaml:"case_prefix"`
+	Timezone   string `yaml:"timezone"`
+	LogLevel   string `yaml:"log_level"`
+
+	WeChat  WeChat  `yaml:"wechat"`
+	Session Session `yaml:"session"`
+	Webhook Webhook `yaml:"webhook"`
+	Workers Workers `yaml:"workers"`
+
+	// RedisExplicit is true when the Redis URL was set by the operator rather
+	// than defaulted; only a defaulted Redis may fall back to the embedded one.
+	RedisExplicit bool `yaml:"-"`
+}
+
+// WeChat is the official account's credentials and the API base all SDK calls use.
+type WeChat struct {
+	AppID       string `yaml:"appid"`
+	AppSecret   string `yaml:"appsecret"`
+	Token       string `yaml:"token"`
+	AESKey      string `yaml:"aeskey"`
+	AESKeyPrev  string `yaml:"aeskey_prev"`
+	APIBase     string `yaml:"api_base"`
+	StableToken bool   `yaml:"stable_token"`
+	// TemplateID is the template message used to reach a deputy outside the
+	// 48-hour customer-service window.
+	TemplateID string `yaml:"template_id"`
+}
+
+// Session is how long conversations live in Redis.
+type Session struct {
+	IdleTTL  Duration `yaml:"idle_ttl"`
+	DraftTTL Duration `yaml:"draft_ttl"`
+}
+
+// Webhook holds the receiver's limits.
+type Webhook struct {
+	MaxBody       int64    `yaml:"max_body"`
+	ReplyBudget   Duration `yaml:"reply_budget"`
+	TimestampSkew Duration `yaml:"timestamp_skew"`
+}
+
+// Workers sizes the background queues.
+type Workers struct {
+	Media       int `yaml:"media"`
+	Notify      int `yaml:"notify"`
+	MaxAttempts int `yaml:"max_attempts"`
+}
+
+// Duration reads "30m" style durations from YAML.
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 30m or 24h", n.Line, n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// Default is the configuration with nothing set.
+func Default() Config {
+	return Config{
+		Addr:       "127.0.0.1:8080",
+		ConfigDir:  "./configs",
+		DBPath:     "./data/lianxin.db",
+		DataDir:    "./data",
+		RedisURL:   "redis://127.0.0.1:6379/0",
+		CasePrefix: "KQ",
+		Timezone:   "Asia/Shanghai",
+		LogLevel:   "info",
+		WeChat:     WeChat{APIBase: DefaultAPIBase},
+		Session:    Session{IdleTTL: Duration{30 * time.Minute}, DraftTTL: Duration{24 * time.Hour}},
+		Webhook: Webhook{
+			MaxBody:       64 << 10,
+			ReplyBudget:   Duration{4 * time.Second},
+			TimestampSkew: Duration{5 * time.Minute},
+		},
+		Workers: Workers{Media: 8, Notify: 4, MaxAttempts: 12},
+	}
+}
+
+// envVar binds one LIANXIN_* variable to a config field.
+type envVar struct {
+	name string
+	set  func(c *Config, v string) error
+}
+
+func str(f func(c *Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+var envVars = []envVar{
+	{"LIANXIN_ADDR", str(func(c *Config) *string { return &c.Addr })},
+	{"LIANXIN_DB", str(func(c *Config) *string { return &c.DBPath })},
+	{"LIANXIN_DATA_DIR", str(func(c *Config) *string { return &c.DataDir })},
+	{"LIANXIN_REDIS_URL", func(c *Config, v string) error { c.RedisURL, c.RedisExplicit = v, true; return nil }},
+	{"LIANXIN_CASE_PREFIX", str(func(c *Config) *string { return &c.CasePrefix })},
+	{"LIANXIN_TIMEZONE", str(func(c *Config) *string { return &c.Timezone })},
+	{"LIANXIN_LOG_LEVEL", str(func(c *Config) *string { return &c.LogLevel })},
+	{"LIANXIN_WECHAT_APPID", str(func(c *Config) *string { return &c.WeChat.AppID })},
+	{"LIANXIN_WECHAT_APPSECRET", str(func(c *Config) *string { return &c.WeChat.AppSecret })},
+	{"LIANXIN_WECHAT_TOKEN", str(func(c *Config) *string { return &c.WeChat.Token })},
+	{"LIANXIN_WECHAT_AESKEY", str(func(c *Config) *string { return &c.WeChat.AESKey })},
+	{"LIANXIN_WECHAT_AESKEY_PREV", str(func(c *Config) *string { return &c.WeChat.AESKeyPrev })},
+	{"LIANXIN_WECHAT_API_BASE", str(func(c *Config) *string { return &c.WeChat.APIBase })},
+	{"LIANXIN_WECHAT_TEMPLATE_ID", str(func(c *Config) *string { return &c.WeChat.TemplateID })},
+	{"LIANXIN_WECHAT_STABLE_TOKEN", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.WeChat.StableToken = b
+		return err
+	}},
+}
+
+// Load builds the configuration: defaults, then $LIANXIN_CONFIG/lianxin.yaml
+// (when present), then the environment. getenv is os.Getenv in production.
+func Load(getenv func(string) string) (Config, error) {
+	c := Default()
+	lookup := func(name string) (string, bool, error) {
+		if v := getenv(name); v != "" {
+			return v, true, nil
+		}
+		if p := getenv(name + "_FILE"); p != "" {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return "", false, fmt.Errorf("%s_FILE: %w", name, err)
+			}
+			return strings.TrimSpace(string(b)), true, nil
+		}
+		return "", false, nil
+	}
+	if v, ok, err := lookup("LIANXIN_CONFIG"); err != nil {
+		return c, err
+	} else if ok {
+		c.ConfigDir = v
+	}
+	if b, err := os.ReadFile(filepath.Join(c.ConfigDir, "lianxin.yaml")); err == nil {
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("%s: %w", filepath.Join(c.ConfigDir, "lianxin.yaml"), err)
+		}
+		if c.RedisURL != Default().RedisURL {
+			c.RedisExplicit = true
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return c, fmt.Errorf("LIANXIN_CONFIG: %w", err)
+	}
+	for _, e := range envVars {
+		v, ok, err := lookup(e.name)
+		if err != nil {
+			return c, err
+		}
+		if !ok {
+			continue
+		}
+		if err := e.set(&c, v); err != nil {
+			return c, fmt.Errorf("%s: %q is not valid: %v", e.name, v, err)
+		}
+	}
+	return c, c.Validate()
+}
+
+// DevCredentials reports whether the development token is in use, so serve can warn.
+func (c *Config) DevCredentials() bool { return c.WeChat.Token == "" || c.WeChat.Token == DevToken }
+
+// ApplyDevDefaults fills the development token and app id when none are set.
+func (c *Config) ApplyDevDefaults() {
+	if c.WeChat.Token == "" {
+		c.WeChat.Token = DevToken
+	}
+	if c.WeChat.AppID == "" {
+		c.WeChat.AppID = DevAppID
+	}
+}
+
+// Validate refuses configuration that would fail later, naming the variable.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("LIANXIN_ADDR", "%q is not host:port (%v)", c.Addr, err)
+	}
+	if c.DBPath == "" {
+		bad("LIANXIN_DB", "must not be empty")
+	}
+	if c.DataDir == "" {
+		bad("LIANXIN_DATA_DIR", "must not be empty")
+	}
+	if c.RedisURL != "embedded" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || (u.Scheme != "unix" && u.Host == "") {
+			bad("LIANXIN_REDIS_URL", "%q is not a redis:// URL (or \"embedded\")", c.RedisURL)
+		}
+	}
+	for _, k := range []struct{ name, v string }{
+		{"LIANXIN_WECHAT_AESKEY", c.WeChat.AESKey},
+		{"LIANXIN_WECHAT_AESKEY_PREV", c.WeChat.AESKeyPrev},
+	} {
+		if k.v == "" {
+			continue
+		}
+		if err := CheckAESKey(k.v); err != nil {
+			bad(k.name, "%v", err)
+		}
+	}
+	if c.WeChat.AESKeyPrev != "" && c.WeChat.AESKey == "" {
+		bad("LIANXIN_WECHAT_AESKEY_PREV", "set without LIANXIN_WECHAT_AESKEY")
+	}
+	if c.WeChat.AESKey != "" && c.WeChat.AppID == "" {
+		bad("LIANXIN_WECHAT_APPID", "required when LIANXIN_WECHAT_AESKEY is set (it is checked inside every encrypted message)")
+	}
+	if u, err := url.Parse(c.WeChat.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("LIANXIN_WECHAT_API_BASE", "%q is not an http(s) URL", c.WeChat.APIBase)
+	}
+	if strings.ContainsAny(c.WeChat.Token, " \t\r\n") {
+		bad("LIANXIN_WECHAT_TOKEN", "must not contain spaces")
+	}
+	if c.CasePrefix == "" || len(c.CasePrefix) > 8 {
+		bad("LIANXIN_CASE_PREFIX", "must be 1 to 8 letters")
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		bad("LIANXIN_TIMEZONE", "%q is not a time zone", c.Timezone)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("LIANXIN_LOG_LEVEL", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.Session.IdleTTL.Duration < time.Minute || c.Session.DraftTTL.Duration < c.Session.IdleTTL.Duration {
+		bad("session", "idle_ttl must be at least 1m and draft_ttl at least idle_ttl")
+	}
+	if c.Webhook.MaxBody < 1024 {
+		bad("webhook.max_body", "must be at least 1024")
+	}
+	if b := c.Webhook.ReplyBudget.Duration; b <= 0 || b > 4500*time.Millisecond {
+		bad("webhook.reply_budget", "must be between 0 and 4.5s: WeChat gives up after 5s")
+	}
+	if c.Workers.Media < 1 || c.Workers.Notify < 1 || c.Workers.MaxAttempts < 1 {
+		bad("workers", "media, notify and max_attempts must be at least 1")
+	}
+	return errors.Join(errs...)
+}
+
+// CheckAESKey checks an EncodingAESKey: 43 characters of base64 that decode to 32 bytes.
+func CheckAESKey(k string) error {
+	if len(k) != 43 {
+		return fmt.Errorf("must be 43 characters, got %d", len(k))
+	}
+	b, err := base64.StdEncoding.DecodeString(k + "=")
+	if err != nil || len(b) != 32 {
+		return errors.New("is not base64 for a 32-byte key")
+	}
+	return nil
+}
+
+// Location is the configured time zone (validated at load).
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}
+
+// ReadData returns a station-editable data file: the copy in dir when there is
+// one, else the copy embedded in the binary.
+func ReadData(dir, name string) ([]byte, error) {
+	if dir != "" {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err == nil {
+			return b, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	return embedded.ReadFile(name)
+}

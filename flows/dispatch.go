@@ -1,0 +1,309 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/lianxin/lianxin"
+)
+
+// The dispatcher's Redis scripts. Each is one round trip; a message normally
+// costs two (admit, commit).
+var (
+	//go:embed lua/admit.lua
+	admitSrc string
+	//go:embed lua/commit.lua
+	commitSrc string
+	//go:embed lua/poll.lua
+	pollSrc string
+	//go:embed lua/abandon.lua
+	abandonSrc string
+
+	admitScript   = redis.NewScript(admitSrc)
+	commitScript  = redis.NewScript(commitSrc)
+	pollScript    = redis.NewScript(pollSrc)
+	abandonScript = redis.NewScript(abandonSrc)
+)
+
+// Errors Dispatch returns besides Redis's own.
+var (
+	// ErrReplay: the (timestamp, nonce) was seen before with a different body.
+	ErrReplay = errors.New("flows: replayed timestamp and nonce")
+	// ErrLate: the message is queued but was not applied within the caller's
+	// deadline; its reply will go out through the Late hook.
+	ErrLate = errors.New("flows: message not applied in time; reply will follow")
+)
+
+// Delivery is one inbound message handed to the conversation.
+type Delivery struct {
+	Msg *lianxin.Inbound
+	// NonceKey and BodyHash guard against replays: a request reusing a
+	// (timestamp, nonce) with a different body is refused. Empty skips it.
+	NonceKey string
+	BodyHash string
+}
+
+// Result is the reply to a delivered message.
+type Result struct {
+	Reply lianxin.Reply
+	// ReplyTime is the reply's CreateTime, kept so every copy of a retried
+	// message gets a byte-identical reply.
+	ReplyTime int64
+	// Duplicate is true when the message had already been applied (a retry).
+	Duplicate bool
+}
+
+// LateFunc receives the reply of a message the webhook stopped waiting for.
+type LateFunc func(ctx context.Context, m *lianxin.Inbound, r lianxin.Reply)
+
+// Dispatcher applies each resident's messages one at a time, in arrival
+// order, exactly once, across any number of processes sharing one Redis.
+//
+// Per resident there is an inbox list and a lock. Whoever takes the lock is
+// the applier: it applies every message in the inbox in order to the
+// resident's session, then stores the session and each message's reply in one
+// script. Other requests for the same resident wait for their message's reply
+// (or take over if the applier vanished). Replies are kept under the
+// message's key, so WeChat's retries get the same answer without a second effect.
+type Dispatcher struct {
+	rdb    redis.Scripter
+	prefix string
+	engine *Engine
+	late   LateFunc
+	log    *slog.Logger
+
+	NonceTTL   time.Duration
+	PendingTTL time.Duration
+	LockTTL    time.Duration
+	ReplyTTL   time.Duration
+	InboxTTL   time.Duration
+	Now        func() time.Time
+}
+
+// NewDispatcher returns a dispatcher keeping its keys under prefix.
+func NewDispatcher(rdb redis.Scripter, prefix string, engine *Engine, late LateFunc, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{
+		rdb: rdb, prefix: prefix, engine: engine, late: late, log: log,
+		NonceTTL:   6 * time.Minute, // timestamps further off than 5 minutes are refused before this
+		PendingTTL: time.Minute,
+		LockTTL:    5 * time.Second,
+		ReplyTTL:   time.Hour,
+		InboxTTL:   time.Hour,
+		Now:        time.Now,
+	}
+}
+
+func (d *Dispatcher) key(kind, id string) string {
+	var b strings.Builder
+	b.Grow(len(d.prefix) + len(kind) + len(id) + 1)
+	b.WriteString(d.prefix)
+	b.WriteString(kind)
+	b.WriteByte(':')
+	b.WriteString(id)
+	return b.String()
+}
+
+// Keys of one resident's conversation.
+type residentKeys struct{ inbox, lock, session string }
+
+func (d *Dispatcher) residentKeys(openid string) residentKeys {
+	return residentKeys{inbox: d.key("q", openid), lock: d.key("l", openid), session: d.key("s", openid)}
+}
+
+func (d *Dispatcher) msgKey(m *lianxin.Inbound) string { return d.key("m", m.Key()) }
+
+func ms(t time.Duration) string { return strconv.FormatInt(t.Milliseconds(), 10) }
+
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Dispatch applies the message (or finds its earlier reply) and returns the
+// reply. It returns ErrReplay, ErrLate, or a Redis error (the caller then
+// journals the message as deferred for Replay).
+func (d *Dispatcher) Dispatch(ctx context.Context, dv Delivery) (Result, error) {
+	m := dv.Msg
+	payload, err := json.Marshal(m)
+	if err != nil {
+		return Result{}, err
+	}
+	rk := d.residentKeys(m.OpenID)
+	mk := d.msgKey(m)
+	nonceKey := ""
+	if dv.NonceKey != "" {
+		nonceKey = d.key("n", dv.NonceKey)
+	} else {
+		nonceKey = mk // unused by the script when the body hash is empty
+	}
+	token := newToken()
+	res, err := admitScript.Run(ctx, d.rdb,
+		[]string{nonceKey, mk, rk.inbox, rk.lock, rk.session},
+		dv.BodyHash, ms(d.NonceTTL), token, ms(d.PendingTTL), payload, ms(d.LockTTL), ms(d.InboxTTL),
+	).StringSlice()
+	if err != nil {
+		return Result{}, fmt.Errorf("flows: admit: %w", err)
+	}
+	switch res[0] {
+	case "replay":
+		return Result{}, ErrReplay
+	case "dup":
+		r, err := decodeStored(res[1])
+		r.Duplicate = true
+		return r, err
+	case "lead":
+		if r, ok, err := d.lead(ctx, token, rk, res[1], res[2:], mk); err != nil || ok {
+			return r, err
+		}
+	}
+	return d.wait(ctx, token, rk, mk, res[0] == "pending")
+}
+
+// wait polls for the message's reply, taking over as applier when the lock is free.
+func (d *Dispatcher) wait(ctx context.Context, token string, rk residentKeys, mk string, duplicate bool) (Result, error) {
+	backoff := time.Millisecond
+	for {
+		res, err := pollScript.Run(ctx, d.rdb, []string{mk, rk.lock, rk.session, rk.inbox}, token, ms(d.LockTTL)).StringSlice()
+		if err != nil {
+			if ctx.Err() != nil {
+				return d.abandon(mk)
+			}
+			return Result{}, fmt.Errorf("flows: poll: %w", err)
+		}
+		switch res[0] {
+		case "dup":
+			r, err := decodeStored(res[1])
+			r.Duplicate = duplicate
+			return r, err
+		case "gone":
+			return Result{}, fmt.Errorf("flows: message %s vanished from Redis", mk)
+		case "lead":
+			if r, ok, err := d.lead(ctx, token, rk, res[1], res[2:], mk); err != nil || ok {
+				r.Duplicate = duplicate
+				return r, err
+			}
+			continue
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return d.abandon(mk)
+		case <-t.C:
+		}
+		if backoff < 16*time.Millisecond {
+			backoff *= 2
+		}
+	}
+}
+
+// abandon marks the message so its eventual applier sends the reply late.
+func (d *Dispatcher) abandon(mk string) (Result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	res, err := abandonScript.Run(ctx, d.rdb, []string{mk}).StringSlice()
+	if err != nil {
+		return Result{}, fmt.Errorf("flows: abandon: %w", err)
+	}
+	if res[0] == "dup" {
+		return decodeStored(res[1])
+	}
+	return Result{}, ErrLate
+}
+
+// lead applies the inbox as the resident's applier until it is empty. ok is
+// false when mk was not among the applied messages (the caller keeps waiting).
+func (d *Dispatcher) lead(ctx context.Context, token string, rk residentKeys, blob string, items []string, mk string) (mine Result, ok bool, err error) {
+	now := d.Now()
+	sess := d.engine.Load(blob, now)
+	for {
+		msgs := make([]*lianxin.Inbound, 0, len(items))
+		keys := make([]string, 0, len(items)+3)
+		keys = append(keys, rk.session, rk.inbox, rk.lock)
+		replies := make([]lianxin.Reply, 0, len(items))
+		args := make([]any, 0, len(items)+6)
+		for _, it := range items {
+			var m lianxin.Inbound
+			if err := json.Unmarshal([]byte(it), &m); err != nil {
+				// Cannot happen with our own payloads; drop the entry rather
+				// than wedge the resident's inbox forever.
+				d.log.Error("undecodable inbox entry dropped", "err", err)
+				keys = append(keys, d.key("m", "bad:"+newToken()))
+				replies = append(replies, lianxin.Reply{})
+				msgs = append(msgs, nil)
+				continue
+			}
+			now = d.Now()
+			reply := d.engine.Apply(ctx, sess, &m, now)
+			msgs = append(msgs, &m)
+			keys = append(keys, d.msgKey(&m))
+			replies = append(replies, reply)
+		}
+		blob, ttl := d.engine.Save(sess, now)
+		args = append(args, token, blob, ms(ttl), strconv.Itoa(len(items)), ms(d.ReplyTTL), ms(d.LockTTL))
+		stamp := now.Unix()
+		for i, r := range replies {
+			enc := encodeStored(stamp, r)
+			args = append(args, enc)
+			if keys[i+3] == mk {
+				mine, ok = Result{Reply: r, ReplyTime: stamp}, true
+			}
+		}
+		// The commit must land even if the request's own deadline passed
+		// while applying: the effects already happened.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		res, err := commitScript.Run(cctx, d.rdb, keys, args...).StringSlice()
+		cancel()
+		if err != nil {
+			return Result{}, false, fmt.Errorf("flows: commit: %w", err)
+		}
+		if res[1] != "" {
+			for _, s := range strings.Split(res[1], ",") {
+				i, _ := strconv.Atoi(s)
+				if i >= 1 && i <= len(msgs) && msgs[i-1] != nil && d.late != nil {
+					d.late(ctx, msgs[i-1], replies[i-1])
+				}
+			}
+		}
+		switch res[0] {
+		case "lost":
+			// Our lock expired and someone else applies now; our replies were
+			// not stored. Wait for theirs.
+			d.log.Warn("applier lost its lock; another process took over", "resident", lianxin.MaskOpenID(rk.session))
+			return Result{}, false, nil
+		case "done":
+			return mine, ok, nil
+		}
+		items = res[2:]
+	}
+}
+
+// A stored reply is "d|<unix time>|<text>": the text and the time it was made,
+// so every copy of a retried message gets byte-identical XML.
+func encodeStored(stamp int64, r lianxin.Reply) string {
+	return "d|" + strconv.FormatInt(stamp, 10) + "|" + r.Text
+}
+
+func decodeStored(s string) (Result, error) {
+	parts := strings.SplitN(s, "|", 3)
+	if len(parts) != 3 || parts[0] != "d" {
+		return Result{}, fmt.Errorf("flows: bad stored reply %q", s)
+	}
+	t, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return Result{}, fmt.Errorf("flows: bad stored reply time %q", parts[1])
+	}
+	return Result{Reply: lianxin.Reply{Text: parts[2]}, ReplyTime: t}, nil
+}

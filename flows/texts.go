@@ -1,0 +1,53 @@
+package flows
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Texts are the Chinese texts the service sends, keyed by name, loaded from
+// configs/messages.yaml so a station can reword them without a release.
+type Texts map[string]string
+
+// requiredTexts must exist in every messages file.
+var requiredTexts = []string{"welcome", "help", "busy", "late", "error"}
+
+// LoadTexts parses a messages file and checks that every text the code uses is there.
+func LoadTexts(b []byte) (Texts, error) {
+	t := Texts{}
+	if err := yaml.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("messages: %w", err)
+	}
+	var missing []string
+	for _, k := range requiredTexts {
+		if strings.TrimSpace(t[k]) == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("messages: missing texts: %s", strings.Join(missing, ", "))
+	}
+	return t, nil
+}
+
+// Get returns a text with its {name} placeholders filled from pairs
+// ("name", value, ...).
+func (t Texts) Get(key string, pairs ...string) string {
+	s, ok := t[key]
+	if !ok {
+		// A missing text is a configuration bug; show the key rather than nothing.
+		return "[" + key + "]"
+	}
+	if len(pairs) == 0 || strings.IndexByte(s, '{') < 0 {
+		return s
+	}
+	r := make([]string, 0, len(pairs))
+	for i := 0; i+1 < len(pairs); i += 2 {
+		r = append(r, "{"+pairs[i]+"}", pairs[i+1])
+	}
+	return strings.NewReplacer(r...).Replace(s)
+}

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/lianxin/lianxin"
+)
+
+// Journal outcomes: what became of a message.
+const (
+	OutcomeReceived  = "received"  // journaled, not yet through the conversation
+	OutcomeReplied   = "replied"   // went through the conversation, reply sent
+	OutcomeDeferred  = "deferred"  // Redis was unavailable: the resident was told, replay pending
+	OutcomeReplayed  = "replayed"  // a deferred message applied later, reply sent by customer-service message
+	OutcomeLate      = "late"      // applied after the webhook had to answer; reply sent by customer-service message
+	OutcomeFailed    = "failed"    // could not be applied (kept for staff)
+	OutcomeDuplicate = "duplicate" // a retry of a message already journaled
+)
+
+// JournalEntry is one journaled inbound message.
+type JournalEntry struct {
+	ID         int64     `db:"id" json:"id"`
+	Account    string    `db:"account" json:"account"`
+	MsgKey     string    `db:"msg_key" json:"msg_key"`
+	OpenID     string    `db:"openid" json:"-"`
+	Kind       string    `db:"kind" json:"kind"`
+	Content    string    `db:"content" json:"content"`
+	MediaID    string    `db:"media_id" json:"media_id,omitempty"`
+	Payload    string    `db:"payload" json:"-"`
+	SentAt     time.Time `db:"sent_at" json:"sent_at"`
+	ReceivedAt time.Time `db:"received_at" json:"received_at"`
+	Outcome    string    `db:"outcome" json:"outcome"`
+	Reply      string    `db:"reply" json:"reply,omitempty"`
+}
+
+// Inbound decodes the journaled message.
+func (e *JournalEntry) Inbound() (*lianxin.Inbound, error) {
+	var m lianxin.Inbound
+	if err := json.Unmarshal([]byte(e.Payload), &m); err != nil {
+		return nil, fmt.Errorf("store: journal %d: %w", e.ID, err)
+	}
+	m.JournalID = e.ID
+	return &m, nil
+}
+
+// Journal records a message with what became of it and the reply it got.
+// fresh is false when (account, msg key) was already journaled: a WeChat
+// retry, which leaves the first record as it is. The resident's last-inbound
+// time (the 48-hour customer-service window) is updated in the same transaction.
+func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (id int64, fresh bool, err error) {
+	payload, err := json.Marshal(m)
+	if err != nil {
+		return 0, false, err
+	}
+	now := db.now()
+	key := m.Key()
+	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`INSERT INTO journal (account, msg_key, openid, kind, content, media_id, payload, sent_at, received_at, outcome, reply)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, msg_key) DO NOTHING`,
+			m.Account, key, m.OpenID, string(m.Kind), m.Summary(), m.MediaID, payload, m.Received().UTC(), now, outcome, reply)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			fresh = false
+			return tx.Get(&id, `SELECT id FROM journal WHERE account = ? AND msg_key = ?`, m.Account, key)
+		}
+		fresh = true
+		id, err = res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		return touchResident(tx, m, now)
+	})
+	return id, fresh, err
+}
+
+func touchResident(tx *sqlx.Tx, m *lianxin.Inbound, now time.Time) error {
+	subscribed := 1
+	if m.Kind == lianxin.KindEvent && m.Event == lianxin.EventUnsubscribe {
+		subscribed = 0
+	}
+	_, err := tx.Exec(`INSERT INTO residents (openid, first_seen, last_inbound, subscribed) VALUES (?, ?, ?, ?)
+		ON CONFLICT (openid) DO UPDATE SET last_inbound = excluded.last_inbound, subscribed = excluded.subscribed`,
+		m.OpenID, now, now, subscribed)
+	return err
+}
+
+// SettleJournal records what became of a journaled message and the reply it got.
+func (db *DB) SettleJournal(ctx context.Context, id int64, outcome, reply string) error {
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		return settle(tx, id, outcome, reply)
+	})
+}
+
+func settle(tx *sqlx.Tx, id int64, outcome, reply string) error {
+	_, err := tx.Exec(`UPDATE journal SET outcome = ?, reply = ? WHERE id = ?`, outcome, reply, id)
+	return err
+}
+
+// JournalEntry returns one journaled message.
+func (db *DB) JournalEntry(ctx context.Context, id int64) (*JournalEntry, error) {
+	var e JournalEntry
+	err := db.read.GetContext(ctx, &e, `SELECT * FROM journal WHERE id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, lianxin.Errorf(lianxin.ENOTFOUND, "journal entry %d not found", id)
+	}
+	return &e, err
+}
+
+// Unsettled returns journaled messages that have not been through the
+// conversation yet (deferred while Redis was down, or left "received" by a
+// crash), oldest first, received before the given time.
+func (db *DB) Unsettled(ctx context.Context, before time.Time, limit int) ([]JournalEntry, error) {
+	var out []JournalEntry
+	err := db.read.SelectContext(ctx, &out, `SELECT * FROM journal
+		WHERE outcome IN ('received', 'deferred') AND received_at < ? ORDER BY id LIMIT ?`, before.UTC(), limit)
+	return out, err
+}
+
+// UnsettledFor returns one resident's unsettled messages, oldest first.
+func (db *DB) UnsettledFor(ctx context.Context, openid string) ([]JournalEntry, error) {
+	var out []JournalEntry
+	err := db.read.SelectContext(ctx, &out, `SELECT * FROM journal
+		WHERE outcome IN ('received', 'deferred') AND openid = ? ORDER BY id`, openid)
+	return out, err
+}
+
+// Transcript returns a resident's messages, oldest first.
+func (db *DB) Transcript(ctx context.Context, openid string, limit int) ([]JournalEntry, error) {
+	var out []JournalEntry
+	err := db.read.SelectContext(ctx, &out, `SELECT * FROM (SELECT * FROM journal WHERE openid = ? ORDER BY id DESC LIMIT ?) ORDER BY id`, openid, limit)
+	return out, err
+}

@@ -1,0 +1,155 @@
+// Package store owns the durable record in SQLite: the message journal,
+// residents, cases and their timelines, attachments and the outbox. It opens
+// the database once (WAL, foreign keys, busy timeout), applies the embedded
+// numbered migrations, and funnels every write through one group-committing
+// writer so many concurrent webhook requests share each fsync.
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/mattn/go-sqlite3" // the sqlite3 driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the opened database: a pool of readers and one writer connection.
+type DB struct {
+	path string
+	read *sqlx.DB
+	wdb  *sqlx.DB
+	w    *writer
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the SQLite file at path and migrates it.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("store: empty database path")
+	}
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+	}
+	// synchronous=FULL: an acknowledged case must survive a power cut; group
+	// commit pays for the fsync. _txlock=immediate takes the write lock at
+	// BEGIN so two processes never deadlock upgrading a read to a write.
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL&_txlock=immediate"
+	dsn := "file:" + path + "?" + params
+	wdb, err := sqlx.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetConnMaxIdleTime(0)
+	wdb.SetConnMaxLifetime(0)
+	if err := wdb.PingContext(ctx); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	read, err := sqlx.Open("sqlite3", "file:"+path+"?_foreign_keys=on&_busy_timeout=10000&mode=ro")
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(8)
+	db := &DB{path: path, read: read, wdb: wdb, Now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		db.read.Close()
+		db.wdb.Close()
+		return nil, err
+	}
+	db.w = newWriter(wdb)
+	return db, nil
+}
+
+// Close flushes pending writes and closes the database.
+func (db *DB) Close() error {
+	if db.w != nil {
+		db.w.close()
+	}
+	return errors.Join(db.read.Close(), db.wdb.Close())
+}
+
+// Ping checks the database answers (readiness).
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.GetContext(ctx, &one, "SELECT 1")
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// Tx runs fn in a write transaction committed together with other concurrent
+// writes (group commit). fn's own effects are all-or-nothing: a failing fn is
+// rolled back to its savepoint without disturbing the others. fn may run
+// again if the group's commit fails, so it must be safe to repeat.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return db.w.do(ctx, fn)
+}
+
+func (db *DB) now() time.Time { return db.Now().UTC() }
+
+// migrate applies the numbered migrations not yet recorded, each in its own
+// transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.wdb.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`); err != nil {
+		return fmt.Errorf("store: create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Slice(names, func(i, j int) bool { return migrationNumber(names[i]) < migrationNumber(names[j]) })
+	for _, name := range names {
+		if err := db.migrateFile(ctx, name); err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func migrationNumber(name string) int {
+	base := filepath.Base(name)
+	n, _ := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+	return n
+}
+
+func (db *DB) migrateFile(ctx context.Context, name string) error {
+	tx, err := db.wdb.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM migrations WHERE name = ?`, filepath.Base(name)); err != nil {
+		return err
+	} else if n > 0 {
+		return nil
+	}
+	body, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, filepath.Base(name), time.Now().UTC()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
