@@ -103,6 +103,10 @@ type Station struct {
 	Reception []Reception `json:"reception,omitempty" yaml:"reception"`
 	// RobotWebhook is the station's WeCom group robot, if it has one.
 	RobotWebhook string `json:"robot_webhook,omitempty" yaml:"robot_webhook"`
+	// Places are names residents type for somewhere in the unit (estates,
+	// lanes, the community's own name), so a typed address routes like a
+	// shared location does.
+	Places []string `json:"places,omitempty" yaml:"places"`
 }
 
 // Reception is a recurring reception day (接待日), e.g. every month on the 15th.

@@ -80,9 +80,7 @@ func (r *Replayer) Pass(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for {
-		// Messages newer than a few seconds may still be in flight in some
-		// webhook request; leave those to it.
-		rows, err := r.db.Unsettled(ctx, time.Now().Add(-2*time.Second), 100)
+		rows, err := r.db.Unsettled(ctx, time.Now(), 100)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -64,6 +65,13 @@ type Result struct {
 	Duplicate bool
 }
 
+// Machine is the conversation the dispatcher drives (Engine in production).
+type Machine interface {
+	// Step applies msgs, in order, to the stored state and returns the new
+	// state ("" deletes it), how long Redis keeps it, and one reply per message.
+	Step(ctx context.Context, state string, msgs []*lianxin.Inbound, now time.Time) (next string, ttl time.Duration, replies []lianxin.Reply)
+}
+
 // LateFunc receives the reply of a message the webhook stopped waiting for.
 type LateFunc func(ctx context.Context, m *lianxin.Inbound, r lianxin.Reply)
 
@@ -79,7 +87,7 @@ type LateFunc func(ctx context.Context, m *lianxin.Inbound, r lianxin.Reply)
 type Dispatcher struct {
 	rdb    redis.Scripter
 	prefix string
-	engine *Engine
+	engine Machine
 	late   LateFunc
 	log    *slog.Logger
 
@@ -89,10 +97,16 @@ type Dispatcher struct {
 	ReplyTTL   time.Duration
 	InboxTTL   time.Duration
 	Now        func() time.Time
+
+	applied atomic.Int64
 }
 
+// Applied is how many messages this dispatcher has applied to conversations
+// (each message exactly once across all processes; retries are not counted).
+func (d *Dispatcher) Applied() int64 { return d.applied.Load() }
+
 // NewDispatcher returns a dispatcher keeping its keys under prefix.
-func NewDispatcher(rdb redis.Scripter, prefix string, engine *Engine, late LateFunc, log *slog.Logger) *Dispatcher {
+func NewDispatcher(rdb redis.Scripter, prefix string, engine Machine, late LateFunc, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{
 		rdb: rdb, prefix: prefix, engine: engine, late: late, log: log,
 		NonceTTL:   6 * time.Minute, // timestamps further off than 5 minutes are refused before this
@@ -225,38 +239,46 @@ func (d *Dispatcher) abandon(mk string) (Result, error) {
 
 // lead applies the inbox as the resident's applier until it is empty. ok is
 // false when mk was not among the applied messages (the caller keeps waiting).
-func (d *Dispatcher) lead(ctx context.Context, token string, rk residentKeys, blob string, items []string, mk string) (mine Result, ok bool, err error) {
-	now := d.Now()
-	sess := d.engine.Load(blob, now)
+func (d *Dispatcher) lead(ctx context.Context, token string, rk residentKeys, state string, items []string, mk string) (mine Result, ok bool, err error) {
 	for {
 		msgs := make([]*lianxin.Inbound, 0, len(items))
 		keys := make([]string, 0, len(items)+3)
 		keys = append(keys, rk.session, rk.inbox, rk.lock)
-		replies := make([]lianxin.Reply, 0, len(items))
-		args := make([]any, 0, len(items)+6)
 		for _, it := range items {
-			var m lianxin.Inbound
-			if err := json.Unmarshal([]byte(it), &m); err != nil {
-				// Cannot happen with our own payloads; drop the entry rather
-				// than wedge the resident's inbox forever.
-				d.log.Error("undecodable inbox entry dropped", "err", err)
+			m := &lianxin.Inbound{}
+			if err := json.Unmarshal([]byte(it), m); err != nil {
+				// Cannot happen with our own payloads; answer it with nothing
+				// rather than wedge the resident's inbox forever.
+				d.log.Error("undecodable inbox entry skipped", "err", err)
+				m = nil
+			}
+			msgs = append(msgs, m)
+		}
+		valid := make([]*lianxin.Inbound, 0, len(msgs))
+		for _, m := range msgs {
+			if m != nil {
+				valid = append(valid, m)
+			}
+		}
+		now := d.Now()
+		next, ttl, stepped := d.engine.Step(ctx, state, valid, now)
+		replies := make([]lianxin.Reply, len(msgs))
+		for i, j := 0, 0; i < len(msgs); i++ {
+			if msgs[i] == nil {
 				keys = append(keys, d.key("m", "bad:"+newToken()))
-				replies = append(replies, lianxin.Reply{})
-				msgs = append(msgs, nil)
 				continue
 			}
-			now = d.Now()
-			reply := d.engine.Apply(ctx, sess, &m, now)
-			msgs = append(msgs, &m)
-			keys = append(keys, d.msgKey(&m))
-			replies = append(replies, reply)
+			keys = append(keys, d.msgKey(msgs[i]))
+			if j < len(stepped) {
+				replies[i] = stepped[j]
+			}
+			j++
 		}
-		blob, ttl := d.engine.Save(sess, now)
-		args = append(args, token, blob, ms(ttl), strconv.Itoa(len(items)), ms(d.ReplyTTL), ms(d.LockTTL))
+		args := make([]any, 0, len(items)+6)
+		args = append(args, token, next, ms(ttl), strconv.Itoa(len(items)), ms(d.ReplyTTL), ms(d.LockTTL))
 		stamp := now.Unix()
 		for i, r := range replies {
-			enc := encodeStored(stamp, r)
-			args = append(args, enc)
+			args = append(args, encodeStored(stamp, r))
 			if keys[i+3] == mk {
 				mine, ok = Result{Reply: r, ReplyTime: stamp}, true
 			}
@@ -269,23 +291,27 @@ func (d *Dispatcher) lead(ctx context.Context, token string, rk residentKeys, bl
 		if err != nil {
 			return Result{}, false, fmt.Errorf("flows: commit: %w", err)
 		}
-		if res[1] != "" {
+		if res[0] != "lost" {
+			d.applied.Add(int64(len(valid)))
+		}
+		if res[1] != "" && d.late != nil {
 			for _, s := range strings.Split(res[1], ",") {
 				i, _ := strconv.Atoi(s)
-				if i >= 1 && i <= len(msgs) && msgs[i-1] != nil && d.late != nil {
+				if i >= 1 && i <= len(msgs) && msgs[i-1] != nil {
 					d.late(ctx, msgs[i-1], replies[i-1])
 				}
 			}
 		}
 		switch res[0] {
 		case "lost":
-			// Our lock expired and someone else applies now; our replies were
-			// not stored. Wait for theirs.
-			d.log.Warn("applier lost its lock; another process took over", "resident", lianxin.MaskOpenID(rk.session))
+			// Our lock expired and someone else applies now; nothing of ours
+			// was stored. Wait for their replies.
+			d.log.Warn("applier lost its lock; another process took over")
 			return Result{}, false, nil
 		case "done":
 			return mine, ok, nil
 		}
+		state = next
 		items = res[2:]
 	}
 }

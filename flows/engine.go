@@ -64,6 +64,18 @@ func (e *Engine) Save(s *Session, now time.Time) (string, time.Duration) {
 	return string(b), e.idleTTL
 }
 
+// Step applies messages in order to a stored session (the Machine the
+// Dispatcher drives).
+func (e *Engine) Step(ctx context.Context, state string, msgs []*lianxin.Inbound, now time.Time) (string, time.Duration, []lianxin.Reply) {
+	s := e.Load(state, now)
+	replies := make([]lianxin.Reply, len(msgs))
+	for i, m := range msgs {
+		replies[i] = e.Apply(ctx, s, m, now)
+	}
+	next, ttl := e.Save(s, now)
+	return next, ttl, replies
+}
+
 // Apply applies one message to the session and returns the reply. It never
 // panics and never fails: an internal error leaves the session as it was and
 // the resident gets an apology (the message itself is in the journal).
