@@ -19,7 +19,7 @@ const testToken = "lianxinTestToken"
 
 // testConfig is a service configuration isolated to one test: its own SQLite
 // file, its own Redis key prefix (the app id), encryption on.
-func testConfig(t *testing.T) configs.Config {
+func testConfig(t testing.TB) configs.Config {
 	t.Helper()
 	cfg := configs.Default()
 	cfg.DBPath = testenv.DBPath(t)
@@ -44,7 +44,7 @@ type testService struct {
 	logs *logBuffer
 }
 
-func startService(t *testing.T, cfg configs.Config) *testService {
+func startService(t testing.TB, cfg configs.Config) *testService {
 	t.Helper()
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -1,0 +1,86 @@
+package wxsim
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// LoadStats summarises a load run.
+type LoadStats struct {
+	Messages int
+	Errors   int
+	Elapsed  time.Duration
+	P50, P99 time.Duration
+	Max      time.Duration
+}
+
+// PerSecond is the throughput.
+func (s LoadStats) PerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Messages) / s.Elapsed.Seconds()
+}
+
+// Script produces the i-th message a worker sends and checks its reply;
+// a returned error counts the message as failed.
+type Script interface {
+	Next(worker, i int) Message
+	Check(worker, i int, m Message, r *Reply) error
+}
+
+// Load sends n messages through c from `workers` concurrent senders, each
+// request built (signed, encrypted) as WeChat would, and measures latency.
+// Every worker's messages go out one after another, like one WeChat user.
+func Load(ctx context.Context, c *Client, s Script, workers, n int) LoadStats {
+	if c.HTTP == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = workers
+		tr.MaxConnsPerHost = workers
+		c.HTTP = &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	}
+	lat := make([][]time.Duration, workers)
+	var errs atomic.Int64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				if next.Add(1) > int64(n) || ctx.Err() != nil {
+					return
+				}
+				m := s.Next(w, i)
+				t0 := time.Now()
+				r, err := c.Send(ctx, m)
+				lat[w] = append(lat[w], time.Since(t0))
+				if err == nil {
+					err = s.Check(w, i, m, r)
+				}
+				if err != nil {
+					errs.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	st := LoadStats{Elapsed: time.Since(start), Errors: int(errs.Load())}
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	st.Messages = len(all)
+	if len(all) > 0 {
+		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+		st.P50 = all[len(all)/2]
+		st.P99 = all[len(all)*99/100]
+		st.Max = all[len(all)-1]
+	}
+	return st
+}
