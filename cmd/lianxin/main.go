@@ -20,6 +20,12 @@ const usage = `lianxin — WeChat service for people's-congress deputy liaison s
 Usage:
   lianxin serve              run the webhook service
   lianxin sim [flags]        chat with a running service as a WeChat user
+  lianxin fakewx [flags]     run the fake WeChat API (for sim and tests)
+  lianxin cases list [--json]
+  lianxin cases show NUMBER [--json]
+                             the case register
+  lianxin categories suggest TEXT
+                             which category a resident's text belongs to
   lianxin version            print the version
 
 Configuration comes from configs/lianxin.yaml and LIANXIN_* environment
@@ -45,6 +51,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdServe(ctx, rest, getenv, stderr)
 	case "sim":
 		err = cmdSim(ctx, rest, getenv, stdin, stdout, stderr)
+	case "fakewx":
+		err = cmdFakewx(ctx, rest, getenv, stdout, stderr)
+	case "cases":
+		err = cmdCases(ctx, rest, getenv, stdout)
+	case "categories":
+		err = cmdCategories(ctx, rest, getenv, stdout)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "lianxin %s\n", version)
 	case "help", "-h", "--help":
