@@ -139,3 +139,20 @@ const (
 	EventReminded  = "reminded"
 	EventOverdue   = "overdue"
 )
+
+// Report is what a resident submitted through the report flow: the draft a
+// case is registered from.
+type Report struct {
+	// SourceKey identifies the message that submitted it, so a retried or
+	// replayed submission registers one case, not two.
+	SourceKey     string
+	OpenID        string
+	Category      Category
+	Description   string
+	Location      Location
+	StationID     string
+	StationReason string
+	Phone         string
+	Attachments   []int64 // photos and voice messages, in the order sent
+	NeedsStaff    bool    // 人工: the resident asked for a person
+}

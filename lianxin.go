@@ -60,19 +60,24 @@ type Inbound struct {
 }
 
 // Key identifies a message across WeChat's retries: the MsgId for messages and,
-// because events carry none, FromUserName+CreateTime+Event for events.
+// because events carry none, FromUserName+CreateTime+Event for events, plus
+// the EventKey so two different menu clicks within one second stay two.
 func (m *Inbound) Key() string {
 	if m.Kind != KindEvent && m.MsgID != 0 {
 		return strconv.FormatInt(m.MsgID, 10)
 	}
 	var b strings.Builder
-	b.Grow(len(m.OpenID) + len(m.Event) + 24)
+	b.Grow(len(m.OpenID) + len(m.Event) + len(m.EventKey) + 26)
 	b.WriteString("e:")
 	b.WriteString(m.OpenID)
 	b.WriteByte(':')
 	b.WriteString(strconv.FormatInt(m.CreateTime, 10))
 	b.WriteByte(':')
 	b.WriteString(m.Event)
+	if m.EventKey != "" {
+		b.WriteByte(':')
+		b.WriteString(m.EventKey)
+	}
 	return b.String()
 }
 

@@ -7,27 +7,43 @@ package flows
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/store"
 )
+
+// Store is what the engine records in SQLite (store.DB).
+type Store interface {
+	RegisterAttachment(ctx context.Context, m *lianxin.Inbound) (int64, error)
+	CreateCase(ctx context.Context, num store.CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []store.Notice) (*lianxin.Case, bool, error)
+	Cases(ctx context.Context, f store.CaseFilter) ([]lianxin.Case, error)
+	Case(ctx context.Context, number string) (*lianxin.Case, error)
+}
+
+// EngineConfig is everything the engine needs.
+type EngineConfig struct {
+	Texts      Texts
+	Flows      *Flows
+	Categories []lianxin.Category
+	Directory  *lianxin.Directory
+	Store      Store
+	Numbering  store.CaseNumbering
+	IdleTTL    time.Duration // a draft untouched this long is paused and offered back
+	DraftTTL   time.Duration // a draft untouched this long is discarded
+}
 
 // Engine moves a resident's session forward one message at a time.
 type Engine struct {
+	cfg      EngineConfig
 	texts    Texts
+	report   *Flow
+	classify *Classifier
 	log      *slog.Logger
-	idleTTL  time.Duration
-	draftTTL time.Duration
-}
-
-// EngineConfig configures an Engine.
-type EngineConfig struct {
-	Texts    Texts
-	IdleTTL  time.Duration
-	DraftTTL time.Duration
 }
 
 // NewEngine returns an engine.
@@ -38,31 +54,21 @@ func NewEngine(cfg EngineConfig, log *slog.Logger) *Engine {
 	if cfg.DraftTTL == 0 {
 		cfg.DraftTTL = 24 * time.Hour
 	}
-	return &Engine{texts: cfg.Texts, log: log, idleTTL: cfg.IdleTTL, draftTTL: cfg.DraftTTL}
+	if cfg.Directory == nil {
+		cfg.Directory = &lianxin.Directory{}
+	}
+	if cfg.Numbering.Location == nil {
+		cfg.Numbering.Location = time.UTC
+	}
+	e := &Engine{cfg: cfg, texts: cfg.Texts, log: log, classify: NewClassifier(cfg.Categories)}
+	if cfg.Flows != nil {
+		e.report = cfg.Flows.Flow("report")
+	}
+	return e
 }
 
 // Texts returns the engine's texts.
 func (e *Engine) Texts() Texts { return e.texts }
-
-// Load decodes a stored session. It never fails: an unreadable or outdated
-// session starts over, and the next reply apologises.
-func (e *Engine) Load(blob string, now time.Time) *Session {
-	s, ok := decodeSession(blob)
-	if !ok {
-		e.log.Warn("stored session unreadable; starting over")
-	}
-	return s
-}
-
-// Save encodes the session and says how long Redis should keep it.
-func (e *Engine) Save(s *Session, now time.Time) (string, time.Duration) {
-	s.Ver = sessionVersion
-	b, _ := json.Marshal(s)
-	if s.Flow != "" {
-		return string(b), e.draftTTL
-	}
-	return string(b), e.idleTTL
-}
 
 // Step applies messages in order to a stored session (the Machine the
 // Dispatcher drives).
@@ -76,38 +82,390 @@ func (e *Engine) Step(ctx context.Context, state string, msgs []*lianxin.Inbound
 	return next, ttl, replies
 }
 
+// Load decodes a stored session. It never fails: an unreadable or outdated
+// session starts over, and the next reply apologises.
+func (e *Engine) Load(blob string, now time.Time) *Session {
+	s, ok := decodeSession(blob)
+	if !ok {
+		e.log.Warn("stored session unreadable; starting over")
+		s.note = "session_reset"
+	}
+	return s
+}
+
+// Save encodes the session and says how long Redis should keep it: a draft
+// for DraftTTL, anything else for IdleTTL.
+func (e *Engine) Save(s *Session, now time.Time) (string, time.Duration) {
+	s.Ver = sessionVersion
+	b, _ := json.Marshal(s)
+	if s.inFlow() {
+		return string(b), e.cfg.DraftTTL
+	}
+	return string(b), e.cfg.IdleTTL
+}
+
 // Apply applies one message to the session and returns the reply. It never
 // panics and never fails: an internal error leaves the session as it was and
 // the resident gets an apology (the message itself is in the journal).
 func (e *Engine) Apply(ctx context.Context, s *Session, m *lianxin.Inbound, now time.Time) (reply lianxin.Reply) {
-	before := *s
+	before := cloneSession(s)
 	defer func() {
 		if p := recover(); p != nil {
 			e.log.Error("conversation step panicked", "panic", p, "stack", string(debug.Stack()))
-			*s = before
+			*s = *before
 			reply = lianxin.Reply{Text: e.texts.Get("error")}
 		}
 	}()
-	reply = e.apply(ctx, s, m, now)
+	t := &turn{e: e, ctx: ctx, s: s, m: m, now: now}
+	text, err := t.run()
+	if err != nil {
+		e.log.Error("conversation step failed", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
+		*s = *before
+		return lianxin.Reply{Text: e.texts.Get("error")}
+	}
 	s.Last = now.Unix()
+	return lianxin.Reply{Text: text}
+}
+
+func cloneSession(s *Session) *Session {
+	c := *s
+	c.Hist = append([]string(nil), s.Hist...)
+	c.Done = append([]string(nil), s.Done...)
+	if s.Ans != nil {
+		a := *s.Ans
+		a.Photos = append([]int64(nil), s.Ans.Photos...)
+		a.Voices = append([]int64(nil), s.Ans.Voices...)
+		if s.Ans.Extra != nil {
+			a.Extra = make(map[string]string, len(s.Ans.Extra))
+			for k, v := range s.Ans.Extra {
+				a.Extra[k] = v
+			}
+		}
+		c.Ans = &a
+	}
+	return &c
+}
+
+// turn is one message being applied.
+type turn struct {
+	e   *Engine
+	ctx context.Context
+	s   *Session
+	m   *lianxin.Inbound
+	now time.Time
+	// overflow is set when a photo arrived after the draft already had the
+	// most photos allowed.
+	overflow bool
+}
+
+func (t *turn) txt(key string, pairs ...string) string { return t.e.texts.Get(key, pairs...) }
+
+func join(parts ...string) string {
+	out := parts[:0]
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func (t *turn) run() (string, error) {
+	s := t.s
+	var notes []string
+	if s.note != "" {
+		notes = append(notes, t.txt(s.note))
+		s.note = ""
+	}
+	if s.inFlow() {
+		idle := t.now.Sub(time.Unix(s.Last, 0))
+		switch {
+		case t.e.report == nil || s.Flow != t.e.report.ID:
+			s.clearFlow()
+			notes = append(notes, t.txt("flow_updated"))
+		case s.FlowVer != t.e.cfg.Flows.Version && t.e.report.step(s.Step) == nil:
+			// The flow changed under this draft and its step is gone.
+			s.clearFlow()
+			notes = append(notes, t.txt("flow_updated"))
+		case s.Last != 0 && idle > t.e.cfg.DraftTTL:
+			s.clearFlow()
+			notes = append(notes, t.txt("draft_expired"))
+		case s.Last != 0 && idle > t.e.cfg.IdleTTL:
+			s.Paused = true
+		}
+		if s.inFlow() {
+			s.FlowVer = t.e.cfg.Flows.Version
+		}
+	}
+	reply, err := t.dispatch()
+	if err != nil {
+		return "", err
+	}
+	return join(append(notes, reply)...), nil
+}
+
+func (t *turn) dispatch() (string, error) {
+	m := t.m
+	switch m.Kind {
+	case lianxin.KindEvent:
+		return t.event()
+	case lianxin.KindText, lianxin.KindVoice, lianxin.KindImage, lianxin.KindLocation:
+	default:
+		// Video, files, links: not supported, but kept in the journal.
+		reply := t.txt("unsupported")
+		if t.s.inFlow() && !t.s.Paused {
+			reply = join(reply, t.short())
+		}
+		return reply, nil
+	}
+	if m.Kind == lianxin.KindVoice && strings.TrimSpace(m.Text) == "" {
+		// Unrecognised: ask again, but keep the recording with the draft.
+		id, err := t.e.cfg.Store.RegisterAttachment(t.ctx, m)
+		if err != nil {
+			return "", err
+		}
+		if t.s.inFlow() {
+			t.s.Ans.Voices = append(t.s.Ans.Voices, id)
+		}
+		return t.txt("voice_unrecognized"), nil
+	}
+	switch {
+	case !t.s.inFlow():
+		return t.topLevel()
+	case t.s.Paused:
+		return t.paused()
+	}
+	return t.inFlow()
+}
+
+// Menu buttons (CLICK events) behave like the words on them.
+var menuKeys = map[string]string{"REPORT": "报事", "PROGRESS": "进度", "HELP": "帮助", "MENU": "菜单"}
+
+func (t *turn) event() (string, error) {
+	switch t.m.Event {
+	case lianxin.EventSubscribe:
+		return t.txt("welcome", "menu", t.txt("menu")), nil
+	case lianxin.EventClick:
+		if word, ok := menuKeys[t.m.EventKey]; ok {
+			click := *t.m
+			click.Kind, click.Text = lianxin.KindText, word
+			t.m = &click
+			return t.dispatch()
+		}
+	}
+	// Unsubscribe, location reports, template receipts: nothing to say.
+	return "", nil
+}
+
+func (t *turn) topLevel() (string, error) {
+	m := t.m
+	switch m.Kind {
+	case lianxin.KindImage:
+		// Photo first: the photo starts a report and is its first photo.
+		t.start()
+		if err := t.keepPhoto(); err != nil {
+			return "", err
+		}
+		return join(t.txt("photo_first"), t.prompt()), nil
+	case lianxin.KindLocation:
+		t.start()
+		place := t.keepLocation()
+		return join(t.txt("location_first", "place", place), t.prompt()), nil
+	}
+	raw := textOf(m)
+	w := normalizeReply(raw)
+	if word, ok := menuNumbers[w]; ok {
+		w = word
+	}
+	switch {
+	case wordsReport[w]:
+		t.start()
+		return t.prompt(), nil
+	case wordsProgress[w] || strings.HasPrefix(w, "进度"):
+		return t.progress(w)
+	case wordsHelp[w]:
+		return t.txt("help"), nil
+	case wordsGreeting[w]:
+		return t.txt("welcome", "menu", t.txt("menu")), nil
+	case wordsMenu[w]:
+		return t.txt("menu"), nil
+	case wordsStaff[w]:
+		return t.txt("staff_no_draft", "station", t.homeStation()), nil
+	case wordsContinue[w] || wordsRestart[w]:
+		return join(t.txt("nothing_to_resume"), t.txt("menu")), nil
+	case t.e.classify.LooksLikeProblem(raw):
+		return t.startFromText(raw)
+	}
+	return join(t.txt("unknown"), t.txt("menu")), nil
+}
+
+// homeStation names the station residents can visit when nothing else is known.
+func (t *turn) homeStation() string {
+	for _, st := range t.e.cfg.Directory.Stations {
+		if st.Kind != lianxin.PointKind {
+			return st.Name
+		}
+	}
+	return ""
+}
+
+func (t *turn) start() {
+	*t.s = Session{Ver: sessionVersion, FlowVer: t.e.cfg.Flows.Version, Flow: t.e.report.ID, Step: t.e.report.Steps[0].ID, Ans: &Answers{}, Last: t.s.Last}
+	t.s.Step = t.nextFrom(-1)
+}
+
+// startFromText starts a report from free text that reads like a problem:
+// the text is the description, and its category is suggested.
+func (t *turn) startFromText(raw string) (string, error) {
+	t.start()
+	if st := t.stepOfKind(StepDescription); st != nil {
+		if n := runeLen(strings.TrimSpace(raw)); n >= st.Min && (st.Max == 0 || n <= st.Max) {
+			if err := t.setDescription(raw); err != nil {
+				return "", err
+			}
+			t.s.markDone(st.ID)
+		}
+	}
+	return t.suggestOrPrompt(raw), nil
+}
+
+// suggestOrPrompt asks for the category, offering the classifier's guess when
+// it is confident.
+func (t *turn) suggestOrPrompt(raw string) string {
+	st := t.current()
+	if st.Kind == StepCategory {
+		if sug, ok := t.e.classify.Suggest(raw); ok {
+			if c, found := t.category(sug.Key); found {
+				t.s.Suggest = c.Key
+				return t.label(st) + t.txt("suggest", "category", c.Name, "options", t.categoryOptions())
+			}
+		}
+	}
+	return t.prompt()
+}
+
+func (t *turn) stepOfKind(kind string) *Step {
+	for i := range t.e.report.Steps {
+		if t.e.report.Steps[i].Kind == kind {
+			return &t.e.report.Steps[i]
+		}
+	}
+	return nil
+}
+
+func (t *turn) current() *Step { return t.e.report.step(t.s.Step) }
+
+// nextFrom is the first step after index i that still needs an answer.
+func (t *turn) nextFrom(i int) string {
+	f := t.e.report
+	for j := i + 1; j < len(f.Steps); j++ {
+		st := &f.Steps[j]
+		if i >= 0 && f.Steps[i].Next != "" && j < f.index[f.Steps[i].Next] {
+			continue
+		}
+		if t.s.done(st.ID) || !t.holds(st.When) {
+			continue
+		}
+		return st.ID
+	}
+	return f.Steps[len(f.Steps)-1].ID
+}
+
+func (t *turn) holds(when string) bool {
+	switch when {
+	case whenStationUnknown:
+		return t.s.Ans == nil || t.s.Ans.Station == ""
+	}
+	return true
+}
+
+// advance records the current step as answered and moves to the next one.
+func (t *turn) advance(ack string) string {
+	st := t.current()
+	t.s.markDone(st.ID)
+	t.s.Fails = 0
+	t.s.Suggest = ""
+	t.s.Hist = append(t.s.Hist, st.ID)
+	t.s.Step = t.nextFrom(t.e.report.index[st.ID])
+	return join(ack, t.prompt())
+}
+
+// invalid explains why an answer was refused and asks again.
+func (t *turn) invalid(reason string) string {
+	t.s.Fails++
+	reply := join(reason, t.prompt())
+	if t.s.Fails >= 3 {
+		reply = join(reply, t.txt("fails_hint"))
+	}
 	return reply
 }
 
-func (e *Engine) apply(ctx context.Context, s *Session, m *lianxin.Inbound, now time.Time) lianxin.Reply {
-	switch m.Kind {
-	case lianxin.KindEvent:
-		switch m.Event {
-		case lianxin.EventSubscribe:
-			return lianxin.Reply{Text: e.texts.Get("welcome")}
-		case lianxin.EventUnsubscribe, lianxin.EventLocation:
-			return lianxin.Reply{}
-		}
-		return lianxin.Reply{Text: e.texts.Get("welcome")}
-	case lianxin.KindText:
-		switch strings.TrimSpace(m.Text) {
-		case "帮助", "3", "?", "？":
-			return lianxin.Reply{Text: e.texts.Get("help")}
+func (t *turn) label(st *Step) string { return "【" + st.Label + "】" }
+
+// prompt asks the current step's question.
+func (t *turn) prompt() string {
+	st := t.current()
+	p := st.Prompt
+	switch st.Kind {
+	case StepCategory:
+		p = strings.ReplaceAll(p, "{options}", t.categoryOptions())
+	case StepStation:
+		p = strings.ReplaceAll(p, "{options}", t.stationOptions())
+	case StepConfirm:
+		p = strings.ReplaceAll(p, "{summary}", t.summary())
+	case StepPhotos:
+		if n := len(t.s.Ans.Photos); n > 0 {
+			p = t.txt("photo_kept", "count", itoa(n)) + p
 		}
 	}
-	return lianxin.Reply{Text: e.texts.Get("welcome")}
+	return t.label(st) + p
+}
+
+// short reminds the resident of the current step in one line.
+func (t *turn) short() string {
+	st := t.current()
+	if st == nil {
+		return ""
+	}
+	return t.label(st) + st.Short
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+func (t *turn) categoryOptions() string {
+	var b strings.Builder
+	for i, c := range t.e.cfg.Categories {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%d %s", i+1, c.Name)
+	}
+	return b.String()
+}
+
+func (t *turn) stationOptions() string {
+	var b strings.Builder
+	for i, st := range t.e.cfg.Directory.Stations {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%d %s", i+1, st.Name)
+	}
+	return b.String()
+}
+
+func (t *turn) category(key string) (lianxin.Category, bool) {
+	for _, c := range t.e.cfg.Categories {
+		if c.Key == key {
+			return c, true
+		}
+	}
+	return lianxin.Category{}, false
+}
+
+func (t *turn) stationName(id string) string {
+	if st, ok := t.e.cfg.Directory.Station(id); ok {
+		return st.Name
+	}
+	return id
 }

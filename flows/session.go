@@ -2,23 +2,49 @@ package flows
 
 import (
 	"encoding/json"
-	"time"
+	"slices"
 )
 
 // sessionVersion changes when the session layout changes incompatibly; older
-// sessions are migrated or reset with an apology, never crash the engine.
+// sessions are reset with an apology, never crash the engine.
 const sessionVersion = 1
 
-// Session is one resident's conversation state, kept in Redis as compact JSON.
+// Session is one resident's conversation state, kept in Redis as compact JSON
+// (a typical report in progress is a few hundred bytes).
 type Session struct {
-	Ver  int    `json:"v"`
-	Flow string `json:"f,omitempty"`
-	Step string `json:"s,omitempty"`
-	Last int64  `json:"t,omitempty"` // last activity, unix seconds
+	Ver     int      `json:"v"`
+	FlowVer int      `json:"fv,omitempty"`
+	Flow    string   `json:"f,omitempty"`
+	Step    string   `json:"s,omitempty"`
+	Hist    []string `json:"h,omitempty"` // steps visited, for 返回
+	Done    []string `json:"d,omitempty"` // steps answered (or skipped)
+	Ans     *Answers `json:"a,omitempty"`
+	Fails   int      `json:"e,omitempty"` // invalid answers in a row at this step
+	Suggest string   `json:"g,omitempty"` // a category offered, awaiting 是
+	Paused  bool     `json:"p,omitempty"` // idle or 菜单: offer 继续 / 重新开始
+	Last    int64    `json:"t,omitempty"` // last activity, unix seconds
 
-	// reset is set when a stored session could not be read and was started over.
-	reset bool
+	// note is said before the next reply: why the conversation started over.
+	note string
 }
+
+// Answers is what the resident has told us so far.
+type Answers struct {
+	Category      string            `json:"c,omitempty"`
+	Desc          string            `json:"d,omitempty"`
+	Photos        []int64           `json:"p,omitempty"` // attachment ids
+	Voices        []int64           `json:"vo,omitempty"`
+	Lat           float64           `json:"la,omitempty"`
+	Lng           float64           `json:"ln,omitempty"`
+	Label         string            `json:"lb,omitempty"`
+	Address       string            `json:"ad,omitempty"`
+	Station       string            `json:"st,omitempty"`
+	StationReason string            `json:"sr,omitempty"`
+	Phone         string            `json:"ph,omitempty"`
+	Extra         map[string]string `json:"x,omitempty"`
+}
+
+func (a *Answers) hasLocation() bool { return a.Lat != 0 || a.Lng != 0 || a.Address != "" }
 
 func decodeSession(blob string) (*Session, bool) {
 	s := &Session{}
@@ -26,11 +52,26 @@ func decodeSession(blob string) (*Session, bool) {
 		return s, true
 	}
 	if err := json.Unmarshal([]byte(blob), s); err != nil || s.Ver != sessionVersion {
-		return &Session{reset: true}, false
+		return &Session{}, false
 	}
 	return s, true
 }
 
-func (s *Session) idle(now time.Time, ttl time.Duration) bool {
-	return s.Last != 0 && now.Sub(time.Unix(s.Last, 0)) > ttl
+func (s *Session) inFlow() bool { return s.Flow != "" }
+
+func (s *Session) done(step string) bool { return slices.Contains(s.Done, step) }
+
+func (s *Session) markDone(step string) {
+	if !s.done(step) {
+		s.Done = append(s.Done, step)
+	}
+}
+
+func (s *Session) unmarkDone(step string) {
+	s.Done = slices.DeleteFunc(s.Done, func(x string) bool { return x == step })
+}
+
+// clearFlow ends the flow, keeping nothing of the draft.
+func (s *Session) clearFlow() {
+	*s = Session{Ver: s.Ver, Last: s.Last, note: s.note}
 }

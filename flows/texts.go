@@ -13,7 +13,18 @@ import (
 type Texts map[string]string
 
 // requiredTexts must exist in every messages file.
-var requiredTexts = []string{"welcome", "help", "busy", "late", "error"}
+var requiredTexts = []string{
+	"welcome", "menu", "unknown", "help", "busy", "late", "error",
+	"suggest", "photo_first", "location_first", "already_reporting", "resume_offer", "resumed", "restarted",
+	"nothing_to_resume", "draft_expired", "flow_updated", "session_reset", "paused_menu",
+	"photo_kept", "photo_added", "photos_full", "photo_over", "location_kept", "unsupported", "voice_unrecognized",
+	"invalid_choice", "too_short", "too_long", "address_too_short", "phone_invalid", "not_optional",
+	"photos_expected", "confirm_expected", "edit_invalid", "fails_hint", "back_first",
+	"cancelled", "cancelled_empty", "staff_case", "staff_no_draft", "submitted",
+	"summary_category", "summary_description", "summary_photos", "summary_no_photos", "summary_location",
+	"summary_station", "summary_phone", "summary_no_phone", "summary_text", "draft_photos",
+	"my_cases_empty", "my_cases", "case_line", "case_detail", "case_not_found",
+}
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.
 func LoadTexts(b []byte) (Texts, error) {

@@ -97,6 +97,7 @@ type service struct {
 	db       *store.DB
 	rdb      *redis.Client
 	embedded *miniredis.Miniredis
+	data     *stationData
 	engine   *flows.Engine
 	disp     *flows.Dispatcher
 	replayer *bot.Replayer
@@ -120,19 +121,22 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger) (s *s
 	if s.rdb, s.embedded, err = connectRedis(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	textsData, err := configs.ReadData(cfg.ConfigDir, "messages.yaml")
-	if err != nil {
-		return nil, fmt.Errorf("messages.yaml: %w", err)
-	}
-	texts, err := flows.LoadTexts(textsData)
+	data, err := loadData(cfg)
 	if err != nil {
 		return nil, err
 	}
+	s.data = data
 	s.engine = flows.NewEngine(flows.EngineConfig{
-		Texts:    texts,
-		IdleTTL:  cfg.Session.IdleTTL.Duration,
-		DraftTTL: cfg.Session.DraftTTL.Duration,
+		Texts:      data.texts,
+		Flows:      data.flows,
+		Categories: data.categories,
+		Directory:  data.directory,
+		Store:      s.db,
+		Numbering:  store.CaseNumbering{Prefix: cfg.CasePrefix, Location: cfg.Location()},
+		IdleTTL:    cfg.Session.IdleTTL.Duration,
+		DraftTTL:   cfg.Session.DraftTTL.Duration,
 	}, log)
+	texts := data.texts
 	late := func(ctx context.Context, m *lianxin.Inbound, r lianxin.Reply) {
 		if err := s.db.EnqueueReply(context.WithoutCancel(ctx), m, store.OutcomeLate, r); err != nil {
 			log.Error("queueing a late reply failed", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
@@ -160,6 +164,56 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger) (s *s
 		{Name: "redis", Ping: func(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }},
 	})
 	return s, nil
+}
+
+// stationData is the station-editable data: texts, flows, categories and the
+// directory, each from LIANXIN_CONFIG or the copy built into the binary.
+type stationData struct {
+	texts      flows.Texts
+	flows      *flows.Flows
+	categories []lianxin.Category
+	directory  *lianxin.Directory
+}
+
+func loadData(cfg configs.Config) (*stationData, error) {
+	read := func(name string) ([]byte, error) {
+		b, err := configs.ReadData(cfg.ConfigDir, name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return b, nil
+	}
+	d := &stationData{}
+	b, err := read("messages.yaml")
+	if err != nil {
+		return nil, err
+	}
+	if d.texts, err = flows.LoadTexts(b); err != nil {
+		return nil, err
+	}
+	if b, err = read("flows.yaml"); err != nil {
+		return nil, err
+	}
+	if d.flows, err = flows.LoadFlows(b); err != nil {
+		return nil, err
+	}
+	if b, err = read("categories.yaml"); err != nil {
+		return nil, err
+	}
+	if d.categories, err = configs.LoadCategories(b); err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(d.categories))
+	for i, c := range d.categories {
+		keys[i] = c.Key
+	}
+	if b, err = read("directory.yaml"); err != nil {
+		return nil, err
+	}
+	if d.directory, err = configs.LoadDirectory(b, keys); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // redisPrefix namespaces every key by account, so several accounts (or test

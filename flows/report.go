@@ -1,0 +1,583 @@
+package flows
+
+import (
+	"strings"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/store"
+)
+
+// inFlow handles a message while the resident is filling in a report.
+func (t *turn) inFlow() (string, error) {
+	st := t.current()
+	if st == nil {
+		t.s.clearFlow()
+		return join(t.txt("flow_updated"), t.txt("menu")), nil
+	}
+	m := t.m
+	if m.Kind == lianxin.KindText || m.Kind == lianxin.KindVoice {
+		w := normalizeReply(m.Text)
+		switch {
+		case wordsHelp[w]:
+			return join(st.Help, t.prompt()), nil
+		case wordsBack[w]:
+			return t.back(), nil
+		case wordsCancel[w]:
+			return t.cancel(), nil
+		case wordsStaff[w]:
+			return t.staff()
+		case wordsMenu[w]:
+			t.s.Paused = true
+			return t.txt("paused_menu", "menu", t.txt("menu")), nil
+		case wordsProgress[w] || strings.HasPrefix(w, "进度"):
+			list, err := t.progress(w)
+			return join(list, t.short()), err
+		case wordsReport[w] && st.Kind != StepCategory && st.Kind != StepStation:
+			return join(t.txt("already_reporting"), t.prompt()), nil
+		}
+	}
+	// A photo or a location sent at another step belongs to the report all
+	// the same: keep it and remind the resident where they are.
+	if m.Kind == lianxin.KindImage && !st.accepts(InputImage) {
+		if err := t.keepPhoto(); err != nil {
+			return "", err
+		}
+		return join(t.photoAck(), t.short()), nil
+	}
+	if m.Kind == lianxin.KindLocation && !st.accepts(InputLocation) {
+		place := t.keepLocation()
+		return join(t.txt("location_kept", "place", place), t.short()), nil
+	}
+	// Text and recognised voice are always read, if only for the step's
+	// control words (完成, 跳过); `accepts` governs photos and locations.
+	switch st.Kind {
+	case StepCategory:
+		return t.answerCategory(st)
+	case StepDescription:
+		return t.answerDescription(st)
+	case StepPhotos:
+		return t.answerPhotos(st)
+	case StepLocation:
+		return t.answerLocation(st)
+	case StepStation:
+		return t.answerStation(st)
+	case StepPhone:
+		return t.answerPhone(st)
+	case StepText:
+		return t.answerText(st)
+	case StepConfirm:
+		return t.answerConfirm(st)
+	}
+	return t.invalid(""), nil
+}
+
+// paused handles a message to a paused draft (idle too long, or 菜单).
+func (t *turn) paused() (string, error) {
+	m := t.m
+	switch m.Kind {
+	case lianxin.KindImage:
+		if err := t.keepPhoto(); err != nil {
+			return "", err
+		}
+		return join(t.photoAck(), t.resumeOffer()), nil
+	case lianxin.KindLocation:
+		place := t.keepLocation()
+		return join(t.txt("location_kept", "place", place), t.resumeOffer()), nil
+	}
+	w := normalizeReply(m.Text)
+	switch {
+	case wordsContinue[w]:
+		t.s.Paused = false
+		return join(t.txt("resumed"), t.prompt()), nil
+	case wordsRestart[w]:
+		t.start()
+		return join(t.txt("restarted"), t.prompt()), nil
+	case wordsCancel[w]:
+		return t.cancel(), nil
+	case wordsStaff[w]:
+		return t.staff()
+	case wordsHelp[w]:
+		return join(t.txt("help"), t.resumeOffer()), nil
+	case wordsMenu[w]:
+		return t.txt("paused_menu", "menu", t.txt("menu")), nil
+	case wordsProgress[w] || strings.HasPrefix(w, "进度"):
+		list, err := t.progress(w)
+		return join(list, t.resumeOffer()), err
+	}
+	return t.resumeOffer(), nil
+}
+
+func (t *turn) resumeOffer() string { return t.txt("resume_offer", "draft", t.describeDraft()) }
+
+// describeDraft says in a few words what the draft holds.
+func (t *turn) describeDraft() string {
+	a := t.s.Ans
+	var parts []string
+	if a == nil {
+		return ""
+	}
+	if c, ok := t.category(a.Category); ok {
+		parts = append(parts, c.Name)
+	}
+	if a.Desc != "" {
+		parts = append(parts, "「"+clip(a.Desc, 20)+"」")
+	}
+	if n := len(a.Photos); n > 0 {
+		parts = append(parts, t.txt("draft_photos", "count", itoa(n)))
+	}
+	if a.hasLocation() {
+		parts = append(parts, t.place())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (t *turn) back() string {
+	s := t.s
+	if len(s.Hist) == 0 {
+		return join(t.txt("back_first"), t.prompt())
+	}
+	prev := s.Hist[len(s.Hist)-1]
+	s.Hist = s.Hist[:len(s.Hist)-1]
+	s.unmarkDone(prev)
+	s.Step, s.Fails, s.Suggest = prev, 0, ""
+	return t.prompt()
+}
+
+func (t *turn) cancel() string {
+	what := t.describeDraft()
+	t.s.clearFlow()
+	if what == "" {
+		return t.txt("cancelled_empty")
+	}
+	return t.txt("cancelled", "draft", what)
+}
+
+// staff turns the draft into a case flagged for staff (人工).
+func (t *turn) staff() (string, error) {
+	c, err := t.submit(true)
+	if err != nil {
+		return "", err
+	}
+	return t.txt("staff_case", "number", c.Number), nil
+}
+
+// keepPhoto registers a photo and adds it to the draft if there is room.
+// A photo over the limit is still stored (and the resident told so).
+func (t *turn) keepPhoto() error {
+	id, err := t.e.cfg.Store.RegisterAttachment(t.ctx, t.m)
+	if err != nil {
+		return err
+	}
+	a := t.s.Ans
+	for _, p := range a.Photos {
+		if p == id {
+			return nil
+		}
+	}
+	if len(a.Photos) < t.maxPhotos() {
+		a.Photos = append(a.Photos, id)
+	} else {
+		t.overflow = true
+	}
+	return nil
+}
+
+func (t *turn) maxPhotos() int {
+	if st := t.stepOfKind(StepPhotos); st != nil {
+		return st.Max
+	}
+	return 9
+}
+
+func (t *turn) photoAck() string {
+	if t.overflow {
+		return t.txt("photo_over", "max", itoa(t.maxPhotos()))
+	}
+	return t.txt("photo_kept", "count", itoa(len(t.s.Ans.Photos)))
+}
+
+// keepLocation records a WeChat location and the station it decides.
+func (t *turn) keepLocation() string {
+	a := t.s.Ans
+	m := t.m
+	a.Lat, a.Lng, a.Label, a.Address = m.Lat, m.Lng, m.Label, ""
+	t.route()
+	if st := t.stepOfKind(StepLocation); st != nil {
+		t.s.markDone(st.ID)
+	}
+	return t.place()
+}
+
+// route decides the station from a new location. A location that decides
+// nothing leaves a station the resident chose by hand; otherwise the station
+// step will ask.
+func (t *turn) route() bool {
+	a := t.s.Ans
+	loc := lianxin.Location{Lat: a.Lat, Lng: a.Lng, Label: a.Label, Address: a.Address}
+	id, reason, ok := t.e.cfg.Directory.RouteStation(loc, "")
+	station := t.stepOfKind(StepStation)
+	switch {
+	case ok:
+		a.Station, a.StationReason = id, reason
+		if station != nil {
+			t.s.markDone(station.ID)
+		}
+	case a.StationReason == lianxin.RouteChoice:
+	default:
+		a.Station, a.StationReason = "", ""
+		if station != nil {
+			t.s.unmarkDone(station.ID)
+		}
+	}
+	return ok
+}
+
+func (t *turn) place() string {
+	a := t.s.Ans
+	loc := lianxin.Location{Lat: a.Lat, Lng: a.Lng, Label: a.Label, Address: a.Address}
+	return loc.String()
+}
+
+func (t *turn) setDescription(text string) error {
+	t.s.Ans.Desc = strings.TrimSpace(text)
+	if t.m.Kind == lianxin.KindVoice {
+		id, err := t.e.cfg.Store.RegisterAttachment(t.ctx, t.m)
+		if err != nil {
+			return err
+		}
+		t.s.Ans.Voices = append(t.s.Ans.Voices, id)
+	}
+	return nil
+}
+
+func (t *turn) answerCategory(st *Step) (string, error) {
+	raw := textOf(t.m)
+	w := normalizeReply(raw)
+	s := t.s
+	if s.Suggest != "" && wordsYes[w] {
+		s.Ans.Category = s.Suggest
+		return t.advance(""), nil
+	}
+	if wordsNo[w] {
+		s.Suggest = ""
+		return t.prompt(), nil
+	}
+	cats := t.e.cfg.Categories
+	if n, ok := choiceNumber(w); ok {
+		if n < 1 || n > len(cats) {
+			return t.invalid(t.txt("invalid_choice")), nil
+		}
+		s.Ans.Category = cats[n-1].Key
+		return t.advance(""), nil
+	}
+	for _, c := range cats {
+		if w == c.Name || w == c.Key || (runeLen(w) >= 2 && strings.Contains(c.Name, w)) {
+			s.Ans.Category = c.Key
+			return t.advance(""), nil
+		}
+	}
+	// Free text at the category step: the resident is describing the
+	// problem. Keep it as the description if there is none, and offer the
+	// category it reads as.
+	if desc := t.stepOfKind(StepDescription); desc != nil && !s.done(desc.ID) && t.e.classify.LooksLikeProblem(raw) {
+		if n := runeLen(strings.TrimSpace(raw)); n >= desc.Min && (desc.Max == 0 || n <= desc.Max) {
+			if err := t.setDescription(raw); err != nil {
+				return "", err
+			}
+			s.markDone(desc.ID)
+		}
+	}
+	if sug, ok := t.e.classify.Suggest(raw); ok {
+		if c, found := t.category(sug.Key); found {
+			s.Suggest = c.Key
+			return t.label(st) + t.txt("suggest", "category", c.Name, "options", t.categoryOptions()), nil
+		}
+	}
+	return t.invalid(t.txt("invalid_choice")), nil
+}
+
+func (t *turn) answerDescription(st *Step) (string, error) {
+	text := strings.TrimSpace(textOf(t.m))
+	if wordsSkip[normalizeReply(text)] && !st.Optional {
+		return t.invalid(t.txt("not_optional")), nil
+	}
+	n := runeLen(text)
+	if n < st.Min {
+		return t.invalid(t.txt("too_short", "min", itoa(st.Min))), nil
+	}
+	if st.Max > 0 && n > st.Max {
+		return t.invalid(t.txt("too_long", "max", itoa(st.Max), "count", itoa(n))), nil
+	}
+	if err := t.setDescription(text); err != nil {
+		return "", err
+	}
+	return t.advance(""), nil
+}
+
+func (t *turn) answerPhotos(st *Step) (string, error) {
+	a := t.s.Ans
+	if t.m.Kind == lianxin.KindImage {
+		if err := t.keepPhoto(); err != nil {
+			return "", err
+		}
+		if t.overflow {
+			return join(t.txt("photo_over", "max", itoa(st.Max)), t.short()), nil
+		}
+		if len(a.Photos) >= st.Max {
+			return t.advance(t.txt("photos_full", "count", itoa(len(a.Photos)))), nil
+		}
+		return t.txt("photo_added", "count", itoa(len(a.Photos)), "left", itoa(st.Max-len(a.Photos))), nil
+	}
+	w := normalizeReply(textOf(t.m))
+	switch {
+	case wordsDone[w] && len(a.Photos) > 0, wordsSkip[w] && st.Optional:
+		return t.advance(""), nil
+	case wordsDone[w]:
+		if st.Optional {
+			return t.advance(""), nil
+		}
+		return t.invalid(t.txt("photos_expected")), nil
+	case w == "清空" || w == "重新上传":
+		a.Photos = nil
+		return t.prompt(), nil
+	case wordsSkip[w]:
+		return t.invalid(t.txt("not_optional")), nil
+	}
+	if len(a.Photos) == 0 {
+		return t.invalid(t.txt("photos_expected")), nil
+	}
+	return t.invalid(""), nil
+}
+
+func (t *turn) answerLocation(st *Step) (string, error) {
+	if t.m.Kind == lianxin.KindLocation {
+		place := t.keepLocation()
+		t.s.unmarkDone(st.ID) // advance marks it again, after recording history
+		return t.advance(t.txt("location_kept", "place", place)), nil
+	}
+	text := strings.TrimSpace(textOf(t.m))
+	if wordsSkip[normalizeReply(text)] {
+		if st.Optional {
+			return t.advance(""), nil
+		}
+		return t.invalid(t.txt("not_optional")), nil
+	}
+	a := t.s.Ans
+	old := *a
+	a.Lat, a.Lng, a.Label, a.Address = 0, 0, "", clip(text, 200)
+	// A short address is fine when it names a place we know ("水滩");
+	// otherwise it is too vague to find.
+	if !t.route() && runeLen(text) < 4 {
+		*a = old
+		return t.invalid(t.txt("address_too_short")), nil
+	}
+	return t.advance(t.txt("location_kept", "place", a.Address)), nil
+}
+
+func (t *turn) answerStation(st *Step) (string, error) {
+	w := normalizeReply(textOf(t.m))
+	units := t.e.cfg.Directory.Stations
+	chosen := ""
+	if n, ok := choiceNumber(w); ok {
+		if n < 1 || n > len(units) {
+			return t.invalid(t.txt("invalid_choice")), nil
+		}
+		chosen = units[n-1].ID
+	} else {
+		for _, u := range units {
+			if runeLen(w) >= 2 && strings.Contains(u.Name, w) {
+				chosen = u.ID
+				break
+			}
+		}
+	}
+	if chosen == "" {
+		return t.invalid(t.txt("invalid_choice")), nil
+	}
+	t.s.Ans.Station, t.s.Ans.StationReason = chosen, lianxin.RouteChoice
+	return t.advance(""), nil
+}
+
+func (t *turn) answerPhone(st *Step) (string, error) {
+	text := strings.TrimSpace(textOf(t.m))
+	if wordsSkip[normalizeReply(text)] {
+		if !st.Optional {
+			return t.invalid(t.txt("not_optional")), nil
+		}
+		t.s.Ans.Phone = ""
+		return t.advance(""), nil
+	}
+	phone, ok := mobilePhone(text)
+	if !ok {
+		return t.invalid(t.txt("phone_invalid")), nil
+	}
+	t.s.Ans.Phone = phone
+	return t.advance(""), nil
+}
+
+func (t *turn) answerText(st *Step) (string, error) {
+	text := strings.TrimSpace(textOf(t.m))
+	if wordsSkip[normalizeReply(text)] && st.Optional {
+		return t.advance(""), nil
+	}
+	n := runeLen(text)
+	if n < st.Min {
+		return t.invalid(t.txt("too_short", "min", itoa(st.Min))), nil
+	}
+	if st.Max > 0 && n > st.Max {
+		return t.invalid(t.txt("too_long", "max", itoa(st.Max), "count", itoa(n))), nil
+	}
+	if t.s.Ans.Extra == nil {
+		t.s.Ans.Extra = map[string]string{}
+	}
+	t.s.Ans.Extra[st.Field] = text
+	return t.advance(""), nil
+}
+
+func (t *turn) answerConfirm(st *Step) (string, error) {
+	w := normalizeReply(textOf(t.m))
+	if wordsYes[w] {
+		c, err := t.submit(false)
+		if err != nil {
+			return "", err
+		}
+		cat, _ := t.category(c.CategoryKey)
+		return t.txt("submitted", "number", c.Number, "station", t.stationName(c.StationID), "hours", itoa(cat.AcceptHours)), nil
+	}
+	if n, ok := editNumber(w); ok {
+		steps := t.e.report.Steps
+		if n < 1 || n >= len(steps) {
+			return t.invalid(t.txt("edit_invalid", "n", itoa(n), "max", itoa(len(steps)-1))), nil
+		}
+		target := steps[n-1].ID
+		t.s.unmarkDone(target)
+		t.s.Hist = append(t.s.Hist, st.ID)
+		t.s.Step, t.s.Fails = target, 0
+		if steps[n-1].Kind == StepStation {
+			// Choosing a station by hand overrides the one the location gave.
+			t.s.Ans.StationReason = ""
+		}
+		return t.prompt(), nil
+	}
+	return t.invalid(t.txt("confirm_expected")), nil
+}
+
+// summary lists the answers, numbered as 修改 N refers to them.
+func (t *turn) summary() string {
+	a := t.s.Ans
+	var lines []string
+	for i, st := range t.e.report.Steps {
+		n := itoa(i + 1)
+		switch st.Kind {
+		case StepCategory:
+			c, _ := t.category(a.Category)
+			lines = append(lines, t.txt("summary_category", "n", n, "value", c.Name))
+		case StepDescription:
+			lines = append(lines, t.txt("summary_description", "n", n, "value", clip(a.Desc, 60)))
+		case StepPhotos:
+			if len(a.Photos) == 0 {
+				lines = append(lines, t.txt("summary_no_photos", "n", n))
+			} else {
+				lines = append(lines, t.txt("summary_photos", "n", n, "count", itoa(len(a.Photos))))
+			}
+		case StepLocation:
+			lines = append(lines, t.txt("summary_location", "n", n, "value", t.place()))
+		case StepStation:
+			lines = append(lines, t.txt("summary_station", "n", n, "value", t.stationName(a.Station)))
+		case StepPhone:
+			if a.Phone == "" {
+				lines = append(lines, t.txt("summary_no_phone", "n", n))
+			} else {
+				lines = append(lines, t.txt("summary_phone", "n", n, "value", lianxin.MaskPhone(a.Phone)))
+			}
+		case StepText:
+			lines = append(lines, t.txt("summary_text", "n", n, "label", st.Label, "value", clip(a.Extra[st.Field], 60)))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// submit registers the draft as a case and ends the flow. A retried or
+// replayed submission returns the case already registered.
+func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
+	a := t.s.Ans
+	if a == nil {
+		a = &Answers{}
+	}
+	cat, ok := t.category(a.Category)
+	if !ok {
+		cat, _ = t.category("other")
+	}
+	desc := a.Desc
+	for _, st := range t.e.report.Steps {
+		if st.Kind == StepText && a.Extra[st.Field] != "" {
+			desc = join(desc, st.Label+":"+a.Extra[st.Field])
+		}
+	}
+	r := lianxin.Report{
+		SourceKey:     t.m.Account + ":" + t.m.Key(),
+		OpenID:        t.m.OpenID,
+		Category:      cat,
+		Description:   desc,
+		Location:      lianxin.Location{Lat: a.Lat, Lng: a.Lng, Label: a.Label, Address: a.Address},
+		StationID:     a.Station,
+		StationReason: a.StationReason,
+		Phone:         a.Phone,
+		Attachments:   append(append([]int64(nil), a.Photos...), a.Voices...),
+		NeedsStaff:    needsStaff,
+	}
+	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: "resident"}}
+	if r.StationID != "" {
+		events = append(events, lianxin.Event{Type: lianxin.EventRouted, Actor: "system", Text: t.stationName(r.StationID) + "(" + r.StationReason + ")"})
+	}
+	if needsStaff {
+		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident"})
+	}
+	c, _, err := t.e.cfg.Store.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil)
+	if err != nil {
+		return nil, err
+	}
+	t.s.clearFlow()
+	return c, nil
+}
+
+// progress lists the resident's cases, or one case's timeline ("进度 KQ…").
+func (t *turn) progress(w string) (string, error) {
+	if number := strings.TrimSpace(strings.TrimPrefix(w, "进度")); number != "" && !wordsProgress[w] {
+		c, err := t.e.cfg.Store.Case(t.ctx, number)
+		if lianxin.ErrorCode(err) == lianxin.ENOTFOUND || (err == nil && c.OpenID != t.m.OpenID) {
+			return t.txt("case_not_found", "number", strings.ToUpper(number)), nil
+		} else if err != nil {
+			return "", err
+		}
+		return t.caseDetail(c), nil
+	}
+	cases, err := t.e.cfg.Store.Cases(t.ctx, store.CaseFilter{OpenID: t.m.OpenID, Limit: 5})
+	if err != nil {
+		return "", err
+	}
+	if len(cases) == 0 {
+		return t.txt("my_cases_empty"), nil
+	}
+	lines := make([]string, len(cases))
+	for i, c := range cases {
+		cat, _ := t.category(c.CategoryKey)
+		lines[i] = t.txt("case_line", "number", c.Number, "category", cat.Name, "status", t.txt("status_"+string(c.Status)))
+	}
+	return t.txt("my_cases", "count", itoa(len(cases)), "cases", strings.Join(lines, "\n")), nil
+}
+
+func (t *turn) caseDetail(c *lianxin.Case) string {
+	cat, _ := t.category(c.CategoryKey)
+	loc := t.e.cfg.Numbering.Location
+	lines := make([]string, 0, len(c.Events))
+	for _, ev := range c.Events {
+		line := ev.At.In(loc).Format("01-02 15:04") + " " + t.txt("event_"+ev.Type, "station", t.stationName(c.StationID))
+		if ev.Text != "" && ev.Type != lianxin.EventRouted {
+			line += ":" + ev.Text
+		}
+		lines = append(lines, line)
+	}
+	return t.txt("case_detail", "number", c.Number, "category", cat.Name, "status", t.txt("status_"+string(c.Status)),
+		"description", clip(c.Description, 100), "timeline", strings.Join(lines, "\n"))
+}

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/lianxin/lianxin"
+)
+
+// Notice is an outbox row written in the same transaction as a case change.
+type Notice struct {
+	IdemKey   string
+	Kind      string
+	Recipient string
+	Payload   any
+}
+
+// CaseNumbering is how case numbers are made: KQ + local date + per-day sequence.
+type CaseNumbering struct {
+	Prefix   string
+	Location *time.Location
+}
+
+// CreateCase registers a report as a case in one transaction: the case, its
+// place in the day's sequence, the link to its attachments, the timeline
+// events and any notices. created is false when the report's source message
+// had already registered a case (a retry or replay): that case is returned.
+func (db *DB) CreateCase(ctx context.Context, num CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []Notice) (c *lianxin.Case, created bool, err error) {
+	now := db.now()
+	var id int64
+	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+		created = false
+		if r.SourceKey != "" {
+			err := tx.Get(&id, `SELECT id FROM cases WHERE source_key = ?`, r.SourceKey)
+			if err == nil {
+				return nil
+			} else if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		day := now.In(num.Location).Format("20060102")
+		var seq int
+		if err := tx.Get(&seq, `INSERT INTO case_counters (day, last) VALUES (?, 1)
+			ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last`, day); err != nil {
+			return err
+		}
+		number := fmt.Sprintf("%s%s-%04d", num.Prefix, day, seq)
+		var acceptDue, resolveDue *time.Time
+		if h := r.Category.AcceptHours; h > 0 {
+			t := now.Add(time.Duration(h) * time.Hour)
+			acceptDue = &t
+		}
+		if d := r.Category.ResolveDays; d > 0 {
+			t := now.AddDate(0, 0, d)
+			resolveDue = &t
+		}
+		desc := r.Description
+		var source any
+		if r.SourceKey != "" {
+			source = r.SourceKey
+		}
+		res, err := tx.Exec(`INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
+			lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due)
+			VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			number, source, r.OpenID, lianxin.StatusRegistered, r.Category.Key, r.StationID, desc,
+			r.Location.Lat, r.Location.Lng, r.Location.Label, r.Location.Address, r.Phone, r.NeedsStaff,
+			now, now, acceptDue, resolveDue)
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		for _, a := range r.Attachments {
+			if _, err := tx.Exec(`UPDATE attachments SET case_id = ?, updated_at = ? WHERE id = ? AND openid = ? AND case_id IS NULL`, id, now, a, r.OpenID); err != nil {
+				return err
+			}
+		}
+		if r.Phone != "" {
+			if _, err := tx.Exec(`UPDATE residents SET phone = ? WHERE openid = ?`, r.Phone, r.OpenID); err != nil {
+				return err
+			}
+		}
+		for _, e := range events {
+			if err := addEvent(tx, id, e, now); err != nil {
+				return err
+			}
+		}
+		for _, n := range notices {
+			caseID := id
+			if err := enqueue(tx, now, n.IdemKey, n.Kind, n.Recipient, n.Payload, &caseID); err != nil {
+				return err
+			}
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	c, err = db.caseByID(ctx, id)
+	return c, created, err
+}
+
+func addEvent(tx *sqlx.Tx, caseID int64, e lianxin.Event, now time.Time) error {
+	at := e.At
+	if at.IsZero() {
+		at = now
+	}
+	_, err := tx.Exec(`INSERT INTO case_events (case_id, type, actor, text, at) VALUES (?, ?, ?, ?, ?)`, caseID, e.Type, e.Actor, e.Text, at.UTC())
+	return err
+}
+
+// caseRow is a cases row as stored.
+type caseRow struct {
+	ID           int64      `db:"id"`
+	Number       string     `db:"number"`
+	SourceKey    *string    `db:"source_key"`
+	OpenID       string     `db:"openid"`
+	Status       string     `db:"status"`
+	Category     string     `db:"category"`
+	StationID    string     `db:"station_id"`
+	AssigneeID   string     `db:"assignee_id"`
+	Description  string     `db:"description"`
+	Lat          float64    `db:"lat"`
+	Lng          float64    `db:"lng"`
+	LocLabel     string     `db:"loc_label"`
+	Address      string     `db:"address"`
+	Phone        string     `db:"phone"`
+	NeedsStaff   bool       `db:"needs_staff"`
+	Satisfaction string     `db:"satisfaction"`
+	CreatedAt    time.Time  `db:"created_at"`
+	UpdatedAt    time.Time  `db:"updated_at"`
+	AcceptDue    *time.Time `db:"accept_due"`
+	ResolveDue   *time.Time `db:"resolve_due"`
+	ResolvedAt   *time.Time `db:"resolved_at"`
+}
+
+func (r *caseRow) toCase() *lianxin.Case {
+	return &lianxin.Case{
+		ID: r.ID, Number: r.Number, Status: lianxin.Status(r.Status), CategoryKey: r.Category,
+		StationID: r.StationID, AssigneeID: r.AssigneeID, Description: r.Description,
+		Location: lianxin.Location{Lat: r.Lat, Lng: r.Lng, Label: r.LocLabel, Address: r.Address},
+		Phone:    r.Phone, OpenID: r.OpenID, NeedsStaff: r.NeedsStaff, Satisfaction: r.Satisfaction,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AcceptDue: r.AcceptDue, ResolveDue: r.ResolveDue, ResolvedAt: r.ResolvedAt,
+		Attachments: []lianxin.Attachment{}, Events: []lianxin.Event{},
+	}
+}
+
+func (db *DB) caseByID(ctx context.Context, id int64) (*lianxin.Case, error) {
+	var r caseRow
+	if err := db.read.GetContext(ctx, &r, `SELECT * FROM cases WHERE id = ?`, id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, lianxin.Errorf(lianxin.ENOTFOUND, "case %d not found", id)
+		}
+		return nil, err
+	}
+	return db.withDetails(ctx, r.toCase())
+}
+
+// Case returns the case with the number, with its attachments and timeline.
+func (db *DB) Case(ctx context.Context, number string) (*lianxin.Case, error) {
+	var r caseRow
+	if err := db.read.GetContext(ctx, &r, `SELECT * FROM cases WHERE number = ?`, strings.ToUpper(strings.TrimSpace(number))); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, lianxin.Errorf(lianxin.ENOTFOUND, "case %s not found", number)
+		}
+		return nil, err
+	}
+	return db.withDetails(ctx, r.toCase())
+}
+
+func (db *DB) withDetails(ctx context.Context, c *lianxin.Case) (*lianxin.Case, error) {
+	if err := db.read.SelectContext(ctx, &c.Attachments, `SELECT `+attachmentColumns+` FROM attachments WHERE case_id = ? ORDER BY id`, c.ID); err != nil {
+		return nil, err
+	}
+	if err := db.read.SelectContext(ctx, &c.Events, `SELECT * FROM case_events WHERE case_id = ? ORDER BY id`, c.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// CaseFilter selects cases for listing.
+type CaseFilter struct {
+	OpenID     string
+	AssigneeID string
+	StationID  string
+	Status     []lianxin.Status
+	Limit      int
+}
+
+// Cases lists cases, newest first, without attachments and timelines.
+func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]lianxin.Case, error) {
+	var where []string
+	var args []any
+	if f.OpenID != "" {
+		where, args = append(where, "openid = ?"), append(args, f.OpenID)
+	}
+	if f.AssigneeID != "" {
+		where, args = append(where, "assignee_id = ?"), append(args, f.AssigneeID)
+	}
+	if f.StationID != "" {
+		where, args = append(where, "station_id = ?"), append(args, f.StationID)
+	}
+	if len(f.Status) > 0 {
+		q := make([]string, len(f.Status))
+		for i, s := range f.Status {
+			q[i] = "?"
+			args = append(args, string(s))
+		}
+		where = append(where, "status IN ("+strings.Join(q, ",")+")")
+	}
+	query := `SELECT * FROM cases`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY id DESC"
+	if f.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	var rows []caseRow
+	if err := db.read.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, err
+	}
+	out := make([]lianxin.Case, len(rows))
+	for i := range rows {
+		out[i] = *rows[i].toCase()
+	}
+	return out, nil
+}
