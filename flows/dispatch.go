@@ -145,6 +145,18 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
+// Preload loads the scripts into Redis so the first messages do not pay for
+// a NOSCRIPT round trip. Redis forgets scripts on restart; Run falls back to
+// EVAL then, transparently.
+func (d *Dispatcher) Preload(ctx context.Context) error {
+	for _, s := range []*redis.Script{admitScript, commitScript, pollScript, abandonScript} {
+		if err := s.Load(ctx, d.rdb).Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Dispatch applies the message (or finds its earlier reply) and returns the
 // reply. It returns ErrReplay, ErrLate, or a Redis error (the caller then
 // journals the message as deferred for Replay).

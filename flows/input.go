@@ -39,7 +39,7 @@ var (
 	wordsGreeting = set("你好", "您好", "在吗", "在不在", "hi", "hello", "喂")
 	// The menu's numbers mean something only outside a report, where no
 	// step is waiting for a number.
-	menuNumbers = map[string]string{"1": "报事", "一": "报事", "2": "进度", "二": "进度", "3": "帮助", "三": "帮助", "0": "菜单"}
+	menuNumbers   = map[string]string{"1": "报事", "一": "报事", "2": "进度", "二": "进度", "3": "帮助", "三": "帮助", "0": "菜单"}
 	wordsBack     = set("返回", "上一步", "退回上一步", "back")
 	wordsCancel   = set("取消", "不报了", "算了", "不要了", "cancel")
 	wordsStaff    = set("人工", "转人工", "人工服务", "找人", "找工作人员", "客服")

@@ -54,6 +54,9 @@ func decodeSession(blob string) (*Session, bool) {
 	if err := json.Unmarshal([]byte(blob), s); err != nil || s.Ver != sessionVersion {
 		return &Session{}, false
 	}
+	if s.Flow != "" && s.Ans == nil {
+		s.Ans = &Answers{} // hand-edited or truncated state: start the answers afresh
+	}
 	return s, true
 }
 

@@ -143,6 +143,9 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger) (s *s
 		}
 	}
 	s.disp = flows.NewDispatcher(s.rdb, redisPrefix(cfg), s.engine, late, log)
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	_ = s.disp.Preload(pctx) // best effort: an unreachable Redis is handled per message
+	cancel()
 	metrics := bot.NewMetrics(s.reg)
 	s.replayer = bot.NewReplayer(s.db, s.disp, metrics, log)
 	s.webhook, err = bot.NewWebhook(bot.WebhookConfig{

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/internal/testenv"
+)
+
+func openTest(t *testing.T, path string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+var yangquan = time.FixedZone("CST", 8*3600)
+
+func report(openid, source string) lianxin.Report {
+	return lianxin.Report{SourceKey: source, OpenID: openid, Category: lianxin.Category{Key: "heating", AcceptHours: 4, ResolveDays: 2},
+		Description: "暖气不热", StationID: "shuitan", StationReason: "定位在辖区内"}
+}
+
+func TestCaseNumbersAreUniqueAndSequentialAcrossProcesses(t *testing.T) {
+	path := testenv.DBPath(t)
+	dbs := []*DB{openTest(t, path), openTest(t, path)} // two serve processes, one file
+	day := time.Date(2026, 11, 27, 23, 30, 0, 0, yangquan)
+	for _, db := range dbs {
+		db.Now = func() time.Time { return day }
+	}
+	num := CaseNumbering{Prefix: "KQ", Location: yangquan}
+	const n = 40
+	numbers := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, created, err := dbs[i%2].CreateCase(context.Background(), num, report("oU", fmt.Sprintf("gh:%d", i)), nil, nil)
+			if err != nil || !created {
+				t.Errorf("case %d: %v created=%v", i, err, created)
+				return
+			}
+			numbers[i] = c.Number
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, num := range numbers {
+		seen[num] = true
+	}
+	for i := 1; i <= n; i++ {
+		want := fmt.Sprintf("KQ20261127-%04d", i)
+		if !seen[want] {
+			t.Errorf("%s missing; got %v", want, numbers)
+		}
+	}
+	// The day is the station's local day: 23:30 in Yangquan is still the 27th,
+	// and the next morning starts again at 0001.
+	dbs[0].Now = func() time.Time { return day.Add(time.Hour) }
+	c, _, err := dbs[0].CreateCase(context.Background(), num, report("oU", "gh:next"), nil, nil)
+	if err != nil || c.Number != "KQ20261128-0001" {
+		t.Errorf("next day: %v %v", c, err)
+	}
+}
+
+func TestCreateCaseIsIdempotentPerSubmission(t *testing.T) {
+	db := openTest(t, testenv.DBPath(t))
+	ctx := context.Background()
+	photo := &lianxin.Inbound{Account: "gh", OpenID: "oU", Kind: lianxin.KindImage, MsgID: 77, CreateTime: time.Now().Unix(), MediaID: "M77"}
+	id, err := db.RegisterAttachment(ctx, photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := db.RegisterAttachment(ctx, photo); again != id {
+		t.Errorf("registering the same photo twice gave %d and %d", id, again)
+	}
+	r := report("oU", "gh:confirm-1")
+	r.Attachments = []int64{id}
+	r.Phone = "13812345678"
+	num := CaseNumbering{Prefix: "KQ", Location: yangquan}
+	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: "resident"}}
+	notices := []Notice{{IdemKey: "n1", Kind: OutboxText, Recipient: "oDeputy", Payload: TextPayload{Text: "新反映"}}}
+	first, created, err := db.CreateCase(ctx, num, r, events, notices)
+	if err != nil || !created {
+		t.Fatal(err, created)
+	}
+	second, created, err := db.CreateCase(ctx, num, r, events, notices)
+	if err != nil || created || second.Number != first.Number {
+		t.Errorf("resubmitting: %v created=%v number %s vs %s", err, created, second.Number, first.Number)
+	}
+	if len(first.Attachments) != 1 || first.Attachments[0].ID != id || len(first.Events) != 1 {
+		t.Errorf("case details: %+v", first)
+	}
+	if first.AcceptDue == nil || first.ResolveDue == nil || first.ResolveDue.Sub(first.CreatedAt) != 48*time.Hour {
+		t.Errorf("deadlines: %v %v", first.AcceptDue, first.ResolveDue)
+	}
+	out, _ := db.Outbox(ctx, 10)
+	if len(out) != 1 || out[0].CaseID == nil || *out[0].CaseID != first.ID {
+		t.Errorf("outbox: %+v", out)
+	}
+}
+
+func TestOneFailingWriteDoesNotSpoilItsGroup(t *testing.T) {
+	db := openTest(t, testenv.DBPath(t))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, 30)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.Tx(ctx, func(tx *sqlx.Tx) error {
+				if _, err := tx.Exec(`INSERT INTO case_counters (day, last) VALUES (?, 1)`, fmt.Sprint(i)); err != nil {
+					return err
+				}
+				switch i % 10 {
+				case 3:
+					return errors.New("refused")
+				case 7:
+					panic("bug in a write")
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	var n int
+	db.read.Get(&n, `SELECT COUNT(*) FROM case_counters`)
+	if n != 24 {
+		t.Errorf("%d rows committed, want 24 (30 minus 3 refused and 3 panicked)", n)
+	}
+	for i, err := range errs {
+		if (i%10 == 3 || i%10 == 7) != (err != nil) {
+			t.Errorf("write %d: err = %v", i, err)
+		}
+	}
+}
+
+func TestMigrationsApplyOnceAndSurviveReopen(t *testing.T) {
+	path := testenv.DBPath(t)
+	db := openTest(t, path)
+	var first int
+	db.read.Get(&first, `SELECT COUNT(*) FROM migrations`)
+	db.Close()
+	again := openTest(t, path)
+	var second int
+	again.read.Get(&second, `SELECT COUNT(*) FROM migrations`)
+	if first == 0 || first != second {
+		t.Errorf("migrations recorded: %d then %d", first, second)
+	}
+}
