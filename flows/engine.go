@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lianxin/lianxin"
@@ -39,11 +40,27 @@ type EngineConfig struct {
 
 // Engine moves a resident's session forward one message at a time.
 type Engine struct {
-	cfg      EngineConfig
-	texts    Texts
-	report   *Flow
-	classify *Classifier
-	log      *slog.Logger
+	cfg    EngineConfig
+	texts  Texts
+	report *Flow
+	dir    atomic.Pointer[directorySnapshot]
+	log    *slog.Logger
+}
+
+// directorySnapshot is the directory and categories a turn works with;
+// SetDirectory swaps it whole when staff import a new directory.
+type directorySnapshot struct {
+	dir  *lianxin.Directory
+	cats []lianxin.Category
+	cl   *Classifier
+}
+
+// SetDirectory replaces the directory and categories for the turns that follow.
+func (e *Engine) SetDirectory(dir *lianxin.Directory, cats []lianxin.Category) {
+	if dir == nil {
+		dir = &lianxin.Directory{}
+	}
+	e.dir.Store(&directorySnapshot{dir: dir, cats: cats, cl: NewClassifier(cats)})
 }
 
 // NewEngine returns an engine.
@@ -54,13 +71,11 @@ func NewEngine(cfg EngineConfig, log *slog.Logger) *Engine {
 	if cfg.DraftTTL == 0 {
 		cfg.DraftTTL = 24 * time.Hour
 	}
-	if cfg.Directory == nil {
-		cfg.Directory = &lianxin.Directory{}
-	}
 	if cfg.Numbering.Location == nil {
 		cfg.Numbering.Location = time.UTC
 	}
-	e := &Engine{cfg: cfg, texts: cfg.Texts, log: log, classify: NewClassifier(cfg.Categories)}
+	e := &Engine{cfg: cfg, texts: cfg.Texts, log: log}
+	e.SetDirectory(cfg.Directory, cfg.Categories)
 	if cfg.Flows != nil {
 		e.report = cfg.Flows.Flow("report")
 	}
@@ -116,7 +131,8 @@ func (e *Engine) Apply(ctx context.Context, s *Session, m *lianxin.Inbound, now 
 			reply = lianxin.Reply{Text: e.texts.Get("error")}
 		}
 	}()
-	t := &turn{e: e, ctx: ctx, s: s, m: m, now: now}
+	snap := e.dir.Load()
+	t := &turn{e: e, ctx: ctx, s: s, m: m, now: now, dir: snap.dir, cats: snap.cats, cl: snap.cl}
 	text, err := t.run()
 	if err != nil {
 		e.log.Error("conversation step failed", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
@@ -156,6 +172,10 @@ type turn struct {
 	// overflow is set when a photo arrived after the draft already had the
 	// most photos allowed.
 	overflow bool
+
+	dir  *lianxin.Directory
+	cats []lianxin.Category
+	cl   *Classifier
 }
 
 func (t *turn) txt(key string, pairs ...string) string { return t.e.texts.Get(key, pairs...) }
@@ -293,7 +313,7 @@ func (t *turn) topLevel() (string, error) {
 		return t.txt("staff_no_draft", "station", t.homeStation()), nil
 	case wordsContinue[w] || wordsRestart[w]:
 		return join(t.txt("nothing_to_resume"), t.txt("menu")), nil
-	case t.e.classify.LooksLikeProblem(raw):
+	case t.cl.LooksLikeProblem(raw):
 		return t.startFromText(raw)
 	}
 	return join(t.txt("unknown"), t.txt("menu")), nil
@@ -301,7 +321,7 @@ func (t *turn) topLevel() (string, error) {
 
 // homeStation names the station residents can visit when nothing else is known.
 func (t *turn) homeStation() string {
-	for _, st := range t.e.cfg.Directory.Stations {
+	for _, st := range t.dir.Stations {
 		if st.Kind != lianxin.PointKind {
 			return st.Name
 		}
@@ -334,7 +354,7 @@ func (t *turn) startFromText(raw string) (string, error) {
 func (t *turn) suggestOrPrompt(raw string) string {
 	st := t.current()
 	if st.Kind == StepCategory {
-		if sug, ok := t.e.classify.Suggest(raw); ok {
+		if sug, ok := t.cl.Suggest(raw); ok {
 			if c, found := t.category(sug.Key); found {
 				t.s.Suggest = c.Key
 				return t.label(st) + t.txt("suggest", "category", c.Name, "options", t.categoryOptions())
@@ -434,7 +454,7 @@ func itoa(n int) string { return fmt.Sprint(n) }
 
 func (t *turn) categoryOptions() string {
 	var b strings.Builder
-	for i, c := range t.e.cfg.Categories {
+	for i, c := range t.cats {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
@@ -445,7 +465,7 @@ func (t *turn) categoryOptions() string {
 
 func (t *turn) stationOptions() string {
 	var b strings.Builder
-	for i, st := range t.e.cfg.Directory.Stations {
+	for i, st := range t.dir.Stations {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
@@ -455,7 +475,7 @@ func (t *turn) stationOptions() string {
 }
 
 func (t *turn) category(key string) (lianxin.Category, bool) {
-	for _, c := range t.e.cfg.Categories {
+	for _, c := range t.cats {
 		if c.Key == key {
 			return c, true
 		}
@@ -464,7 +484,7 @@ func (t *turn) category(key string) (lianxin.Category, bool) {
 }
 
 func (t *turn) stationName(id string) string {
-	if st, ok := t.e.cfg.Directory.Station(id); ok {
+	if st, ok := t.dir.Station(id); ok {
 		return st.Name
 	}
 	return id

@@ -214,7 +214,7 @@ func (t *turn) keepLocation() string {
 func (t *turn) route() bool {
 	a := t.s.Ans
 	loc := lianxin.Location{Lat: a.Lat, Lng: a.Lng, Label: a.Label, Address: a.Address}
-	id, reason, ok := t.e.cfg.Directory.RouteStation(loc, "")
+	id, reason, ok := t.dir.RouteStation(loc, "")
 	station := t.stepOfKind(StepStation)
 	switch {
 	case ok:
@@ -262,7 +262,7 @@ func (t *turn) answerCategory(st *Step) (string, error) {
 		s.Suggest = ""
 		return t.prompt(), nil
 	}
-	cats := t.e.cfg.Categories
+	cats := t.cats
 	if n, ok := choiceNumber(w); ok {
 		if n < 1 || n > len(cats) {
 			return t.invalid(t.txt("invalid_choice")), nil
@@ -279,7 +279,7 @@ func (t *turn) answerCategory(st *Step) (string, error) {
 	// Free text at the category step: the resident is describing the
 	// problem. Keep it as the description if there is none, and offer the
 	// category it reads as.
-	if desc := t.stepOfKind(StepDescription); desc != nil && !s.done(desc.ID) && t.e.classify.LooksLikeProblem(raw) {
+	if desc := t.stepOfKind(StepDescription); desc != nil && !s.done(desc.ID) && t.cl.LooksLikeProblem(raw) {
 		if n := runeLen(strings.TrimSpace(raw)); n >= desc.Min && (desc.Max == 0 || n <= desc.Max) {
 			if err := t.setDescription(raw); err != nil {
 				return "", err
@@ -287,7 +287,7 @@ func (t *turn) answerCategory(st *Step) (string, error) {
 			s.markDone(desc.ID)
 		}
 	}
-	if sug, ok := t.e.classify.Suggest(raw); ok {
+	if sug, ok := t.cl.Suggest(raw); ok {
 		if c, found := t.category(sug.Key); found {
 			s.Suggest = c.Key
 			return t.label(st) + t.txt("suggest", "category", c.Name, "options", t.categoryOptions()), nil
@@ -376,7 +376,7 @@ func (t *turn) answerLocation(st *Step) (string, error) {
 
 func (t *turn) answerStation(st *Step) (string, error) {
 	w := normalizeReply(textOf(t.m))
-	units := t.e.cfg.Directory.Stations
+	units := t.dir.Stations
 	chosen := ""
 	if n, ok := choiceNumber(w); ok {
 		if n < 1 || n > len(units) {

@@ -26,6 +26,9 @@ Usage:
                              the case register
   lianxin categories suggest TEXT
                              which category a resident's text belongs to
+  lianxin import [--dry-run] load configs/directory.yaml and categories.yaml
+  lianxin deputy list [--json]
+  lianxin deputy invite ID   a one-time code the deputy sends as 绑定 CODE
   lianxin version            print the version
 
 Configuration comes from configs/lianxin.yaml and LIANXIN_* environment
@@ -57,6 +60,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdCases(ctx, rest, getenv, stdout)
 	case "categories":
 		err = cmdCategories(ctx, rest, getenv, stdout)
+	case "import":
+		err = cmdImport(ctx, rest, getenv, stdout)
+	case "deputy":
+		err = cmdDeputy(ctx, rest, getenv, stdout)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "lianxin %s\n", version)
 	case "help", "-h", "--help":

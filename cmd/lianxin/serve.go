@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -104,6 +105,8 @@ type service struct {
 	webhook  *bot.Webhook
 	reg      *prometheus.Registry
 	handler  http.Handler
+
+	dirVersion atomic.Int64
 }
 
 func newService(ctx context.Context, cfg configs.Config, log *slog.Logger) (s *service, err error) {
@@ -123,6 +126,9 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger) (s *s
 	}
 	data, err := loadData(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.syncDirectory(ctx, data); err != nil {
 		return nil, err
 	}
 	s.data = data
@@ -223,6 +229,63 @@ func loadData(cfg configs.Config) (*stationData, error) {
 // runs) can share one Redis.
 func redisPrefix(cfg configs.Config) string { return "lx:" + cfg.WeChat.AppID + ":" }
 
+// syncDirectory makes the imported directory (SQLite) the one in use. On a
+// database that never had one, the directory in configs is imported, so a
+// fresh install works at once; afterwards changes to the files take effect
+// through `lianxin import`, and serve only says when the files differ.
+func (s *service) syncDirectory(ctx context.Context, data *stationData) error {
+	version, err := s.db.DirectoryVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if version == 0 {
+		changes, err := s.db.ImportDirectory(ctx, data.directory, data.categories, false)
+		if err != nil {
+			return fmt.Errorf("importing the directory: %w", err)
+		}
+		s.log.Info("imported the directory from the configuration", "records", len(changes))
+	} else if changes, err := s.db.ImportDirectory(ctx, data.directory, data.categories, true); err != nil {
+		return err
+	} else if len(changes) > 0 {
+		s.log.Warn("the directory files differ from the imported directory; run `lianxin import` to apply them", "changes", len(changes))
+	}
+	dir, cats, err := s.db.LoadDirectory(ctx)
+	if err != nil {
+		return fmt.Errorf("loading the directory: %w", err)
+	}
+	data.directory, data.categories = dir, cats
+	s.dirVersion.Store(version)
+	return nil
+}
+
+// watchDirectory picks up an import made while serving (by `lianxin import`
+// or another process) within DirectoryPoll.
+func (s *service) watchDirectory(ctx context.Context) {
+	t := time.NewTicker(directoryPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, err := s.db.DirectoryVersion(ctx)
+		if err != nil || v == s.dirVersion.Load() {
+			continue
+		}
+		dir, cats, err := s.db.LoadDirectory(ctx)
+		if err != nil {
+			s.log.Error("reloading the directory failed; keeping the previous one", "err", err)
+			continue
+		}
+		s.engine.SetDirectory(dir, cats)
+		s.dirVersion.Store(v)
+		s.log.Info("directory reloaded", "version", v, "stations", len(dir.Stations), "deputies", len(dir.Deputies))
+	}
+}
+
+const directoryPoll = 10 * time.Second
+
 // Handler is the HTTP surface.
 func (s *service) Handler() http.Handler { return s.handler }
 
@@ -230,11 +293,15 @@ func (s *service) Handler() http.Handler { return s.handler }
 // function waits for them to stop.
 func (s *service) Start(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s.replayer.Run(ctx)
-	}()
+	run := func(f func(context.Context)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(ctx)
+		}()
+	}
+	run(s.replayer.Run)
+	run(s.watchDirectory)
 	return wg.Wait
 }
 
