@@ -2,6 +2,7 @@ package lianxin
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -69,6 +70,7 @@ type Case struct {
 	AcceptDue    *time.Time   `json:"accept_due,omitempty" db:"accept_due"`
 	ResolveDue   *time.Time   `json:"resolve_due,omitempty" db:"resolve_due"`
 	ResolvedAt   *time.Time   `json:"resolved_at,omitempty" db:"resolved_at"`
+	AcceptedAt   *time.Time   `json:"accepted_at,omitempty" db:"accepted_at"`
 	Attachments  []Attachment `json:"attachments"`
 	Events       []Event      `json:"timeline"`
 }
@@ -79,6 +81,19 @@ const (
 	FairlySatisfied = "fairly_satisfied" // 基本满意
 	Unsatisfied     = "unsatisfied"      // 不满意
 )
+
+// ShortNumber is the part of a case number a deputy types: KQ20261127-0007 → 7.
+func ShortNumber(number string) string {
+	i := strings.LastIndexByte(number, '-')
+	if i < 0 {
+		return number
+	}
+	s := strings.TrimLeft(number[i+1:], "0")
+	if s == "" {
+		return "0"
+	}
+	return s
+}
 
 // CaseNumber formats the register number of the seq-th case of a day: KQ20261127-0007.
 func CaseNumber(prefix string, day time.Time, seq int) string {
@@ -127,6 +142,7 @@ type Event struct {
 const (
 	EventCreated   = "created"
 	EventRouted    = "routed"
+	EventAssigned  = "assigned"
 	EventStaff     = "staff_requested"
 	EventAccepted  = "accepted"
 	EventAnswered  = "answered"
@@ -155,4 +171,38 @@ type Report struct {
 	Phone         string
 	Attachments   []int64 // photos and voice messages, in the order sent
 	NeedsStaff    bool    // 人工: the resident asked for a person
+}
+
+// SLAState is a case's standing against its deadlines, as supervision shows
+// it: green (on time), yellow (临期: most of the window used), red (超期).
+type SLAState string
+
+// SLA states; a closed case has none.
+const (
+	SLAGreen  SLAState = "green"
+	SLAYellow SLAState = "yellow"
+	SLARed    SLAState = "red"
+)
+
+// SLA judges the case at now. While it waits to be accepted the accept
+// deadline counts, afterwards the resolve deadline. It turns yellow once
+// remindAt of the deadline's window (from the category) is used.
+func (c *Case) SLA(now time.Time, remindAt float64, cat Category) SLAState {
+	if !c.Status.Open() {
+		return ""
+	}
+	due, window := c.ResolveDue, time.Duration(cat.ResolveDays)*24*time.Hour
+	if c.AcceptedAt == nil && c.AcceptDue != nil && (c.Status == StatusRegistered || c.Status == StatusReopened) {
+		due, window = c.AcceptDue, time.Duration(cat.AcceptHours)*time.Hour
+	}
+	if due == nil {
+		return SLAGreen
+	}
+	switch {
+	case !now.Before(*due):
+		return SLARed
+	case window > 0 && !now.Before(due.Add(-time.Duration(float64(window)*(1-remindAt)))):
+		return SLAYellow
+	}
+	return SLAGreen
 }

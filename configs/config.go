@@ -46,10 +46,12 @@ type Config struct {
 	Timezone   string `yaml:"timezone"`
 	LogLevel   string `yaml:"log_level"`
 
-	WeChat  WeChat  `yaml:"wechat"`
-	Session Session `yaml:"session"`
-	Webhook Webhook `yaml:"webhook"`
-	Workers Workers `yaml:"workers"`
+	WeChat      WeChat      `yaml:"wechat"`
+	Session     Session     `yaml:"session"`
+	Webhook     Webhook     `yaml:"webhook"`
+	Notify      Notify      `yaml:"notify"`
+	Supervision Supervision `yaml:"supervision"`
+	Workers     Workers     `yaml:"workers"`
 
 	// RedisExplicit is true when the Redis URL was set by the operator rather
 	// than defaulted; only a defaulted Redis may fall back to the embedded one.
@@ -81,6 +83,23 @@ type Webhook struct {
 	MaxBody       int64    `yaml:"max_body"`
 	ReplyBudget   Duration `yaml:"reply_budget"`
 	TimestampSkew Duration `yaml:"timestamp_skew"`
+}
+
+// Notify is how deputies and residents are reached outside the 48-hour
+// customer-service window: the template message (wechat.template_id) and how
+// its fields are filled, from {title} {number} {category} {station} {deputy}
+// {time} {text}.
+type Notify struct {
+	TemplateURL    string            `yaml:"template_url"`
+	TemplateFields map[string]string `yaml:"template_fields"`
+}
+
+// Supervision (督办) is when reminders go out: at RemindAt of each deadline's
+// window (0.75: three quarters of the time used), and overdue notices to the
+// station head when it passes; checked every Interval.
+type Supervision struct {
+	RemindAt float64  `yaml:"remind_at"`
+	Interval Duration `yaml:"interval"`
 }
 
 // Workers sizes the background queues.
@@ -122,6 +141,11 @@ func Default() Config {
 			TimestampSkew: Duration{5 * time.Minute},
 		},
 		Workers: Workers{Media: 8, Notify: 4, MaxAttempts: 12},
+		Notify: Notify{TemplateFields: map[string]string{
+			"first": "{title}", "keyword1": "{number}", "keyword2": "{category}",
+			"keyword3": "{time}", "remark": "{text}",
+		}},
+		Supervision: Supervision{RemindAt: 0.75, Interval: Duration{time.Minute}},
 	}
 }
 
@@ -281,6 +305,12 @@ func (c *Config) Validate() error {
 	}
 	if b := c.Webhook.ReplyBudget.Duration; b <= 0 || b > 4500*time.Millisecond {
 		bad("webhook.reply_budget", "must be between 0 and 4.5s: WeChat gives up after 5s")
+	}
+	if c.Supervision.RemindAt <= 0 || c.Supervision.RemindAt >= 1 {
+		bad("supervision.remind_at", "must be between 0 and 1 (the share of a deadline's window after which the reminder goes out)")
+	}
+	if c.Supervision.Interval.Duration < time.Second {
+		bad("supervision.interval", "must be at least 1s")
 	}
 	if c.Workers.Media < 1 || c.Workers.Notify < 1 || c.Workers.MaxAttempts < 1 {
 		bad("workers", "media, notify and max_attempts must be at least 1")

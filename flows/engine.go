@@ -21,9 +21,15 @@ import (
 // Store is what the engine records in SQLite (store.DB).
 type Store interface {
 	RegisterAttachment(ctx context.Context, m *lianxin.Inbound) (int64, error)
-	CreateCase(ctx context.Context, num store.CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []store.Notice) (*lianxin.Case, bool, error)
+	CreateCase(ctx context.Context, num store.CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []store.Notice, assign store.Assigner) (*lianxin.Case, bool, error)
 	Cases(ctx context.Context, f store.CaseFilter) ([]lianxin.Case, error)
 	Case(ctx context.Context, number string) (*lianxin.Case, error)
+	Transition(ctx context.Context, tr store.Transition) (*lianxin.Case, error)
+	AwaitingRating(ctx context.Context, openid string, within time.Duration) (*lianxin.Case, error)
+	ReturnedBy(ctx context.Context, caseID int64) ([]string, error)
+	Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error)
+	DeputyByOpenID(ctx context.Context, openid string) (lianxin.Deputy, bool, error)
+	AssignView() store.AssignView
 }
 
 // EngineConfig is everything the engine needs.
@@ -36,6 +42,10 @@ type EngineConfig struct {
 	Numbering  store.CaseNumbering
 	IdleTTL    time.Duration // a draft untouched this long is paused and offered back
 	DraftTTL   time.Duration // a draft untouched this long is discarded
+	Notify     NotifyConfig
+	// RemindAt is the share of a deadline's window after which a case is
+	// shown yellow (临期) and its deputy reminded.
+	RemindAt float64
 }
 
 // Engine moves a resident's session forward one message at a time.
@@ -73,6 +83,9 @@ func NewEngine(cfg EngineConfig, log *slog.Logger) *Engine {
 	}
 	if cfg.Numbering.Location == nil {
 		cfg.Numbering.Location = time.UTC
+	}
+	if cfg.RemindAt <= 0 || cfg.RemindAt >= 1 {
+		cfg.RemindAt = 0.75
 	}
 	e := &Engine{cfg: cfg, texts: cfg.Texts, log: log}
 	e.SetDirectory(cfg.Directory, cfg.Categories)
@@ -248,6 +261,12 @@ func (t *turn) dispatch() (string, error) {
 			t.s.Ans.Voices = append(t.s.Ans.Voices, id)
 		}
 		return t.txt("voice_unrecognized"), nil
+	}
+	if reply, ok, err := t.deputyTurn(); ok || err != nil {
+		return reply, err
+	}
+	if reply, ok, err := t.ratingTurn(); ok || err != nil {
+		return reply, err
 	}
 	switch {
 	case !t.s.inFlow():

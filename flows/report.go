@@ -1,7 +1,9 @@
 package flows
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/store"
@@ -442,7 +444,11 @@ func (t *turn) answerConfirm(st *Step) (string, error) {
 			return "", err
 		}
 		cat, _ := t.category(c.CategoryKey)
-		return t.txt("submitted", "number", c.Number, "station", t.stationName(c.StationID), "hours", itoa(cat.AcceptHours)), nil
+		deputy := ""
+		if d, ok := t.dir.Deputy(c.AssigneeID); ok {
+			deputy = t.txt("submitted_deputy", "name", d.Name)
+		}
+		return t.txt("submitted", "number", c.Number, "station", t.stationName(c.StationID), "deputy", deputy, "hours", itoa(cat.AcceptHours)), nil
 	}
 	if n, ok := editNumber(w); ok {
 		steps := t.e.report.Steps
@@ -533,12 +539,63 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 	if needsStaff {
 		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident"})
 	}
-	c, _, err := t.e.cfg.Store.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil)
+	c, _, err := t.e.cfg.Store.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil))
 	if err != nil {
 		return nil, err
 	}
 	t.s.clearFlow()
 	return c, nil
+}
+
+// assigner picks a new (or returned) case's deputy inside its transaction
+// and writes who is told: the deputy, and the station's group robot.
+// exclude are deputies who returned the case.
+func (t *turn) assigner(r lianxin.Report, exclude []string) store.Assigner {
+	return func(v store.AssignView, number string) (store.Assignment, error) {
+		c := &lianxin.Case{Number: number, CategoryKey: r.Category.Key, StationID: r.StationID, Description: r.Description,
+			Location: r.Location, UpdatedAt: t.now}
+		if r.StationID == "" {
+			return store.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
+		}
+		open, err := v.OpenCounts()
+		if err != nil {
+			return store.Assignment{}, err
+		}
+		family := []string{r.StationID}
+		if st, ok := t.dir.StationOf(r.StationID); ok {
+			family = []string{st.ID}
+			for _, p := range t.dir.Points(st.ID) {
+				family = append(family, p.ID)
+			}
+		}
+		last, err := v.LastAssignee(family)
+		if err != nil {
+			return store.Assignment{}, err
+		}
+		d, why, ok := t.dir.PickDeputy(lianxin.PickInput{StationID: r.StationID, Category: r.Category, Now: t.now,
+			Loc: t.e.cfg.Numbering.Location, Open: open, LastAssigned: last, Exclude: exclude})
+		if !ok {
+			return store.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
+		}
+		a := store.Assignment{AssigneeID: d.ID, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: d.Name + "(" + why + ")"}}}
+		place := r.Location.String()
+		if place == "" {
+			place = t.txt("none")
+		}
+		dueText := ""
+		if h := r.Category.AcceptHours; h > 0 {
+			dueText = t.now.Add(time.Duration(h) * time.Hour).In(t.e.cfg.Numbering.Location).Format("01-02 15:04")
+		}
+		text := t.txt("notify_new_case", "number", number, "category", r.Category.Name, "station", t.stationName(r.StationID),
+			"description", clip(r.Description, 200), "place", place, "reason", why, "accept_due", dueText, "short", lianxin.ShortNumber(number))
+		idem := fmt.Sprintf("assign:%s:%s", number, d.ID)
+		a.Notices = append(a.Notices, t.notice(idem, DeputyRecipient(d.ID), text, t.txt("notify_new_case_title"), c, d.Name))
+		if n, ok := t.robotNotice("robot:"+idem, c, t.txt("robot_new_case", "number", number, "category", r.Category.Name,
+			"station", t.stationName(r.StationID), "deputy", d.Name, "description", clip(r.Description, 60))); ok {
+			a.Notices = append(a.Notices, n)
+		}
+		return a, nil
+	}
 }
 
 // progress lists the resident's cases, or one case's timeline ("进度 KQ…").

@@ -24,6 +24,17 @@ var requiredTexts = []string{
 	"summary_category", "summary_description", "summary_photos", "summary_no_photos", "summary_location",
 	"summary_station", "summary_phone", "summary_no_phone", "summary_text", "draft_photos",
 	"my_cases_empty", "my_cases", "case_line", "case_detail", "case_not_found",
+	"bind_ok", "bind_bad", "bind_locked", "role_head", "role_deputy", "deputy_help", "deputy_not_yours",
+	"deputy_case_unknown", "deputy_case_ambiguous", "deputy_need_case", "deputy_need_text", "deputy_need_dept",
+	"deputy_dept_unknown", "deputy_wrong_status", "deputy_my_empty", "deputy_my", "deputy_case_line", "deputy_detail",
+	"deputy_accepted", "deputy_answered", "deputy_forwarded", "deputy_progress", "deputy_resolved", "deputy_returned",
+	"deputy_returned_queue", "deputy_conflict", "no_phone", "none", "sla_green", "sla_yellow", "sla_red",
+	"verb_accept", "verb_answer", "verb_forward", "verb_progress", "verb_resolve", "verb_return",
+	"rated_thanks", "rated_unsatisfied", "notify_new_case", "notify_new_case_title", "notify_resident_accepted",
+	"notify_resident_answered", "notify_resident_forwarded", "notify_resident_progress", "notify_resident_resolved",
+	"notify_resident_title", "notify_reopened", "notify_reopened_title", "remind_accept", "remind_resolve",
+	"remind_title", "overdue", "overdue_title", "overdue_accept", "overdue_resolve", "robot_new_case", "unassigned",
+	"rating_satisfied", "rating_fairly_satisfied", "rating_unsatisfied", "event_assigned", "submitted_deputy",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.
@@ -34,7 +45,7 @@ func LoadTexts(b []byte) (Texts, error) {
 	}
 	var missing []string
 	for _, k := range requiredTexts {
-		if strings.TrimSpace(t[k]) == "" {
+		if _, ok := t[k]; !ok {
 			missing = append(missing, k)
 		}
 	}

@@ -27,11 +27,76 @@ type CaseNumbering struct {
 	Location *time.Location
 }
 
+// AssignView is what an Assigner may read inside the case's transaction, so
+// two cases created at once never both see the same "fewest open cases".
+type AssignView interface {
+	// OpenCounts is each deputy's number of open cases.
+	OpenCounts() (map[string]int, error)
+	// LastAssignee is the deputy the newest case of these units went to.
+	LastAssignee(unitIDs []string) (string, error)
+}
+
+// Assignment is who gets a new case, why (timeline events) and who is told.
+type Assignment struct {
+	AssigneeID string
+	NeedsStaff bool // nobody could be assigned: the district's staff take it
+	Events     []lianxin.Event
+	Notices    []Notice
+}
+
+// Assigner decides a new case's deputy inside its transaction; number is the
+// case's number, for the notices.
+type Assigner func(v AssignView, number string) (Assignment, error)
+
+// queryer is what the assignment view reads through: a transaction, or the
+// read pool for decisions made outside one.
+type queryer interface {
+	Select(dest any, query string, args ...any) error
+	Get(dest any, query string, args ...any) error
+}
+
+type txView struct{ tx queryer }
+
+// AssignView reads assignment counts outside a transaction (re-routing a
+// returned case); a concurrent assignment may not be counted yet, which only
+// affects load balancing.
+func (db *DB) AssignView() AssignView { return txView{db.read} }
+
+func (v txView) OpenCounts() (map[string]int, error) {
+	var rows []struct {
+		ID string `db:"assignee_id"`
+		N  int    `db:"n"`
+	}
+	err := v.tx.Select(&rows, `SELECT assignee_id, COUNT(*) AS n FROM cases WHERE assignee_id <> '' AND status NOT IN ('resolved', 'cancelled') GROUP BY assignee_id`)
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.N
+	}
+	return out, err
+}
+
+func (v txView) LastAssignee(units []string) (string, error) {
+	if len(units) == 0 {
+		return "", nil
+	}
+	q, args, err := sqlx.In(`SELECT assignee_id FROM cases WHERE station_id IN (?) AND assignee_id <> '' ORDER BY id DESC LIMIT 1`, units)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	err = v.tx.Get(&id, q, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
 // CreateCase registers a report as a case in one transaction: the case, its
-// place in the day's sequence, the link to its attachments, the timeline
-// events and any notices. created is false when the report's source message
-// had already registered a case (a retry or replay): that case is returned.
-func (db *DB) CreateCase(ctx context.Context, num CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []Notice) (c *lianxin.Case, created bool, err error) {
+// place in the day's sequence, its deputy (assign may be nil), the link to its
+// attachments, the timeline events and the notices. created is false when the
+// report's source message had already registered a case (a retry or replay):
+// that case is returned and nothing is written again.
+func (db *DB) CreateCase(ctx context.Context, num CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []Notice, assign Assigner) (c *lianxin.Case, created bool, err error) {
 	now := db.now()
 	var id int64
 	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
@@ -87,6 +152,17 @@ func (db *DB) CreateCase(ctx context.Context, num CaseNumbering, r lianxin.Repor
 				return err
 			}
 		}
+		if assign != nil {
+			a, err := assign(txView{tx}, number)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`UPDATE cases SET assignee_id = ?, needs_staff = needs_staff OR ? WHERE id = ?`, a.AssigneeID, a.NeedsStaff, id); err != nil {
+				return err
+			}
+			events = append(append([]lianxin.Event(nil), events...), a.Events...)
+			notices = append(append([]Notice(nil), notices...), a.Notices...)
+		}
 		for _, e := range events {
 			if err := addEvent(tx, id, e, now); err != nil {
 				return err
@@ -107,6 +183,8 @@ func (db *DB) CreateCase(ctx context.Context, num CaseNumbering, r lianxin.Repor
 	c, err = db.caseByID(ctx, id)
 	return c, created, err
 }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func addEvent(tx *sqlx.Tx, caseID int64, e lianxin.Event, now time.Time) error {
 	at := e.At
@@ -140,6 +218,12 @@ type caseRow struct {
 	AcceptDue    *time.Time `db:"accept_due"`
 	ResolveDue   *time.Time `db:"resolve_due"`
 	ResolvedAt   *time.Time `db:"resolved_at"`
+	AcceptedAt   *time.Time `db:"accepted_at"`
+
+	AcceptRemindedAt  *time.Time `db:"accept_reminded_at"`
+	AcceptOverdueAt   *time.Time `db:"accept_overdue_at"`
+	ResolveRemindedAt *time.Time `db:"resolve_reminded_at"`
+	ResolveOverdueAt  *time.Time `db:"resolve_overdue_at"`
 }
 
 func (r *caseRow) toCase() *lianxin.Case {
@@ -149,6 +233,7 @@ func (r *caseRow) toCase() *lianxin.Case {
 		Location: lianxin.Location{Lat: r.Lat, Lng: r.Lng, Label: r.LocLabel, Address: r.Address},
 		Phone:    r.Phone, OpenID: r.OpenID, NeedsStaff: r.NeedsStaff, Satisfaction: r.Satisfaction,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AcceptDue: r.AcceptDue, ResolveDue: r.ResolveDue, ResolvedAt: r.ResolvedAt,
+		AcceptedAt:  r.AcceptedAt,
 		Attachments: []lianxin.Attachment{}, Events: []lianxin.Event{},
 	}
 }

@@ -46,7 +46,7 @@ func TestCaseNumbersAreUniqueAndSequentialAcrossProcesses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, created, err := dbs[i%2].CreateCase(context.Background(), num, report("oU", fmt.Sprintf("gh:%d", i)), nil, nil)
+			c, created, err := dbs[i%2].CreateCase(context.Background(), num, report("oU", fmt.Sprintf("gh:%d", i)), nil, nil, nil)
 			if err != nil || !created {
 				t.Errorf("case %d: %v created=%v", i, err, created)
 				return
@@ -68,7 +68,7 @@ func TestCaseNumbersAreUniqueAndSequentialAcrossProcesses(t *testing.T) {
 	// The day is the station's local day: 23:30 in Yangquan is still the 27th,
 	// and the next morning starts again at 0001.
 	dbs[0].Now = func() time.Time { return day.Add(time.Hour) }
-	c, _, err := dbs[0].CreateCase(context.Background(), num, report("oU", "gh:next"), nil, nil)
+	c, _, err := dbs[0].CreateCase(context.Background(), num, report("oU", "gh:next"), nil, nil, nil)
 	if err != nil || c.Number != "KQ20261128-0001" {
 		t.Errorf("next day: %v %v", c, err)
 	}
@@ -91,11 +91,11 @@ func TestCreateCaseIsIdempotentPerSubmission(t *testing.T) {
 	num := CaseNumbering{Prefix: "KQ", Location: yangquan}
 	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: "resident"}}
 	notices := []Notice{{IdemKey: "n1", Kind: OutboxText, Recipient: "oDeputy", Payload: TextPayload{Text: "新反映"}}}
-	first, created, err := db.CreateCase(ctx, num, r, events, notices)
+	first, created, err := db.CreateCase(ctx, num, r, events, notices, nil)
 	if err != nil || !created {
 		t.Fatal(err, created)
 	}
-	second, created, err := db.CreateCase(ctx, num, r, events, notices)
+	second, created, err := db.CreateCase(ctx, num, r, events, notices, nil)
 	if err != nil || created || second.Number != first.Number {
 		t.Errorf("resubmitting: %v created=%v number %s vs %s", err, created, second.Number, first.Number)
 	}

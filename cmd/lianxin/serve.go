@@ -93,18 +93,19 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // service is lianxin assembled: stores, conversation engine, webhook and
 // background workers. serve runs one; tests run several side by side.
 type service struct {
-	cfg      configs.Config
-	log      *slog.Logger
-	db       *store.DB
-	rdb      *redis.Client
-	embedded *miniredis.Miniredis
-	data     *stationData
-	engine   *flows.Engine
-	disp     *flows.Dispatcher
-	replayer *bot.Replayer
-	webhook  *bot.Webhook
-	reg      *prometheus.Registry
-	handler  http.Handler
+	cfg        configs.Config
+	log        *slog.Logger
+	db         *store.DB
+	rdb        *redis.Client
+	embedded   *miniredis.Miniredis
+	data       *stationData
+	engine     *flows.Engine
+	supervisor *flows.Supervisor
+	disp       *flows.Dispatcher
+	replayer   *bot.Replayer
+	webhook    *bot.Webhook
+	reg        *prometheus.Registry
+	handler    http.Handler
 
 	dirVersion atomic.Int64
 }
@@ -141,7 +142,14 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger) (s *s
 		Numbering:  store.CaseNumbering{Prefix: cfg.CasePrefix, Location: cfg.Location()},
 		IdleTTL:    cfg.Session.IdleTTL.Duration,
 		DraftTTL:   cfg.Session.DraftTTL.Duration,
+		Notify: flows.NotifyConfig{
+			TemplateID:  cfg.WeChat.TemplateID,
+			TemplateURL: cfg.Notify.TemplateURL,
+			Fields:      cfg.Notify.TemplateFields,
+		},
+		RemindAt: cfg.Supervision.RemindAt,
 	}, log)
+	s.supervisor = flows.NewSupervisor(s.engine, s.db, cfg.Supervision.Interval.Duration, log)
 	texts := data.texts
 	late := func(ctx context.Context, m *lianxin.Inbound, r lianxin.Reply) {
 		if err := s.db.EnqueueReply(context.WithoutCancel(ctx), m, store.OutcomeLate, r); err != nil {
@@ -302,6 +310,7 @@ func (s *service) Start(ctx context.Context) (wait func()) {
 	}
 	run(s.replayer.Run)
 	run(s.watchDirectory)
+	run(s.supervisor.Run)
 	return wg.Wait
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -89,18 +90,41 @@ func runTranscript(t *testing.T, file string) {
 	clock := &testClock{t: transcriptStart}
 	ts.useClock(clock)
 	c := ts.client(wxsim.Safe)
-	user := "oTranscript_" + strings.TrimSuffix(filepath.Base(file), ".txt")
+	base := "oTranscript_" + strings.TrimSuffix(filepath.Base(file), ".txt")
+	user := base
+	sentSeen := int64(0)
 
 	var out []string
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
 		switch {
-		case strings.HasPrefix(line, "<"), strings.HasPrefix(line, "= "):
+		case strings.HasPrefix(line, "<"), strings.HasPrefix(line, "= case"), strings.HasPrefix(line, "= sent "):
 			continue // expected output: regenerated below
+		case line == "= sent":
+			out = append(out, line)
+			for _, l := range sentSince(t, ts, &sentSeen, base) {
+				out = append(out, "= sent "+l)
+			}
+		case strings.HasPrefix(line, "> [as "):
+			out = append(out, line)
+			name := strings.TrimSuffix(strings.TrimPrefix(line, "> [as "), "]")
+			user = base
+			if name != "resident" {
+				user = base + "_" + name
+			}
 		case strings.HasPrefix(line, "> "):
 			out = append(out, line)
-			msg, wait, err := transcriptMessage(strings.TrimPrefix(line, "> "), user)
+			text := strings.TrimPrefix(line, "> ")
+			if i := strings.Index(text, "{code:"); i >= 0 {
+				j := strings.Index(text[i:], "}")
+				code, _, err := ts.db.CreateInvite(context.Background(), text[i+6:i+j], 24*time.Hour)
+				if err != nil {
+					t.Fatalf("%s:%d: %v", file, i+1, err)
+				}
+				text = text[:i] + code + text[i+j+1:]
+			}
+			msg, wait, err := transcriptMessage(text, user)
 			if err != nil {
 				t.Fatalf("%s:%d: %v", file, i+1, err)
 			}
@@ -117,9 +141,9 @@ func runTranscript(t *testing.T, file string) {
 			}
 			// A case line after this message in the file is re-rendered here.
 			if i+1 < len(lines) {
-				for j := i + 1; j < len(lines) && (strings.HasPrefix(lines[j], "<") || strings.HasPrefix(lines[j], "= ")); j++ {
+				for j := i + 1; j < len(lines) && (strings.HasPrefix(lines[j], "<") || strings.HasPrefix(lines[j], "= case")); j++ {
 					if strings.HasPrefix(lines[j], "= case") {
-						out = append(out, "= case "+caseSummary(t, ts, user))
+						out = append(out, "= case "+caseSummary(t, ts, base))
 					}
 				}
 			}
@@ -185,6 +209,38 @@ func transcriptMessage(s, user string) (wxsim.Message, time.Duration, error) {
 	return wxsim.Message{}, 0, fmt.Errorf("unknown directive %q", f[0])
 }
 
+// sentSince lists the notifications queued since the last look, oldest
+// first, with recipients named as the transcript names its people.
+func sentSince(t *testing.T, ts *testService, seen *int64, base string) []string {
+	rows, err := ts.db.Outbox(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i := len(rows) - 1; i >= 0; i-- {
+		r := rows[i]
+		if r.ID <= *seen {
+			continue
+		}
+		*seen = r.ID
+		who := r.Recipient
+		switch {
+		case who == base:
+			who = "resident"
+		case strings.HasPrefix(who, base+"_"):
+			who = strings.TrimPrefix(who, base+"_")
+		}
+		var p struct {
+			Text    string `json:"text"`
+			Content string `json:"content"`
+		}
+		json.Unmarshal([]byte(r.Payload), &p)
+		text := p.Text + p.Content
+		out = append(out, fmt.Sprintf("%s %s: %s", r.Kind, who, strings.ReplaceAll(text, "\n", " / ")))
+	}
+	return out
+}
+
 // caseSummary renders the resident's latest case as stored.
 func caseSummary(t *testing.T, ts *testService, user string) string {
 	cases, err := ts.db.Cases(context.Background(), store.CaseFilter{OpenID: user, Limit: 1})
@@ -207,7 +263,7 @@ func caseSummary(t *testing.T, ts *testService, user string) string {
 			voices++
 		}
 	}
-	s := fmt.Sprintf("%s status=%s category=%s station=%s photos=%d", c.Number, c.Status, c.CategoryKey, c.StationID, photos)
+	s := fmt.Sprintf("%s status=%s category=%s station=%s assignee=%s photos=%d", c.Number, c.Status, c.CategoryKey, c.StationID, c.AssigneeID, photos)
 	if voices > 0 {
 		s += fmt.Sprintf(" voices=%d", voices)
 	}
@@ -222,6 +278,9 @@ func caseSummary(t *testing.T, ts *testService, user string) string {
 	}
 	if c.NeedsStaff {
 		s += " needs_staff"
+	}
+	if c.Satisfaction != "" {
+		s += " satisfaction=" + c.Satisfaction
 	}
 	s += fmt.Sprintf(" description=%q", clipRunes(c.Description, 30))
 	return s

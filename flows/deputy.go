@@ -1,0 +1,433 @@
+package flows
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/store"
+)
+
+// Deputies act from chat with one-line commands: a verb, a case number (the
+// short form "7" is enough) and, for most verbs, their words.
+var deputyVerbs = []string{"我的", "详情", "受理", "答复", "转办", "进展", "办结", "退回"}
+
+const bindVerb = "绑定"
+
+var (
+	fullNumber = regexp.MustCompile(`^[A-Za-z]{1,8}\d{8}-\d{1,6}$`)
+	digitsRef  = regexp.MustCompile(`^(\d{8}-)?\d{1,6}$`)
+)
+
+// deputyCommand splits "受理 7 已联系" into verb, case reference and text.
+// ok is false when the message does not start with a deputy verb. The
+// reference may be glued to the verb or the words ("受理7"), and typed with
+// full-width digits.
+func deputyCommand(text string) (verb, ref, rest string, ok bool) {
+	s := strings.TrimSpace(text)
+	for _, v := range append([]string{bindVerb}, deputyVerbs...) {
+		if after, found := strings.CutPrefix(s, v); found {
+			verb, s, ok = v, strings.TrimLeft(after, " \t:：,，"), true
+			break
+		}
+	}
+	if !ok {
+		return "", "", "", false
+	}
+	var b strings.Builder
+	i := 0
+	for j, orig := range s {
+		r := orig
+		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
+			r -= 0xFEE0
+		}
+		if !(r >= '0' && r <= '9' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			break
+		}
+		b.WriteRune(r)
+		i = j + utf8.RuneLen(orig)
+	}
+	return verb, strings.ToUpper(b.String()), strings.TrimLeft(strings.TrimSpace(s[i:]), ":：,，"), true
+}
+
+// deputyTurn handles binding and deputy commands. handled is false for
+// anything else, which then goes to the resident conversation.
+func (t *turn) deputyTurn() (reply string, handled bool, err error) {
+	if t.m.Kind != lianxin.KindText {
+		return "", false, nil
+	}
+	verb, ref, rest, ok := deputyCommand(t.m.Text)
+	if !ok {
+		return "", false, nil
+	}
+	if verb == bindVerb {
+		if ref == "" || !digitsRef.MatchString(ref) {
+			return "", false, nil
+		}
+		return t.bind(ref), true, nil
+	}
+	d, isDeputy, err := t.e.cfg.Store.DeputyByOpenID(t.ctx, t.m.OpenID)
+	if err != nil || !isDeputy {
+		return "", false, err
+	}
+	if verb == "我的" {
+		if ref != "" {
+			return "", false, nil
+		}
+		r, err := t.deputyCases(d)
+		return r, true, err
+	}
+	if ref == "" {
+		return t.txt("deputy_need_case", "verb", verb), true, nil
+	}
+	c, problem, err := t.findCase(d, ref)
+	if err != nil || problem != "" {
+		return problem, true, err
+	}
+	if !t.canAct(d, c) {
+		return t.txt("deputy_not_yours", "number", c.Number), true, nil
+	}
+	r, err := t.act(d, c, verb, rest)
+	if lianxin.ErrorCode(err) == lianxin.ECONFLICT {
+		return t.txt("deputy_conflict", "number", c.Number, "short", lianxin.ShortNumber(c.Number)), true, nil
+	}
+	return r, true, err
+}
+
+func (t *turn) bind(code string) string {
+	d, err := t.e.cfg.Store.Bind(t.ctx, code, t.m.OpenID)
+	switch {
+	case err == store.ErrTooManyTries:
+		return t.txt("bind_locked")
+	case err == store.ErrBadCode:
+		return t.txt("bind_bad")
+	case err != nil:
+		t.e.log.Error("binding failed", "err", err)
+		return t.txt("error")
+	}
+	role := t.txt("role_deputy")
+	if d.Head {
+		role = t.txt("role_head")
+	}
+	return t.txt("bind_ok", "name", d.Name, "station", t.stationName(d.StationID), "role", role, "help", t.txt("deputy_help"))
+}
+
+// headOf reports whether d heads the unit or the station it belongs to.
+func (t *turn) headOf(d lianxin.Deputy, unitID string) bool {
+	if !d.Head {
+		return false
+	}
+	if d.StationID == unitID {
+		return true
+	}
+	unit, ok := t.dir.Station(unitID)
+	return ok && unit.Kind == lianxin.PointKind && unit.Parent == d.StationID
+}
+
+func (t *turn) canAct(d lianxin.Deputy, c *lianxin.Case) bool {
+	return c.AssigneeID == d.ID || t.headOf(d, c.StationID)
+}
+
+// deputyScope is the cases a deputy may refer to by short number: theirs,
+// and their station's (points included). Finding a colleague's case lets
+// the reply say whose it is rather than "not found".
+func (t *turn) deputyScope(d lianxin.Deputy) ([]lianxin.Case, error) {
+	cases, err := t.e.cfg.Store.Cases(t.ctx, store.CaseFilter{AssigneeID: d.ID, Limit: 500})
+	if err != nil {
+		return nil, err
+	}
+	st, ok := t.dir.StationOf(d.StationID)
+	if !ok {
+		return cases, nil
+	}
+	units := []string{st.ID}
+	for _, p := range t.dir.Points(st.ID) {
+		units = append(units, p.ID)
+	}
+	for _, u := range units {
+		more, err := t.e.cfg.Store.Cases(t.ctx, store.CaseFilter{StationID: u, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range more {
+			if !slices.ContainsFunc(cases, func(x lianxin.Case) bool { return x.ID == c.ID }) {
+				cases = append(cases, c)
+			}
+		}
+	}
+	return cases, nil
+}
+
+// findCase resolves a full or short case number. problem is the reply when
+// it cannot be resolved to exactly one case.
+func (t *turn) findCase(d lianxin.Deputy, ref string) (*lianxin.Case, string, error) {
+	if fullNumber.MatchString(ref) {
+		c, err := t.e.cfg.Store.Case(t.ctx, ref)
+		if lianxin.ErrorCode(err) == lianxin.ENOTFOUND {
+			return nil, t.txt("deputy_case_unknown", "ref", ref), nil
+		}
+		return c, "", err
+	}
+	if !digitsRef.MatchString(ref) {
+		return nil, t.txt("deputy_case_unknown", "ref", ref), nil
+	}
+	scope, err := t.deputyScope(d)
+	if err != nil {
+		return nil, "", err
+	}
+	// "7" is the 7th case of some day; "20261127-7" of that day.
+	day, seq, hasDay := strings.Cut(ref, "-")
+	if !hasDay {
+		seq, day = day, ""
+	}
+	want := strings.TrimLeft(seq, "0")
+	var matches []lianxin.Case
+	for _, c := range scope {
+		if lianxin.ShortNumber(c.Number) == want && (day == "" || strings.Contains(c.Number, day+"-")) {
+			matches = append(matches, c)
+		}
+	}
+	// Prefer open cases: "受理 7" means the 7 still being handled.
+	if len(matches) > 1 {
+		open := slices.DeleteFunc(slices.Clone(matches), func(c lianxin.Case) bool { return !c.Status.Open() })
+		if len(open) >= 1 {
+			matches = open
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return nil, t.txt("deputy_case_unknown", "ref", ref), nil
+	case 1:
+		c, err := t.e.cfg.Store.Case(t.ctx, matches[0].Number)
+		return c, "", err
+	}
+	return nil, t.txt("deputy_case_ambiguous", "ref", ref, "example", matches[0].Number), nil
+}
+
+func (t *turn) slaText(c *lianxin.Case) string {
+	cat, _ := t.category(c.CategoryKey)
+	s := c.SLA(t.now, t.e.cfg.RemindAt, cat)
+	if s == "" {
+		return ""
+	}
+	return t.txt("sla_" + string(s))
+}
+
+func (t *turn) deputyCases(d lianxin.Deputy) (string, error) {
+	cases, err := t.e.cfg.Store.Cases(t.ctx, store.CaseFilter{AssigneeID: d.ID, Limit: 50,
+		Status: []lianxin.Status{lianxin.StatusRegistered, lianxin.StatusAccepted, lianxin.StatusForwarded, lianxin.StatusReopened}})
+	if err != nil {
+		return "", err
+	}
+	if len(cases) == 0 {
+		return t.txt("deputy_my_empty"), nil
+	}
+	lines := make([]string, len(cases))
+	for i := range cases {
+		c := &cases[i]
+		cat, _ := t.category(c.CategoryKey)
+		lines[i] = strings.TrimSpace(t.txt("deputy_case_line", "number", c.Number, "category", cat.Name,
+			"status", t.txt("status_"+string(c.Status)), "sla", t.slaText(c)))
+	}
+	return t.txt("deputy_my", "count", itoa(len(cases)), "cases", strings.Join(lines, "\n")), nil
+}
+
+func (t *turn) deputyDetail(c *lianxin.Case) string {
+	cat, _ := t.category(c.CategoryKey)
+	loc := t.e.cfg.Numbering.Location
+	accept, resolve := t.txt("none"), t.txt("none")
+	if c.AcceptDue != nil {
+		accept = c.AcceptDue.In(loc).Format("01-02 15:04")
+	}
+	if c.ResolveDue != nil {
+		resolve = c.ResolveDue.In(loc).Format("01-02 15:04")
+	}
+	phone := t.txt("no_phone")
+	if c.Phone != "" {
+		phone = c.Phone // the deputy handling it may call the resident
+	}
+	photos := 0
+	for _, a := range c.Attachments {
+		if a.Kind == lianxin.KindImage {
+			photos++
+		}
+	}
+	place := c.Location.String()
+	if place == "" {
+		place = t.txt("none")
+	}
+	lines := make([]string, 0, len(c.Events))
+	for _, ev := range c.Events {
+		line := ev.At.In(loc).Format("01-02 15:04") + " " + t.txt("event_"+ev.Type, "station", t.stationName(c.StationID))
+		if ev.Text != "" && ev.Type != lianxin.EventRouted {
+			line += ":" + ev.Text
+		}
+		lines = append(lines, line)
+	}
+	return strings.TrimSpace(t.txt("deputy_detail", "number", c.Number, "category", cat.Name, "status", t.txt("status_"+string(c.Status)),
+		"sla", t.slaText(c), "description", c.Description, "place", place, "station", t.stationName(c.StationID), "phone", phone,
+		"photos", itoa(photos), "accept_due", accept, "resolve_due", resolve, "timeline", strings.Join(lines, "\n")))
+}
+
+var openStatuses = []lianxin.Status{lianxin.StatusRegistered, lianxin.StatusAccepted, lianxin.StatusForwarded, lianxin.StatusReopened}
+
+// act carries out a deputy's command on a case they may act on.
+func (t *turn) act(d lianxin.Deputy, c *lianxin.Case, verb, text string) (string, error) {
+	if verb == "详情" {
+		return t.deputyDetail(c), nil
+	}
+	short := lianxin.ShortNumber(c.Number)
+	verbKey := map[string]string{"受理": "verb_accept", "答复": "verb_answer", "转办": "verb_forward", "进展": "verb_progress", "办结": "verb_resolve", "退回": "verb_return"}[verb]
+	if !c.Status.Open() || (verb == "受理" && c.Status != lianxin.StatusRegistered && c.Status != lianxin.StatusReopened) {
+		return t.txt("deputy_wrong_status", "number", c.Number, "status", t.txt("status_"+string(c.Status)), "verb", t.txt(verbKey)), nil
+	}
+	if verb != "受理" && text == "" {
+		return t.txt("deputy_need_text", "verb", verb, "short", short), nil
+	}
+	idem := fmt.Sprintf("act:%s:%s", c.Number, t.m.Account+":"+t.m.Key())
+	actor := "deputy:" + d.ID
+	assignee := c.AssigneeID
+	tr := store.Transition{CaseID: c.ID, From: openStatuses, FromAssignee: &assignee}
+	tell := func(key string, pairs ...string) {
+		body := t.txt(key, append([]string{"number", c.Number, "deputy", d.Name}, pairs...)...)
+		tr.Notices = append(tr.Notices, t.notice(idem+":resident", c.OpenID, body, t.txt("notify_resident_title"), c, d.Name))
+	}
+	var reply string
+	switch verb {
+	case "受理":
+		tr.Status = lianxin.StatusAccepted
+		tr.Events = []lianxin.Event{{Type: lianxin.EventAccepted, Actor: actor, Text: d.Name}}
+		tell("notify_resident_accepted")
+		resolve := t.txt("none")
+		if c.ResolveDue != nil {
+			resolve = c.ResolveDue.In(t.e.cfg.Numbering.Location).Format("01-02 15:04")
+		}
+		reply = t.txt("deputy_accepted", "number", c.Number, "resolve_due", resolve)
+	case "答复":
+		if c.Status == lianxin.StatusRegistered || c.Status == lianxin.StatusReopened {
+			tr.Status = lianxin.StatusAccepted // answering takes the case up
+		}
+		tr.Events = []lianxin.Event{{Type: lianxin.EventAnswered, Actor: actor, Text: text}}
+		tell("notify_resident_answered", "text", text)
+		reply = t.txt("deputy_answered", "number", c.Number)
+	case "转办":
+		dept, note, ok := t.department(text)
+		if !ok {
+			key := "deputy_dept_unknown"
+			if strings.TrimSpace(text) == "" {
+				key = "deputy_need_dept"
+			}
+			return t.txt(key, "dept", text, "short", short, "departments", t.departmentList()), nil
+		}
+		tr.Status = lianxin.StatusForwarded
+		tr.Events = []lianxin.Event{{Type: lianxin.EventForwarded, Actor: actor, Text: strings.TrimSpace(dept.Name + " " + note)}}
+		tell("notify_resident_forwarded", "department", dept.Name, "text", note)
+		contact := dept.Contact
+		if contact == "" {
+			contact = t.txt("none")
+		}
+		reply = t.txt("deputy_forwarded", "number", c.Number, "department", dept.Name, "contact", contact)
+	case "进展":
+		tr.Events = []lianxin.Event{{Type: lianxin.EventProgress, Actor: actor, Text: text}}
+		tell("notify_resident_progress", "text", text)
+		reply = t.txt("deputy_progress", "number", c.Number)
+	case "办结":
+		tr.Status = lianxin.StatusResolved
+		tr.Events = []lianxin.Event{{Type: lianxin.EventResolved, Actor: actor, Text: text}}
+		tell("notify_resident_resolved", "text", text)
+		reply = t.txt("deputy_resolved", "number", c.Number)
+	case "退回":
+		return t.returnCase(d, c, text, idem)
+	}
+	if _, err := t.e.cfg.Store.Transition(t.ctx, tr); err != nil {
+		return "", err
+	}
+	return reply, nil
+}
+
+// returnCase re-routes a case its deputy says is not theirs (退回), to
+// another deputy of the station, never back to one who returned it.
+func (t *turn) returnCase(d lianxin.Deputy, c *lianxin.Case, reason, idem string) (string, error) {
+	returned, err := t.e.cfg.Store.ReturnedBy(t.ctx, c.ID)
+	if err != nil {
+		return "", err
+	}
+	exclude := []string{d.ID, c.AssigneeID}
+	for _, a := range returned {
+		exclude = append(exclude, strings.TrimPrefix(a, "deputy:"))
+	}
+	cat, _ := t.category(c.CategoryKey)
+	r := lianxin.Report{Category: cat, Description: c.Description, Location: c.Location, StationID: c.StationID}
+	a, err := t.assigner(r, exclude)(t.e.cfg.Store.AssignView(), c.Number)
+	if err != nil {
+		return "", err
+	}
+	assignee := c.AssigneeID
+	tr := store.Transition{CaseID: c.ID, From: openStatuses, FromAssignee: &assignee, Status: lianxin.StatusRegistered,
+		Assignee: &a.AssigneeID, Events: append([]lianxin.Event{{Type: lianxin.EventReturned, Actor: "deputy:" + d.ID, Text: reason}}, a.Events...)}
+	for i := range a.Notices {
+		a.Notices[i].IdemKey = idem + ":" + a.Notices[i].IdemKey
+	}
+	tr.Notices = a.Notices
+	if a.NeedsStaff {
+		staff := true
+		tr.NeedsStaff = &staff
+	}
+	if _, err := t.e.cfg.Store.Transition(t.ctx, tr); err != nil {
+		return "", err
+	}
+	if a.AssigneeID == "" {
+		return t.txt("deputy_returned_queue", "number", c.Number), nil
+	}
+	next, _ := t.dir.Deputy(a.AssigneeID)
+	return t.txt("deputy_returned", "number", c.Number, "deputy", next.Name), nil
+}
+
+// department finds the department a 转办 names ("供热站 请尽快", "heating_company")
+// and returns it with the rest of the text as the note.
+func (t *turn) department(text string) (lianxin.Department, string, bool) {
+	name, note, _ := strings.Cut(strings.TrimSpace(text), " ")
+	if name == "" {
+		return lianxin.Department{}, "", false
+	}
+	for _, dep := range t.dir.Departments {
+		if dep.ID == name || dep.Name == name {
+			return dep, strings.TrimSpace(note), true
+		}
+	}
+	var found []lianxin.Department
+	for _, dep := range t.dir.Departments {
+		if strings.Contains(dep.Name, name) || strings.Contains(name, dep.Name) || sharedPrefix(dep.Name, name) >= 2 {
+			found = append(found, dep)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], strings.TrimSpace(note), true
+	}
+	return lianxin.Department{}, "", false
+}
+
+// sharedPrefix counts the runes two names share after dropping the common
+// "区"/"矿区" prefixes, so 供热站 finds 矿区供热站(供热公司).
+func sharedPrefix(a, b string) int {
+	for _, p := range []string{"矿区", "区"} {
+		a, b = strings.TrimPrefix(a, p), strings.TrimPrefix(b, p)
+	}
+	ra, rb := []rune(a), []rune(b)
+	n := 0
+	for n < len(ra) && n < len(rb) && ra[n] == rb[n] {
+		n++
+	}
+	return n
+}
+
+func (t *turn) departmentList() string {
+	names := make([]string, len(t.dir.Departments))
+	for i, d := range t.dir.Departments {
+		names[i] = d.Name
+	}
+	return strings.Join(names, "、")
+}

@@ -1,0 +1,80 @@
+package flows
+
+import (
+	"strings"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/store"
+)
+
+// NotifyConfig is how notifications reach people outside the 48-hour
+// customer-service window: a template message with fields filled from the
+// notification (configs/lianxin.yaml, notify:).
+type NotifyConfig struct {
+	TemplateID  string
+	TemplateURL string
+	// Fields maps template fields to patterns over {title} {number}
+	// {category} {station} {deputy} {time} {text}.
+	Fields map[string]string
+}
+
+// DeputyRecipient is how an outbox row addresses a deputy: the notifier
+// resolves it to the WeChat user bound at send time, so a notification
+// queued before the deputy binds is delivered once they do.
+func DeputyRecipient(id string) string { return "deputy:" + id }
+
+// notice builds an outbox row: a customer-service text with, when a template
+// is configured, the template to send instead outside the 48-hour window.
+func (t *turn) notice(idem, recipient, text, title string, c *lianxin.Case, deputy string) store.Notice {
+	return t.e.notice(idem, recipient, text, title, c, deputy, t.cats, t.dir)
+}
+
+func (e *Engine) notice(idem, recipient, text, title string, c *lianxin.Case, deputy string, cats []lianxin.Category, dir *lianxin.Directory) store.Notice {
+	p := store.NotifyPayload{Text: text}
+	if n := e.cfg.Notify; n.TemplateID != "" {
+		vars := []string{"title", title, "text", text, "deputy", deputy}
+		if c != nil {
+			cat := c.CategoryKey
+			for _, k := range cats {
+				if k.Key == c.CategoryKey {
+					cat = k.Name
+				}
+			}
+			station := c.StationID
+			if st, ok := dir.Station(c.StationID); ok {
+				station = st.Name
+			}
+			vars = append(vars, "number", c.Number, "category", cat, "station", station,
+				"time", c.UpdatedAt.In(e.cfg.Numbering.Location).Format("2006-01-02 15:04"))
+		}
+		r := strings.NewReplacer(braced(vars)...)
+		data := make(map[string]string, len(n.Fields))
+		for field, pattern := range n.Fields {
+			data[field] = clip(r.Replace(pattern), 200)
+		}
+		p.Template = &store.TemplatePayload{TemplateID: n.TemplateID, URL: n.TemplateURL, Data: data}
+	}
+	return store.Notice{IdemKey: idem, Kind: store.OutboxText, Recipient: recipient, Payload: p}
+}
+
+func braced(pairs []string) []string {
+	out := make([]string, 0, len(pairs))
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, "{"+pairs[i]+"}", pairs[i+1])
+	}
+	return out
+}
+
+// robotNotice posts to the WeCom group robot of the case's station (or its
+// parent station), when it has one.
+func (t *turn) robotNotice(idem string, c *lianxin.Case, text string) (store.Notice, bool) {
+	unit, ok := t.dir.Station(c.StationID)
+	if ok && unit.RobotWebhook == "" && unit.Kind == lianxin.PointKind {
+		unit, ok = t.dir.Station(unit.Parent)
+	}
+	if !ok || unit.RobotWebhook == "" {
+		return store.Notice{}, false
+	}
+	return store.Notice{IdemKey: idem, Kind: store.OutboxRobot, Recipient: unit.RobotWebhook,
+		Payload: store.RobotPayload{MsgType: "text", Content: text}}, true
+}
