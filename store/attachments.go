@@ -58,3 +58,85 @@ func (db *DB) Attachment(ctx context.Context, id int64) (*lianxin.Attachment, er
 }
 
 const attachmentColumns = `id, case_id, kind, media_id, pic_url, status, path, thumb_path, sha256, mime, size, error, attempts, created_at`
+
+// ErrLeaseLost is what finishing a claimed row returns when this worker no
+// longer holds its lease: the lease ran out and another process claimed the
+// row, whose outcome then counts instead.
+var ErrLeaseLost = &lianxin.Error{Code: lianxin.ECONFLICT, Message: "lease lost: another worker took the row over"}
+
+// MediaJob is a pending attachment a media worker has claimed.
+type MediaJob struct {
+	ID        int64           `db:"id"`
+	Kind      lianxin.MsgKind `db:"kind"`
+	MediaID   string          `db:"media_id"`
+	PicURL    string          `db:"pic_url"`
+	Attempts  int             `db:"attempts"` // including the one this claim starts
+	ExpiresAt time.Time       `db:"expires_at"`
+	LastError string          `db:"error"` // why the previous attempt failed
+}
+
+// StoredMedia is where a fetched attachment ended up. Paths are relative to
+// the data directory, so the directory can move.
+type StoredMedia struct {
+	Path      string
+	ThumbPath string // "" when there is none (voice)
+	SHA256    string
+	Mime      string
+	Size      int64
+}
+
+// ClaimAttachments leases up to limit pending attachments that are due at
+// now (and not leased by a live worker) to owner until now+lease, counting
+// an attempt on each. Selecting and leasing are one statement in one write
+// transaction, so two processes sharing the file never claim the same row.
+// Rows past their expiry are claimed too, for the worker to mark failed.
+func (db *DB) ClaimAttachments(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]MediaJob, error) {
+	now = now.UTC()
+	var jobs []MediaJob
+	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+		jobs = jobs[:0]
+		return tx.Select(&jobs, `UPDATE attachments
+			SET lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+			WHERE id IN (
+				SELECT id FROM attachments
+				WHERE status = 'pending' AND next_attempt <= ? AND (lease_until IS NULL OR lease_until <= ?)
+				ORDER BY next_attempt, id LIMIT ?)
+			RETURNING id, kind, media_id, pic_url, attempts, expires_at, error`,
+			owner, now.Add(lease), now, now, now, limit)
+	})
+	return jobs, err
+}
+
+// MarkAttachmentStored records where a claimed attachment was stored.
+func (db *DB) MarkAttachmentStored(ctx context.Context, id int64, owner string, now time.Time, f StoredMedia) error {
+	return db.finishAttachment(ctx, id, owner, `status = 'stored', path = ?, thumb_path = ?, sha256 = ?, mime = ?, size = ?, error = '', updated_at = ?`,
+		f.Path, f.ThumbPath, f.SHA256, f.Mime, f.Size, now.UTC())
+}
+
+// RetryAttachment gives a claimed attachment back to the queue, due again at
+// next, with the reason the attempt failed.
+func (db *DB) RetryAttachment(ctx context.Context, id int64, owner string, now, next time.Time, reason string) error {
+	return db.finishAttachment(ctx, id, owner, `next_attempt = ?, error = ?, updated_at = ?`, next.UTC(), reason, now.UTC())
+}
+
+// MarkAttachmentFailed gives up on a claimed attachment, with the reason
+// staff will see on the case.
+func (db *DB) MarkAttachmentFailed(ctx context.Context, id int64, owner string, now time.Time, reason string) error {
+	return db.finishAttachment(ctx, id, owner, `status = 'failed', error = ?, updated_at = ?`, reason, now.UTC())
+}
+
+// finishAttachment applies set to a row this owner holds the lease on, and
+// releases the lease.
+func (db *DB) finishAttachment(ctx context.Context, id int64, owner, set string, args ...any) error {
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`UPDATE attachments SET `+set+`, lease_owner = '', lease_until = NULL
+			WHERE id = ? AND lease_owner = ? AND status = 'pending'`, append(args, id, owner)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrLeaseLost
+		}
+		return nil
+	})
+}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -33,11 +35,48 @@ type OutboxMessage struct {
 	LastError   string     `db:"last_error" json:"last_error,omitempty"`
 	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
 	SentAt      *time.Time `db:"sent_at" json:"sent_at,omitempty"`
+	Via         string     `db:"via" json:"via,omitempty"` // how it went out: custom, template, robot
 }
+
+// Outbox statuses.
+const (
+	OutboxPending = "pending" // waiting, or between attempts
+	OutboxSent    = "sent"    // WeChat accepted it
+	OutboxDead    = "dead"    // given up: a permanent refusal, or out of attempts; last_error says why
+)
 
 // TextPayload is the payload of a customer-service text message.
 type TextPayload struct {
 	Text string `json:"text"`
+}
+
+// NotifyPayload is the payload of a customer-service text message that has a
+// way to reach its recipient outside the 48-hour window: when WeChat refuses
+// the text with 45015, Template is sent instead. It is TextPayload plus the
+// fallback, so a TextPayload row reads as a NotifyPayload without one.
+type NotifyPayload struct {
+	Text     string           `json:"text"`
+	Template *TemplatePayload `json:"template,omitempty"`
+}
+
+// TemplatePayload is a template message (kind OutboxTemplate, or the
+// fallback of a NotifyPayload). Its client_msg_id is derived from the outbox
+// row's idem_key, so retries are one message to WeChat.
+type TemplatePayload struct {
+	// TemplateID may be empty: the notifier then uses the configured
+	// template (LIANXIN_WECHAT_TEMPLATE_ID).
+	TemplateID string            `json:"template_id,omitempty"`
+	URL        string            `json:"url,omitempty"`
+	Data       map[string]string `json:"data"` // first, keyword1..n, remark
+}
+
+// RobotPayload is a WeCom group-robot post (kind OutboxRobot). The row's
+// recipient is the robot's webhook URL or a station key the notifier maps
+// to one.
+type RobotPayload struct {
+	MsgType          string   `json:"msgtype"` // "text" or "markdown"
+	Content          string   `json:"content"`
+	MentionedMobiles []string `json:"mentioned_mobiles,omitempty"`
 }
 
 // enqueue adds a send inside the caller's transaction; a second enqueue with
@@ -75,4 +114,84 @@ func (db *DB) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
 	var out []OutboxMessage
 	err := db.read.SelectContext(ctx, &out, `SELECT * FROM outbox ORDER BY id DESC LIMIT ?`, limit)
 	return out, err
+}
+
+// Enqueue queues a send on its own, outside any other change (operators,
+// tests); code that changes a case queues its sends in the same transaction
+// instead. A second Enqueue with the same idempotency key is a no-op.
+func (db *DB) Enqueue(ctx context.Context, idemKey, kind, recipient string, payload any, caseID *int64) error {
+	now := db.now()
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		return enqueue(tx, now, idemKey, kind, recipient, payload, caseID)
+	})
+}
+
+// OutboxMessage returns one queued send.
+func (db *DB) OutboxMessage(ctx context.Context, id int64) (*OutboxMessage, error) {
+	var m OutboxMessage
+	err := db.read.GetContext(ctx, &m, `SELECT * FROM outbox WHERE id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, lianxin.Errorf(lianxin.ENOTFOUND, "outbox message %d not found", id)
+	}
+	return &m, err
+}
+
+// ClaimOutbox leases up to limit due sends to owner until now+lease,
+// counting an attempt on each, oldest first. A send is only claimed when no
+// earlier send to the same recipient is still pending (waiting, between
+// attempts or leased), so each recipient gets their messages in order.
+// Selecting and leasing are one statement in one write transaction, so two
+// processes never claim the same send.
+func (db *DB) ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error) {
+	now = now.UTC()
+	var msgs []OutboxMessage
+	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+		msgs = msgs[:0]
+		return tx.Select(&msgs, `UPDATE outbox
+			SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
+			WHERE id IN (
+				SELECT o.id FROM outbox o
+				WHERE o.status = 'pending' AND o.next_attempt <= ? AND (o.lease_until IS NULL OR o.lease_until <= ?)
+				AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.status = 'pending' AND p.recipient = o.recipient AND p.id < o.id)
+				ORDER BY o.id LIMIT ?)
+			RETURNING *`,
+			owner, now.Add(lease), now, now, limit)
+	})
+	return msgs, err
+}
+
+// MarkOutboxSent records that WeChat accepted a claimed send, and how it went.
+func (db *DB) MarkOutboxSent(ctx context.Context, id int64, owner, via string, now time.Time) error {
+	return db.finishOutbox(ctx, id, owner, `status = 'sent', via = ?, sent_at = ?, last_error = ''`, via, now.UTC())
+}
+
+// RetryOutbox gives a claimed send back to the queue, due again at next.
+func (db *DB) RetryOutbox(ctx context.Context, id int64, owner string, next time.Time, lastErr string) error {
+	return db.finishOutbox(ctx, id, owner, `next_attempt = ?, last_error = ?`, next.UTC(), lastErr)
+}
+
+// DeferOutbox gives a claimed send back to the queue, due again at next,
+// without counting the attempt: there was nobody to send to yet (a deputy who
+// has not bound their WeChat), which is waiting, not failing.
+func (db *DB) DeferOutbox(ctx context.Context, id int64, owner string, next time.Time, reason string) error {
+	return db.finishOutbox(ctx, id, owner, `next_attempt = ?, last_error = ?, attempts = MAX(attempts - 1, 0)`, next.UTC(), reason)
+}
+
+// MarkOutboxDead gives up on a claimed send, with the reason.
+func (db *DB) MarkOutboxDead(ctx context.Context, id int64, owner string, lastErr string) error {
+	return db.finishOutbox(ctx, id, owner, `status = 'dead', last_error = ?`, lastErr)
+}
+
+func (db *DB) finishOutbox(ctx context.Context, id int64, owner, set string, args ...any) error {
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`UPDATE outbox SET `+set+`, lease_owner = '', lease_until = NULL
+			WHERE id = ? AND lease_owner = ? AND status = 'pending'`, append(args, id, owner)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrLeaseLost
+		}
+		return nil
+	})
 }

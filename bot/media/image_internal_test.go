@@ -1,0 +1,140 @@
+package media
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"testing"
+
+	"github.com/lianxin/lianxin/bot/fakewx"
+)
+
+// TestOrient checks all eight EXIF orientations on a 3x2 picture whose
+// pixels are numbered, against where the EXIF specification puts them.
+func TestOrient(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 3, 2))
+	for y := range 2 {
+		for x := range 3 {
+			src.SetRGBA(x, y, color.RGBA{uint8(10*y + x), 0, 0, 255})
+		}
+	}
+	// Each row is the upright picture, row by row, as pixel numbers.
+	want := map[int][][]uint8{
+		1: {{0, 1, 2}, {10, 11, 12}},
+		2: {{2, 1, 0}, {12, 11, 10}},
+		3: {{12, 11, 10}, {2, 1, 0}},
+		4: {{10, 11, 12}, {0, 1, 2}},
+		5: {{0, 10}, {1, 11}, {2, 12}},
+		6: {{10, 0}, {11, 1}, {12, 2}},
+		7: {{12, 2}, {11, 1}, {10, 0}},
+		8: {{2, 12}, {1, 11}, {0, 10}},
+	}
+	for o, rows := range want {
+		img := orient(src, o)
+		b := img.Bounds()
+		if b.Dy() != len(rows) || b.Dx() != len(rows[0]) {
+			t.Errorf("orientation %d: %v", o, b)
+			continue
+		}
+		for y, row := range rows {
+			for x, v := range row {
+				if r, _, _, _ := img.At(x, y).RGBA(); uint8(r>>8) != v {
+					t.Errorf("orientation %d: pixel (%d,%d) = %d, want %d", o, x, y, r>>8, v)
+				}
+			}
+		}
+	}
+}
+
+func TestJPEGOrientation(t *testing.T) {
+	if o := jpegOrientation(fakewx.JPEGWithGPS(16, 16, 1, 1)); o != 1 {
+		t.Errorf("phone photo: %d", o)
+	}
+	// Big-endian TIFF (as many cameras write it) with Orientation 8.
+	be := binary.BigEndian
+	tiff := []byte("MM\x00*")
+	tiff = be.AppendUint32(tiff, 8)
+	tiff = be.AppendUint16(tiff, 1)
+	tiff = be.AppendUint16(tiff, 0x0112)
+	tiff = be.AppendUint16(tiff, 3)
+	tiff = be.AppendUint32(tiff, 1)
+	tiff = be.AppendUint16(tiff, 8)
+	tiff = be.AppendUint16(tiff, 0)
+	tiff = be.AppendUint32(tiff, 0)
+	app1 := append([]byte("Exif\x00\x00"), tiff...)
+	j := []byte{0xFF, 0xD8, 0xFF, 0xE1}
+	j = be.AppendUint16(j, uint16(len(app1)+2))
+	j = append(j, app1...)
+	j = append(j, 0xFF, 0xD9)
+	if o := jpegOrientation(j); o != 8 {
+		t.Errorf("big-endian orientation 8: %d", o)
+	}
+	for _, bad := range [][]byte{nil, {0xFF, 0xD8}, {0xFF, 0xD8, 0xFF, 0xE1, 0xFF, 0xFF}, j[:20]} {
+		if o := jpegOrientation(bad); o != 1 {
+			t.Errorf("%x: %d", bad, o)
+		}
+	}
+}
+
+func TestPixelLimit(t *testing.T) {
+	// A 1x1 PNG that claims 100000x100000 in its header: refused before any
+	// decoding allocates 40 GB.
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1)))
+	b := buf.Bytes()
+	binary.BigEndian.PutUint32(b[16:], 100000)
+	binary.BigEndian.PutUint32(b[20:], 100000)
+	_, err := sanitize(b, DefaultThumbSize, maxPixels)
+	if _, ok := err.(*rejectError); !ok {
+		t.Fatalf("claimed 10 gigapixels: %v", err)
+	}
+}
+
+// FuzzSanitize: whatever the bytes, sanitize neither panics nor lets
+// metadata through, and what it accepts is a picture of the type it says.
+func FuzzSanitize(f *testing.F) {
+	f.Add(fakewx.JPEGWithGPS(24, 16, 37.85, 113.58))
+	var pngBuf, gifBuf bytes.Buffer
+	png.Encode(&pngBuf, image.NewNRGBA(image.Rect(0, 0, 5, 3)))
+	f.Add(pngBuf.Bytes())
+	gif.Encode(&gifBuf, image.NewPaletted(image.Rect(0, 0, 4, 4), color.Palette{color.Black, color.White}), nil)
+	f.Add(gifBuf.Bytes())
+	webp, _ := base64.StdEncoding.DecodeString("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+	f.Add(webp)
+	f.Add([]byte("#!AMR\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := sanitize(data, 32, 1<<20)
+		if err != nil {
+			if _, ok := err.(*rejectError); !ok {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		if sniffImage(p.data) != p.mime {
+			t.Fatalf("stored bytes sniff as %q, labelled %q", sniffImage(p.data), p.mime)
+		}
+		if p.mime == mimeJPEG && (fakewx.HasEXIF(p.data) || jpegEXIF(p.data) != nil) {
+			t.Fatal("EXIF survived")
+		}
+		th, err := jpeg.Decode(bytes.NewReader(p.thumb))
+		if err != nil || th.Bounds().Dx() > 32 || th.Bounds().Dy() > 32 {
+			t.Fatalf("thumbnail: %v", err)
+		}
+	})
+}
+
+// BenchmarkSanitizePhonePhoto is the CPU cost of one 640x480 phone photo:
+// decode, re-encode, thumbnail.
+func BenchmarkSanitizePhonePhoto(b *testing.B) {
+	data := fakewx.JPEGWithGPS(640, 480, 37.85, 113.58)
+	for b.Loop() {
+		if _, err := sanitize(data, DefaultThumbSize, maxPixels); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

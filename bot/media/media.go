@@ -1,0 +1,423 @@
+// Package media owns the photo and voice pipeline: every image or voice
+// message a resident sends is registered in SQLite the moment it arrives
+// (store.RegisterAttachment), and this package's Worker fetches it from
+// WeChat in the background (media/get by MediaId, the PicUrl as fallback),
+// with bounded concurrency and retries with backoff until WeChat's 3-day
+// limit, then stores it under the data directory, content-addressed, with
+// EXIF and GPS gone and a thumbnail made (see image.go for the decisions).
+//
+// Nothing here runs on the webhook path: the webhook only registers the row
+// and calls Notify, so a slow or dead media API never delays a reply.
+//
+// Several serve processes may share one database: a worker claims due rows
+// with a lease (store.ClaimAttachments), so no two fetch the same row at once,
+// and a process that dies mid-fetch leaves a lease that runs out and lets
+// another take the row over.
+package media
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/bot/wxapi"
+	"github.com/lianxin/lianxin/internal/queue"
+	"github.com/lianxin/lianxin/store"
+)
+
+// Store is the attachment queue as the worker sees it (store.DB).
+type Store interface {
+	ClaimAttachments(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.MediaJob, error)
+	MarkAttachmentStored(ctx context.Context, id int64, owner string, now time.Time, f store.StoredMedia) error
+	RetryAttachment(ctx context.Context, id int64, owner string, now, next time.Time, reason string) error
+	MarkAttachmentFailed(ctx context.Context, id int64, owner string, now time.Time, reason string) error
+}
+
+// API downloads media (wxapi.Client). Its errors are classified with the
+// wxapi kinds (wxapi.ErrTransient, wxapi.ErrInvalidMedia, ...).
+type API interface {
+	GetMedia(ctx context.Context, mediaID string) (data []byte, contentType string, err error)
+	GetURL(ctx context.Context, picURL string) (data []byte, contentType string, err error)
+}
+
+// Defaults for Config's zero fields.
+const (
+	DefaultConcurrency = 8
+	DefaultMaxSize     = 10 << 20
+	DefaultThumbSize   = 320
+	DefaultLease       = 2 * time.Minute
+	DefaultInterval    = 5 * time.Second
+	DefaultRetryBase   = 30 * time.Second
+	DefaultRetryMax    = time.Hour
+)
+
+// Config configures a Worker.
+type Config struct {
+	// DataDir is LIANXIN_DATA_DIR; files go under DataDir/media/. Required.
+	DataDir string
+	// Concurrency is how many downloads run at once (workers.media, default
+	// 8). Decoding and encoding, which are CPU work, are further limited to
+	// GOMAXPROCS at a time so a burst of photos cannot exhaust memory.
+	Concurrency int
+	// MaxSize refuses larger files (default 10 MiB).
+	MaxSize int64
+	// ThumbSize is the thumbnail's longer side in pixels (default 320).
+	ThumbSize int
+	// Lease is how long a claimed row is this worker's (default 2 min); it
+	// must exceed the API client's timeout.
+	Lease time.Duration
+	// Interval is how often Run looks for due rows without being notified
+	// (default 5 s): retries coming due, rows other processes registered.
+	Interval time.Duration
+	// RetryBase and RetryMax shape the backoff between attempts: RetryBase
+	// doubled per attempt up to RetryMax, with jitter (defaults 30 s, 1 h).
+	// Retries go on until the media's expiry, 72 h after it was sent.
+	RetryBase, RetryMax time.Duration
+	// Owner names this worker in lease columns (default host:pid:media:random).
+	Owner string
+	// Now is the clock (default time.Now); Rand the jitter source (default
+	// math/rand).
+	Now  func() time.Time
+	Rand func() float64
+	Log  *slog.Logger
+	// Registerer, when set, gets the worker's metrics.
+	Registerer prometheus.Registerer
+}
+
+// Worker fetches and stores pending attachments.
+type Worker struct {
+	db   Store
+	api  API
+	cfg  Config
+	wake chan struct{}
+	cpu  chan struct{}
+	done *prometheus.CounterVec
+}
+
+// NewWorker returns a worker; call Run, or Poll to drive it step by step.
+func NewWorker(db Store, api API, cfg Config) (*Worker, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("media: DataDir is required")
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.MaxSize <= 0 {
+		cfg.MaxSize = DefaultMaxSize
+	}
+	if cfg.ThumbSize <= 0 {
+		cfg.ThumbSize = DefaultThumbSize
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = DefaultRetryBase
+	}
+	if cfg.RetryMax < cfg.RetryBase {
+		cfg.RetryMax = max(DefaultRetryMax, cfg.RetryBase)
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = queue.Owner("media")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	w := &Worker{
+		db: db, api: api, cfg: cfg,
+		wake: make(chan struct{}, 1),
+		cpu:  make(chan struct{}, runtime.GOMAXPROCS(0)),
+		done: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lianxin_media_attempts_total",
+			Help: "Attachment fetch attempts by outcome: stored, retry (will try again), failed (given up).",
+		}, []string{"outcome"}),
+	}
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(w.done); err != nil {
+			return nil, fmt.Errorf("media: metrics: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// Notify tells the worker an attachment was registered, so it is fetched now
+// rather than at the next interval. It never blocks.
+func (w *Worker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run fetches due attachments until ctx is cancelled.
+func (w *Worker) Run(ctx context.Context) {
+	queue.Loop(ctx, w.cfg.Interval, w.wake, func(ctx context.Context) {
+		if _, err := w.Poll(ctx); err != nil && ctx.Err() == nil {
+			w.cfg.Log.Warn("media queue: claiming failed; will retry", "err", err)
+		}
+	})
+}
+
+// Poll processes every attachment due now, Concurrency at a time, and
+// returns how many it processed (stored, failed or rescheduled). Tests call
+// it directly, with Config.Now, to step through retries deterministically.
+func (w *Worker) Poll(ctx context.Context) (int, error) {
+	return queue.Drain(ctx, w.cfg.Concurrency,
+		func(ctx context.Context, n int) ([]store.MediaJob, error) {
+			return w.db.ClaimAttachments(ctx, w.cfg.Owner, w.cfg.Now(), w.cfg.Lease, n)
+		},
+		w.process)
+}
+
+func (w *Worker) process(ctx context.Context, j store.MediaJob) {
+	log := w.cfg.Log.With("attachment", j.ID, "kind", string(j.Kind), "attempt", j.Attempts)
+	if now := w.cfg.Now(); !now.Before(j.ExpiresAt) {
+		reason := "not fetched within WeChat's 3-day limit"
+		if j.LastError != "" {
+			reason += "; last error: " + j.LastError
+		}
+		w.fail(ctx, log, j, reason)
+		return
+	}
+	data, contentType, via, err := w.fetch(ctx, j)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			// Shutting down: hand the row back as it was, due at once.
+			w.retry(ctx, log, j, w.cfg.Now(), j.LastError)
+		case retryable(err):
+			next := w.cfg.Now().Add(queue.Backoff(j.Attempts, w.cfg.RetryBase, w.cfg.RetryMax, w.cfg.Rand))
+			w.retry(ctx, log, j, earlier(next, j.ExpiresAt), err.Error())
+		default:
+			w.fail(ctx, log, j, err.Error())
+		}
+		return
+	}
+	f, err := w.save(ctx, j, data, contentType)
+	var rj *rejectError
+	switch {
+	case errors.As(err, &rj):
+		w.fail(ctx, log, j, rj.reason)
+		return
+	case err != nil:
+		// The disk, not the photo: try again later.
+		log.Error("media queue: storing failed", "err", err)
+		next := w.cfg.Now().Add(queue.Backoff(j.Attempts, w.cfg.RetryBase, w.cfg.RetryMax, w.cfg.Rand))
+		w.retry(ctx, log, j, earlier(next, j.ExpiresAt), "storing failed: "+err.Error())
+		return
+	}
+	if err := w.db.MarkAttachmentStored(context.WithoutCancel(ctx), j.ID, w.cfg.Owner, w.cfg.Now(), f); err != nil {
+		log.Warn("media queue: recording the stored file failed", "err", err)
+		return
+	}
+	w.done.WithLabelValues("stored").Inc()
+	log.Info("attachment stored", "via", via, "mime", f.Mime, "size", f.Size)
+}
+
+// fetch downloads by media id, and by PicUrl when WeChat no longer knows the
+// id (an image message carries both).
+func (w *Worker) fetch(ctx context.Context, j store.MediaJob) (data []byte, contentType, via string, err error) {
+	data, contentType, err = w.api.GetMedia(ctx, j.MediaID)
+	if err == nil {
+		return data, contentType, "media/get", w.checkSize(data)
+	}
+	if !errors.Is(err, wxapi.ErrInvalidMedia) || j.PicURL == "" {
+		return nil, "", "", err
+	}
+	data, contentType, ferr := w.api.GetURL(ctx, j.PicURL)
+	if ferr != nil {
+		return nil, "", "", &fallbackError{first: err, fallback: ferr}
+	}
+	return data, contentType, "picurl", w.checkSize(data)
+}
+
+func (w *Worker) checkSize(data []byte) error {
+	if int64(len(data)) > w.cfg.MaxSize {
+		return &wxapi.APIError{API: "media", Msg: fmt.Sprintf("larger than %d bytes", w.cfg.MaxSize), Kind: wxapi.ErrTooLarge}
+	}
+	return nil
+}
+
+// fallbackError is media/get refusing the id and the PicUrl failing too; it
+// is as retryable as the PicUrl failure.
+type fallbackError struct{ first, fallback error }
+
+func (e *fallbackError) Error() string {
+	return e.first.Error() + "; PicUrl fallback: " + e.fallback.Error()
+}
+
+func (e *fallbackError) Unwrap() error { return e.fallback }
+
+// retryable reports whether trying again later can succeed: WeChat or the
+// network failing, a quota, a token or credential problem an operator can
+// fix within the 3 days. A media id WeChat does not know, a file too large or
+// any other refusal is final.
+func retryable(err error) bool {
+	var ae *wxapi.APIError
+	if !errors.As(err, &ae) {
+		return true // not a classified API answer: assume the network
+	}
+	for _, k := range []error{wxapi.ErrTransient, wxapi.ErrRateLimited, wxapi.ErrInvalidToken, wxapi.ErrUnauthorized} {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// earlier caps a retry at the media's expiry, when the row is claimed once
+// more only to be marked failed.
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func (w *Worker) retry(ctx context.Context, log *slog.Logger, j store.MediaJob, next time.Time, reason string) {
+	if err := w.db.RetryAttachment(context.WithoutCancel(ctx), j.ID, w.cfg.Owner, w.cfg.Now(), next, reason); err != nil {
+		log.Warn("media queue: rescheduling failed; the lease will run out", "err", err)
+		return
+	}
+	w.done.WithLabelValues("retry").Inc()
+	log.Info("attachment fetch failed; will retry", "next", next, "err", reason)
+}
+
+func (w *Worker) fail(ctx context.Context, log *slog.Logger, j store.MediaJob, reason string) {
+	if err := w.db.MarkAttachmentFailed(context.WithoutCancel(ctx), j.ID, w.cfg.Owner, w.cfg.Now(), reason); err != nil {
+		log.Warn("media queue: marking failed failed; the lease will run out", "err", err)
+		return
+	}
+	w.done.WithLabelValues("failed").Inc()
+	log.Warn("attachment given up", "reason", reason)
+}
+
+// save turns what was downloaded into files: photos sanitised (image.go),
+// voice and anything else stored as it came.
+func (w *Worker) save(ctx context.Context, j store.MediaJob, data []byte, contentType string) (store.StoredMedia, error) {
+	if j.Kind != lianxin.KindImage {
+		mt, ext := audioType(data, contentType)
+		rel, sum := contentPath(data, ext)
+		if err := w.put(rel, data); err != nil {
+			return store.StoredMedia{}, err
+		}
+		return store.StoredMedia{Path: rel, SHA256: sum, Mime: mt, Size: int64(len(data))}, nil
+	}
+	// CPU-bound and memory-hungry: GOMAXPROCS at a time, however many
+	// downloads are in flight.
+	select {
+	case w.cpu <- struct{}{}:
+	case <-ctx.Done():
+		return store.StoredMedia{}, ctx.Err()
+	}
+	p, err := sanitize(data, w.cfg.ThumbSize, maxPixels)
+	<-w.cpu
+	if err != nil {
+		return store.StoredMedia{}, err
+	}
+	rel, sum := contentPath(p.data, p.ext)
+	thumb := thumbPath(rel)
+	// The thumbnail first: a stored photo whose thumbnail is missing would
+	// look complete but is not.
+	if err := w.put(thumb, p.thumb); err != nil {
+		return store.StoredMedia{}, err
+	}
+	if err := w.put(rel, p.data); err != nil {
+		return store.StoredMedia{}, err
+	}
+	return store.StoredMedia{Path: rel, ThumbPath: thumb, SHA256: sum, Mime: p.mime, Size: int64(len(p.data))}, nil
+}
+
+// contentPath is where bytes live: media/ab/cd/<sha256><ext>, named by the
+// SHA-256 of the stored bytes so identical files are stored once. Paths are
+// slash-separated and relative to the data directory.
+func contentPath(data []byte, ext string) (rel, sum string) {
+	h := sha256.Sum256(data)
+	sum = hex.EncodeToString(h[:])
+	return path.Join("media", sum[:2], sum[2:4], sum+ext), sum
+}
+
+// thumbPath is a photo's thumbnail beside it. The photo's bytes determine
+// the thumbnail's, so it is content-addressed too.
+func thumbPath(rel string) string {
+	return rel[:len(rel)-len(path.Ext(rel))] + ".thumb.jpg"
+}
+
+// put writes data to rel under the data directory unless it is there
+// already, through a temporary file renamed into place, so a reader (or a
+// crash) never sees half a file.
+func (w *Worker) put(rel string, data []byte) error {
+	full := filepath.Join(w.cfg.DataDir, filepath.FromSlash(rel))
+	if fi, err := os.Stat(full); err == nil && fi.Size() == int64(len(data)) {
+		return nil // same name, same content
+	}
+	dir := filepath.Dir(full)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".incoming-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op once renamed
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp, full)
+}
+
+// audioType names voice data (WeChat serves AMR) by its leading bytes,
+// falling back on what the server said.
+func audioType(data []byte, contentType string) (mimeType, ext string) {
+	switch {
+	case bytes.HasPrefix(data, []byte("#!AMR")):
+		return "audio/amr", ".amr"
+	case bytes.HasPrefix(data, []byte("#!SILK")):
+		return "audio/silk", ".silk"
+	case bytes.HasPrefix(data, []byte("OggS")):
+		return "audio/ogg", ".ogg"
+	case bytes.HasPrefix(data, []byte("ID3")):
+		return "audio/mpeg", ".mp3"
+	}
+	if contentType != "" {
+		if exts, _ := mime.ExtensionsByType(contentType); len(exts) > 0 {
+			return contentType, exts[0]
+		}
+		if contentType == "audio/speex" {
+			return contentType, ".speex"
+		}
+		return contentType, ".bin"
+	}
+	return "application/octet-stream", ".bin"
+}

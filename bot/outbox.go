@@ -1,0 +1,418 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/bot/wxapi"
+	"github.com/lianxin/lianxin/internal/queue"
+	"github.com/lianxin/lianxin/store"
+)
+
+// The outbox delivery worker sends what the rest of lianxin queued in the
+// outbox table (in the same transaction as the change that caused it):
+// customer-service texts to residents and deputies, template messages, and
+// posts to a station's WeCom group robot.
+//
+// Guarantees, and the one gap:
+//
+//   - Several processes share the queue. A row is claimed with a lease
+//     (store.ClaimOutbox) before it is sent and marked sent (or rescheduled,
+//     or dead) only by the lease holder, so two processes never send the same
+//     row at once, and a row marked sent is never sent again.
+//   - Each recipient gets their messages in order: a row is not claimed while
+//     an earlier row to the same recipient is pending.
+//   - State lives in SQLite, so a restart resumes where it stopped; a row
+//     claimed by a process that died is taken over when its lease (2 min) runs
+//     out.
+//   - The gap is at-least-once: if a process dies (or its database write
+//     fails) after WeChat accepted a send but before the row is marked sent,
+//     the row is sent again after the lease runs out. For template messages
+//     that is closed by client_msg_id (wxapi.ClientMsgID of the idem_key):
+//     WeChat delivers a repeated touser+client_msg_id once within 10 minutes,
+//     which is why the lease must stay well under 10 minutes. Customer-service
+//     messages and robot posts have no such key; a duplicate is possible in
+//     that window, and only there.
+//
+// A cs_text row may carry a template fallback (store.NotifyPayload): when
+// WeChat refuses the text because the recipient's 48-hour window is closed
+// (45015, 45047), the template is sent instead. That is how deputies who
+// have not written lately are reached.
+//
+// Recipients: an openid; "deputy:ID" (flows.DeputyRecipient), resolved at
+// send time to the WeChat user the deputy has bound, the row waiting without
+// using up attempts until they bind; for robot rows, the robot's webhook URL
+// or a key OutboxConfig.RobotURL maps to one.
+
+// OutboxStore is the outbox as the delivery worker sees it (store.DB).
+type OutboxStore interface {
+	ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.OutboxMessage, error)
+	MarkOutboxSent(ctx context.Context, id int64, owner, via string, now time.Time) error
+	RetryOutbox(ctx context.Context, id int64, owner string, next time.Time, lastErr string) error
+	DeferOutbox(ctx context.Context, id int64, owner string, next time.Time, reason string) error
+	MarkOutboxDead(ctx context.Context, id int64, owner string, lastErr string) error
+}
+
+// DeputyDirectory finds the WeChat user a deputy is bound to (store.DB):
+// "" while they have not bound, a lianxin ENOTFOUND error for no such deputy.
+type DeputyDirectory interface {
+	DeputyOpenID(ctx context.Context, deputyID string) (string, error)
+}
+
+// deputyPrefix marks a recipient that is a deputy rather than an openid
+// (flows.DeputyRecipient). Openids never contain a colon.
+const deputyPrefix = "deputy:"
+
+// Sender sends through WeChat (wxapi.Client); its errors carry the wxapi
+// kinds.
+type Sender interface {
+	SendText(ctx context.Context, openid, text string) error
+	SendTemplate(ctx context.Context, m wxapi.TemplateMessage) (msgID int64, err error)
+	SendRobot(ctx context.Context, webhookURL string, m wxapi.RobotMessage) error
+}
+
+// Defaults for OutboxConfig's zero fields.
+const (
+	DefaultOutboxConcurrency = 4
+	DefaultOutboxMaxAttempts = 12
+	DefaultOutboxLease       = 2 * time.Minute
+	DefaultOutboxInterval    = 2 * time.Second
+	DefaultOutboxRetryBase   = 5 * time.Second
+	DefaultOutboxRetryMax    = 30 * time.Minute
+	DefaultOutboxUnbound     = time.Minute
+)
+
+// Ways a sent row went out (outbox.via).
+const (
+	ViaCustom   = "custom"
+	ViaTemplate = "template"
+	ViaRobot    = "robot"
+)
+
+// OutboxConfig configures an OutboxWorker.
+type OutboxConfig struct {
+	// Concurrency is how many sends run at once (workers.notify, default 4).
+	Concurrency int
+	// MaxAttempts is how many times a send is tried before it is dead
+	// (workers.max_attempts, default 12: about two hours with the default
+	// backoff).
+	MaxAttempts int
+	// TemplateID is the template used by a fallback or template row that
+	// names none (LIANXIN_WECHAT_TEMPLATE_ID).
+	TemplateID string
+	// RobotURL maps a robot row's recipient, when it is not itself a URL (a
+	// station id), to the robot's webhook URL. Nil accepts URLs only.
+	RobotURL func(key string) (webhookURL string, ok bool)
+	// Deputies resolves "deputy:ID" recipients to the WeChat user bound at
+	// send time, so a notice queued before a deputy binds reaches them once
+	// they do. Nil refuses such rows.
+	Deputies DeputyDirectory
+	// UnboundRetry is how often a row for a deputy who has not bound yet is
+	// looked at again (default 1 min); waiting costs no attempts.
+	UnboundRetry time.Duration
+	// Lease is how long a claimed row is this worker's (default 2 min). It
+	// must exceed the API client's timeout and stay well under WeChat's
+	// 10-minute client_msg_id memory.
+	Lease time.Duration
+	// Interval is how often Run looks for due rows without being notified
+	// (default 2 s).
+	Interval time.Duration
+	// RetryBase and RetryMax shape the backoff: RetryBase doubled per
+	// attempt up to RetryMax, with jitter (defaults 5 s and 30 min).
+	RetryBase, RetryMax time.Duration
+	// Owner names this worker in lease columns (default host:pid:outbox:random).
+	Owner string
+	// Now is the clock (default time.Now); Rand the jitter source.
+	Now  func() time.Time
+	Rand func() float64
+	Log  *slog.Logger
+	// Registerer, when set, gets the worker's metrics.
+	Registerer prometheus.Registerer
+}
+
+// OutboxWorker delivers queued sends.
+type OutboxWorker struct {
+	db   OutboxStore
+	api  Sender
+	cfg  OutboxConfig
+	wake chan struct{}
+	done *prometheus.CounterVec
+}
+
+// NewOutboxWorker returns a worker; call Run, or Poll to drive it step by step.
+func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorker, error) {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultOutboxConcurrency
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultOutboxMaxAttempts
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultOutboxLease
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultOutboxInterval
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = DefaultOutboxRetryBase
+	}
+	if cfg.RetryMax < cfg.RetryBase {
+		cfg.RetryMax = max(DefaultOutboxRetryMax, cfg.RetryBase)
+	}
+	if cfg.UnboundRetry <= 0 {
+		cfg.UnboundRetry = DefaultOutboxUnbound
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = queue.Owner("outbox")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	w := &OutboxWorker{
+		db: db, api: api, cfg: cfg,
+		wake: make(chan struct{}, 1),
+		done: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lianxin_outbox_attempts_total",
+			Help: "Outbox send attempts by kind and outcome: sent, fallback (sent as a template outside the 48-hour window), retry, waiting (deputy not bound yet), dead.",
+		}, []string{"kind", "outcome"}),
+	}
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(w.done); err != nil {
+			return nil, fmt.Errorf("outbox: metrics: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// Notify tells the worker something was queued, so it is sent now rather
+// than at the next interval. It never blocks.
+func (w *OutboxWorker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers due sends until ctx is cancelled.
+func (w *OutboxWorker) Run(ctx context.Context) {
+	queue.Loop(ctx, w.cfg.Interval, w.wake, func(ctx context.Context) {
+		if _, err := w.Poll(ctx); err != nil && ctx.Err() == nil {
+			w.cfg.Log.Warn("outbox: claiming failed; will retry", "err", err)
+		}
+	})
+}
+
+// Poll delivers every send due now, Concurrency at a time, and returns how
+// many it attempted. Tests call it directly, with OutboxConfig.Now, to step
+// through retries deterministically.
+func (w *OutboxWorker) Poll(ctx context.Context) (int, error) {
+	return queue.Drain(ctx, w.cfg.Concurrency,
+		func(ctx context.Context, n int) ([]store.OutboxMessage, error) {
+			return w.db.ClaimOutbox(ctx, w.cfg.Owner, w.cfg.Now(), w.cfg.Lease, n)
+		},
+		w.process)
+}
+
+func (w *OutboxWorker) process(ctx context.Context, m store.OutboxMessage) {
+	log := w.cfg.Log.With("outbox", m.ID, "kind", m.Kind, "attempt", m.Attempts, "to", maskRecipient(m.Kind, m.Recipient))
+	via, err := w.deliver(ctx, m)
+	// The outcome is recorded even if ctx ended meanwhile: WeChat may have
+	// accepted the send, and forgetting that is what causes duplicates.
+	rctx := context.WithoutCancel(ctx)
+	switch {
+	case err == nil:
+		if err := w.db.MarkOutboxSent(rctx, m.ID, w.cfg.Owner, via, w.cfg.Now()); err != nil {
+			log.Error("outbox: sent, but recording it failed; it may be sent again", "err", err)
+			return
+		}
+		outcome := "sent"
+		if m.Kind == store.OutboxText && via == ViaTemplate {
+			outcome = "fallback"
+		}
+		w.done.WithLabelValues(m.Kind, outcome).Inc()
+		log.Info("outbox: sent", "via", via)
+	case errors.As(err, new(*unboundError)):
+		next := w.cfg.Now().Add(w.cfg.UnboundRetry)
+		if err := w.db.DeferOutbox(rctx, m.ID, w.cfg.Owner, next, err.Error()); err != nil {
+			log.Warn("outbox: deferring failed; the lease will run out", "err", err)
+			return
+		}
+		w.done.WithLabelValues(m.Kind, "waiting").Inc()
+		log.Debug("outbox: recipient not bound yet; waiting", "next", next)
+	case ctx.Err() != nil:
+		// Shutting down mid-send: due again at once, for whoever is left.
+		if err := w.db.RetryOutbox(rctx, m.ID, w.cfg.Owner, w.cfg.Now(), m.LastError); err != nil {
+			log.Warn("outbox: handing back failed; the lease will run out", "err", err)
+		}
+	case retryable(err) && m.Attempts < w.cfg.MaxAttempts:
+		next := w.cfg.Now().Add(queue.Backoff(m.Attempts, w.cfg.RetryBase, w.cfg.RetryMax, w.cfg.Rand))
+		if err := w.db.RetryOutbox(rctx, m.ID, w.cfg.Owner, next, err.Error()); err != nil {
+			log.Warn("outbox: rescheduling failed; the lease will run out", "err", err)
+			return
+		}
+		w.done.WithLabelValues(m.Kind, "retry").Inc()
+		log.Info("outbox: send failed; will retry", "next", next, "err", err)
+	default:
+		reason := err.Error()
+		if retryable(err) {
+			reason = fmt.Sprintf("gave up after %d attempts: %s", m.Attempts, reason)
+		}
+		if err := w.db.MarkOutboxDead(rctx, m.ID, w.cfg.Owner, reason); err != nil {
+			log.Warn("outbox: marking dead failed; the lease will run out", "err", err)
+			return
+		}
+		w.done.WithLabelValues(m.Kind, "dead").Inc()
+		log.Warn("outbox: send given up", "reason", reason)
+	}
+}
+
+// deliver sends one row and says how it went out.
+func (w *OutboxWorker) deliver(ctx context.Context, m store.OutboxMessage) (via string, err error) {
+	if m.Kind != store.OutboxRobot {
+		if m.Recipient, err = w.openID(ctx, m.Recipient); err != nil {
+			return "", err
+		}
+	}
+	switch m.Kind {
+	case store.OutboxText:
+		var p store.NotifyPayload
+		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
+			return "", badRow("payload is not a text message: %v", err)
+		}
+		err := w.api.SendText(ctx, m.Recipient, p.Text)
+		if !errors.Is(err, wxapi.ErrOutOfWindow) {
+			return ViaCustom, err
+		}
+		if p.Template == nil {
+			return "", fmt.Errorf("%w (no template fallback)", err)
+		}
+		return ViaTemplate, w.sendTemplate(ctx, m, *p.Template)
+	case store.OutboxTemplate:
+		var p store.TemplatePayload
+		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
+			return "", badRow("payload is not a template message: %v", err)
+		}
+		return ViaTemplate, w.sendTemplate(ctx, m, p)
+	case store.OutboxRobot:
+		var p store.RobotPayload
+		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
+			return "", badRow("payload is not a robot message: %v", err)
+		}
+		u, err := w.robotURL(m.Recipient)
+		if err != nil {
+			return "", err
+		}
+		return ViaRobot, w.api.SendRobot(ctx, u, wxapi.RobotMessage{MsgType: p.MsgType, Content: p.Content, MentionedMobiles: p.MentionedMobiles})
+	}
+	return "", badRow("unknown outbox kind %q", m.Kind)
+}
+
+func (w *OutboxWorker) sendTemplate(ctx context.Context, m store.OutboxMessage, p store.TemplatePayload) error {
+	id := p.TemplateID
+	if id == "" {
+		id = w.cfg.TemplateID
+	}
+	if id == "" {
+		return badRow("no template id (set LIANXIN_WECHAT_TEMPLATE_ID)")
+	}
+	_, err := w.api.SendTemplate(ctx, wxapi.TemplateMessage{
+		ToUser: m.Recipient, TemplateID: id, URL: p.URL, Data: p.Data,
+		ClientMsgID: wxapi.ClientMsgID(m.IdemKey),
+	})
+	return err
+}
+
+// openID resolves a recipient to the openid to send to: an openid is
+// itself; "deputy:ID" is whoever the deputy has bound.
+func (w *OutboxWorker) openID(ctx context.Context, recipient string) (string, error) {
+	id, ok := strings.CutPrefix(recipient, deputyPrefix)
+	if !ok {
+		return recipient, nil
+	}
+	if w.cfg.Deputies == nil {
+		return "", badRow("cannot resolve %q: no deputy directory", recipient)
+	}
+	openid, err := w.cfg.Deputies.DeputyOpenID(ctx, id)
+	switch {
+	case lianxin.ErrorCode(err) == lianxin.ENOTFOUND:
+		return "", badRow("no deputy %q", id)
+	case err != nil:
+		return "", err // the database: retried
+	case openid == "":
+		return "", &unboundError{id}
+	}
+	return openid, nil
+}
+
+// unboundError is a deputy who has not bound their WeChat yet: the row
+// waits without using up attempts.
+type unboundError struct{ deputy string }
+
+func (e *unboundError) Error() string {
+	return "deputy " + e.deputy + " has not bound their WeChat yet"
+}
+
+func (w *OutboxWorker) robotURL(recipient string) (string, error) {
+	if strings.HasPrefix(recipient, "https://") || strings.HasPrefix(recipient, "http://") {
+		return recipient, nil
+	}
+	if w.cfg.RobotURL != nil {
+		if u, ok := w.cfg.RobotURL(recipient); ok && u != "" {
+			return u, nil
+		}
+	}
+	return "", badRow("no robot webhook URL for %q", recipient)
+}
+
+// rowError is a row that can never be sent as it is.
+type rowError struct{ msg string }
+
+func (e *rowError) Error() string { return e.msg }
+
+func badRow(format string, args ...any) error { return &rowError{fmt.Sprintf(format, args...)} }
+
+// retryable reports whether the same send may succeed later: WeChat or the
+// network failing, a quota, the token or the credentials (an operator can
+// fix those). Out of the window without a fallback, a refused recipient or
+// content, or a malformed row is final.
+func retryable(err error) bool {
+	var row *rowError
+	if errors.As(err, &row) {
+		return false
+	}
+	var ae *wxapi.APIError
+	if !errors.As(err, &ae) {
+		return true
+	}
+	for _, k := range []error{wxapi.ErrTransient, wxapi.ErrRateLimited, wxapi.ErrInvalidToken, wxapi.ErrUnauthorized} {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// maskRecipient shows whom a row is for without the openid or robot key.
+func maskRecipient(kind, recipient string) string {
+	if kind == store.OutboxRobot {
+		if strings.Contains(recipient, "://") {
+			return wxapi.MaskRobotURL(recipient)
+		}
+		return recipient // a station id
+	}
+	if strings.HasPrefix(recipient, deputyPrefix) {
+		return recipient
+	}
+	return lianxin.MaskOpenID(recipient)
+}

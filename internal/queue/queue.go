@@ -1,0 +1,101 @@
+// Package queue owns the loop the durable work queues (photos to fetch,
+// messages to send) share: claim due rows from SQLite with a lease, process
+// them with bounded concurrency, back off exponentially with jitter, and wake
+// early when new work is registered. The tables, the claiming SQL and what
+// "process" means live with each worker (bot/media, bot); this package only
+// knows items and slots.
+package queue
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+)
+
+// Drain claims and processes everything due now, at most slots items at a
+// time, and returns how many it processed. It claims again whenever a slot
+// frees, so work that becomes due because another item finished (the next
+// message to the same recipient) is taken in the same pass; it returns when a
+// claim finds nothing and nothing is in flight, or at the first claim error
+// (after the items in flight finish). process must respect ctx and record
+// its own outcome; Drain only counts.
+func Drain[T any](ctx context.Context, slots int, claim func(ctx context.Context, n int) ([]T, error), process func(ctx context.Context, item T)) (int, error) {
+	slots = max(slots, 1)
+	done := make(chan struct{}, slots)
+	inflight, n := 0, 0
+	for {
+		if free := slots - inflight; free > 0 && ctx.Err() == nil {
+			items, err := claim(ctx, free)
+			if err != nil {
+				for ; inflight > 0; inflight-- {
+					<-done
+				}
+				return n, err
+			}
+			for _, it := range items {
+				inflight++
+				n++
+				go func() {
+					defer func() { done <- struct{}{} }()
+					process(ctx, it)
+				}()
+			}
+			if len(items) == free {
+				// Every slot taken: wait for one below.
+			} else if len(items) > 0 {
+				continue // fewer than asked: one more claim confirms nothing else is due
+			}
+		}
+		if inflight == 0 {
+			return n, ctx.Err()
+		}
+		<-done
+		inflight--
+	}
+}
+
+// Loop calls poll at once, then whenever wake fires or interval passes,
+// until ctx ends. poll's errors are its own to log.
+func Loop(ctx context.Context, interval time.Duration, wake <-chan struct{}, poll func(ctx context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		poll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-t.C:
+		}
+	}
+}
+
+// Backoff is the delay after the attempts-th failed attempt: base doubled
+// per attempt, capped at max, with equal jitter (half fixed, half random) so
+// rows that failed together (WeChat was down) do not all retry together.
+// rnd returns a float in [0, 1); nil uses math/rand.
+func Backoff(attempts int, base, max time.Duration, rnd func() float64) time.Duration {
+	if rnd == nil {
+		rnd = rand.Float64
+	}
+	d := base
+	for i := 1; i < attempts && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	return d/2 + time.Duration(rnd()*float64(d/2))
+}
+
+// Owner returns a lease owner id for one worker in this process: the host
+// and pid say where it runs (for an operator reading the table), the random
+// part keeps two workers of one process apart.
+func Owner(worker string) string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = crand.Read(b)
+	return fmt.Sprintf("%s:%d:%s:%s", host, os.Getpid(), worker, hex.EncodeToString(b))
+}
