@@ -140,7 +140,7 @@ func Default() Config {
 			ReplyBudget:   Duration{4 * time.Second},
 			TimestampSkew: Duration{5 * time.Minute},
 		},
-		Workers: Workers{Media: 8, Notify: 4, MaxAttempts: 12},
+		Workers: Workers{Media: 32, Notify: 4, MaxAttempts: 12},
 		Notify: Notify{TemplateFields: map[string]string{
 			"first": "{title}", "keyword1": "{number}", "keyword2": "{category}",
 			"keyword3": "{time}", "remark": "{text}",

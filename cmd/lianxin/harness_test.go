@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lianxin/lianxin/bot/fakewx"
 	"github.com/lianxin/lianxin/bot/wxsim"
 	"github.com/lianxin/lianxin/configs"
 	"github.com/lianxin/lianxin/internal/testenv"
@@ -48,7 +49,8 @@ func startService(t testing.TB, cfg configs.Config) *testService {
 	t.Helper()
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := newService(context.Background(), cfg, log)
+	// Retries in milliseconds, so outage tests finish quickly.
+	svc, err := newService(context.Background(), cfg, log, serviceTuning{retryBase: 20 * time.Millisecond, retryMax: 100 * time.Millisecond, interval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +67,20 @@ func startService(t testing.TB, cfg configs.Config) *testService {
 		}
 	})
 	return &testService{service: svc, cfg: cfg, srv: srv, logs: logs}
+}
+
+// withFakeWeChat points the configuration at a fresh fake WeChat API.
+func withFakeWeChat(t testing.TB, cfg *configs.Config) *fakewx.Server {
+	t.Helper()
+	fw := fakewx.New(fakewx.Options{AppID: cfg.WeChat.AppID, AppSecret: "test-secret"})
+	if err := fw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fw.Close() })
+	cfg.WeChat.APIBase = fw.URL()
+	cfg.WeChat.AppSecret = "test-secret"
+	cfg.WeChat.TemplateID = "TPL_case_notice"
+	return fw
 }
 
 // client is a WeChat user's side of the conversation in the given mode.

@@ -17,9 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
+	"github.com/silenceper/wechat/v2/util"
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/bot"
+	"github.com/lianxin/lianxin/bot/media"
+	"github.com/lianxin/lianxin/bot/wxapi"
 	"github.com/lianxin/lianxin/configs"
 	"github.com/lianxin/lianxin/flows"
 	"github.com/lianxin/lianxin/store"
@@ -103,15 +106,28 @@ type service struct {
 	supervisor *flows.Supervisor
 	disp       *flows.Dispatcher
 	replayer   *bot.Replayer
+	api        *wxapi.Client     // nil without an AppSecret
+	media      *media.Worker     // nil without an AppSecret
+	outbox     *bot.OutboxWorker // nil without an AppSecret
 	webhook    *bot.Webhook
 	reg        *prometheus.Registry
 	handler    http.Handler
 
 	dirVersion atomic.Int64
+	tuning     serviceTuning
 }
 
-func newService(ctx context.Context, cfg configs.Config, log *slog.Logger) (s *service, err error) {
+// serviceTuning overrides worker timings; tests shorten them so retries
+// happen in milliseconds instead of minutes.
+type serviceTuning struct {
+	retryBase, retryMax, interval time.Duration
+}
+
+func newService(ctx context.Context, cfg configs.Config, log *slog.Logger, tuning ...serviceTuning) (s *service, err error) {
 	s = &service{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	if len(tuning) > 0 {
+		s.tuning = tuning[0]
+	}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -138,7 +154,7 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger) (s *s
 		Flows:      data.flows,
 		Categories: data.categories,
 		Directory:  data.directory,
-		Store:      s.db,
+		Store:      wakingStore{s.db, s},
 		Numbering:  store.CaseNumbering{Prefix: cfg.CasePrefix, Location: cfg.Location()},
 		IdleTTL:    cfg.Session.IdleTTL.Duration,
 		DraftTTL:   cfg.Session.DraftTTL.Duration,
@@ -149,10 +165,10 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger) (s *s
 		},
 		RemindAt: cfg.Supervision.RemindAt,
 	}, log)
-	s.supervisor = flows.NewSupervisor(s.engine, s.db, cfg.Supervision.Interval.Duration, log)
+	s.supervisor = flows.NewSupervisor(s.engine, wakingStore{s.db, s}, cfg.Supervision.Interval.Duration, log)
 	texts := data.texts
 	late := func(ctx context.Context, m *lianxin.Inbound, r lianxin.Reply) {
-		if err := s.db.EnqueueReply(context.WithoutCancel(ctx), m, store.OutcomeLate, r); err != nil {
+		if err := (wakingStore{s.db, s}).EnqueueReply(context.WithoutCancel(ctx), m, store.OutcomeLate, r); err != nil {
 			log.Error("queueing a late reply failed", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
 		}
 	}
@@ -161,7 +177,10 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger) (s *s
 	_ = s.disp.Preload(pctx) // best effort: an unreachable Redis is handled per message
 	cancel()
 	metrics := bot.NewMetrics(s.reg)
-	s.replayer = bot.NewReplayer(s.db, s.disp, metrics, log)
+	s.replayer = bot.NewReplayer(wakingStore{s.db, s}, s.disp, metrics, log)
+	if err := s.startAPI(); err != nil {
+		return nil, err
+	}
 	s.webhook, err = bot.NewWebhook(bot.WebhookConfig{
 		Token:      cfg.WeChat.Token,
 		AppID:      cfg.WeChat.AppID,
@@ -231,6 +250,93 @@ func loadData(cfg configs.Config) (*stationData, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// startAPI sets up the WeChat API client and the two queues that use it:
+// photo downloads and outgoing messages. Without an AppSecret nothing can be
+// sent; the queues then only fill, and are worked off once it is set.
+func (s *service) startAPI() error {
+	cfg := s.cfg
+	// The SDK's URI modifier and HTTP client are process-wide: set once, here.
+	wxOnce.Do(func() {
+		util.SetURIModifier(wxapi.URIModifier(cfg.WeChat.APIBase))
+		util.DefaultHTTPClient = wxapi.HTTPClient()
+	})
+	if cfg.WeChat.AppSecret == "" {
+		s.log.Warn("LIANXIN_WECHAT_APPSECRET is not set: photos are not downloaded and notifications are not sent; they wait in SQLite until it is")
+		return nil
+	}
+	api, err := wxapi.New(wxapi.Config{
+		AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, Base: cfg.WeChat.APIBase,
+		StableToken: cfg.WeChat.StableToken, Redis: s.rdb, KeyPrefix: redisPrefix(cfg), Log: s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("WeChat API: %w", err)
+	}
+	s.api = api
+	tu := s.tuning
+	if s.media, err = media.NewWorker(s.db, api, media.Config{DataDir: cfg.DataDir, Concurrency: cfg.Workers.Media, Log: s.log, Registerer: s.reg,
+		RetryBase: tu.retryBase, RetryMax: tu.retryMax, Interval: tu.interval}); err != nil {
+		return fmt.Errorf("LIANXIN_DATA_DIR: %w", err)
+	}
+	s.outbox, err = bot.NewOutboxWorker(s.db, api, bot.OutboxConfig{
+		Concurrency: cfg.Workers.Notify, MaxAttempts: cfg.Workers.MaxAttempts, TemplateID: cfg.WeChat.TemplateID,
+		Deputies: s.db, Log: s.log, Registerer: s.reg,
+		RetryBase: tu.retryBase, RetryMax: tu.retryMax, Interval: tu.interval, UnboundRetry: tu.retryMax,
+	})
+	return err
+}
+
+var wxOnce sync.Once
+
+// wakingStore is the store as the conversation and the supervisor use it:
+// after a write that queues a photo or a message, the worker that handles it
+// is woken, so nothing waits for the next poll.
+type wakingStore struct {
+	*store.DB
+	s *service
+}
+
+func (w wakingStore) wakeMedia() {
+	if w.s.media != nil {
+		w.s.media.Notify()
+	}
+}
+
+func (w wakingStore) wakeOutbox() {
+	if w.s.outbox != nil {
+		w.s.outbox.Notify()
+	}
+}
+
+func (w wakingStore) RegisterAttachment(ctx context.Context, m *lianxin.Inbound) (int64, error) {
+	id, err := w.DB.RegisterAttachment(ctx, m)
+	w.wakeMedia()
+	return id, err
+}
+
+func (w wakingStore) CreateCase(ctx context.Context, num store.CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []store.Notice, assign store.Assigner) (*lianxin.Case, bool, error) {
+	c, created, err := w.DB.CreateCase(ctx, num, r, events, notices, assign)
+	w.wakeOutbox()
+	return c, created, err
+}
+
+func (w wakingStore) Transition(ctx context.Context, tr store.Transition) (*lianxin.Case, error) {
+	c, err := w.DB.Transition(ctx, tr)
+	w.wakeOutbox()
+	return c, err
+}
+
+func (w wakingStore) MarkSupervised(ctx context.Context, caseID int64, mark string, events []lianxin.Event, notices []store.Notice) (bool, error) {
+	done, err := w.DB.MarkSupervised(ctx, caseID, mark, events, notices)
+	w.wakeOutbox()
+	return done, err
+}
+
+func (w wakingStore) EnqueueReply(ctx context.Context, m *lianxin.Inbound, outcome string, r lianxin.Reply) error {
+	err := w.DB.EnqueueReply(ctx, m, outcome, r)
+	w.wakeOutbox()
+	return err
 }
 
 // redisPrefix namespaces every key by account, so several accounts (or test
@@ -311,6 +417,10 @@ func (s *service) Start(ctx context.Context) (wait func()) {
 	run(s.replayer.Run)
 	run(s.watchDirectory)
 	run(s.supervisor.Run)
+	if s.media != nil {
+		run(s.media.Run)
+		run(s.outbox.Run)
+	}
 	return wg.Wait
 }
 
