@@ -24,9 +24,10 @@ const casesUsage = `usage:
 // operatorEnv is what the operator commands share: the configuration, the
 // station data and the database.
 type operatorEnv struct {
-	cfg  configs.Config
-	data *stationData
-	db   *store.DB
+	cfg   configs.Config
+	data  *stationData
+	db    *store.DB
+	clock func() time.Time
 }
 
 func openOperatorEnv(ctx context.Context, getenv func(string) string) (*operatorEnv, error) {
@@ -43,6 +44,23 @@ func openOperatorEnv(ctx context.Context, getenv func(string) string) (*operator
 		return nil, fmt.Errorf("LIANXIN_DB: %w", err)
 	}
 	return &operatorEnv{cfg: cfg, data: data, db: db}, nil
+}
+
+func (e *operatorEnv) category(key string) lianxin.Category {
+	for _, c := range e.data.categories {
+		if c.Key == key {
+			return c
+		}
+	}
+	return lianxin.Category{Key: key}
+}
+
+// now is the clock operator commands judge deadlines by (tests replace it).
+func (e *operatorEnv) now() time.Time {
+	if e.clock != nil {
+		return e.clock()
+	}
+	return time.Now()
 }
 
 func (e *operatorEnv) categoryName(key string) string {
@@ -75,10 +93,13 @@ type caseJSON struct {
 	StationName  string `json:"station_name"`
 	AssigneeName string `json:"assignee_name,omitempty"`
 	Contact      string `json:"contact"`
+	// SLA is green, yellow (临期) or red (超期) for an open case.
+	SLA string `json:"sla,omitempty"`
 }
 
 func (e *operatorEnv) present(c *lianxin.Case) caseJSON {
-	out := caseJSON{Case: c, CategoryName: e.categoryName(c.CategoryKey), StationName: e.stationName(c.StationID), Contact: lianxin.MaskPhone(c.Phone)}
+	out := caseJSON{Case: c, CategoryName: e.categoryName(c.CategoryKey), StationName: e.stationName(c.StationID), Contact: lianxin.MaskPhone(c.Phone),
+		SLA: string(c.SLA(e.now(), e.cfg.Supervision.RemindAt, e.category(c.CategoryKey)))}
 	if c.AssigneeID != "" {
 		out.AssigneeName = e.deputyName(c.AssigneeID)
 	}
@@ -169,7 +190,7 @@ func (e *operatorEnv) printList(w io.Writer, cases []lianxin.Case) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NUMBER\tSTATUS\tCATEGORY\tSTATION\tASSIGNEE\tCREATED\tDESCRIPTION")
+	fmt.Fprintln(tw, "NUMBER\tSTATUS\tSLA\tCATEGORY\tSTATION\tASSIGNEE\tCREATED\tDESCRIPTION")
 	for i := range cases {
 		c := &cases[i]
 		assignee := "-"
@@ -180,7 +201,11 @@ func (e *operatorEnv) printList(w io.Writer, cases []lianxin.Case) error {
 		if c.StationID != "" {
 			station = e.stationName(c.StationID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Number, c.Status, e.categoryName(c.CategoryKey), station, assignee, e.local(c.CreatedAt), oneLine(c.Description, 24))
+		sla := string(c.SLA(e.now(), e.cfg.Supervision.RemindAt, e.category(c.CategoryKey)))
+		if sla == "" {
+			sla = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Number, c.Status, sla, e.categoryName(c.CategoryKey), station, assignee, e.local(c.CreatedAt), oneLine(c.Description, 24))
 	}
 	return tw.Flush()
 }
@@ -202,6 +227,7 @@ func (e *operatorEnv) printCase(w io.Writer, c *lianxin.Case) error {
 	}
 	p("Number", c.Number)
 	p("Status", string(c.Status))
+	p("SLA", string(c.SLA(e.now(), e.cfg.Supervision.RemindAt, e.category(c.CategoryKey))))
 	p("Category", e.categoryName(c.CategoryKey)+" ("+c.CategoryKey+")")
 	if c.StationID != "" {
 		p("Station", e.stationName(c.StationID)+" ("+c.StationID+")")
