@@ -89,7 +89,6 @@ func TestImportIsIdempotentAndReportsChanges(t *testing.T) {
 	}
 }
 
-
 func TestDeputyInviteAndBinding(t *testing.T) {
 	ts := startService(t, testConfig(t))
 	out := runCLI(t, ts, "deputy", "invite", "d-st-02")

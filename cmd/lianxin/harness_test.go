@@ -45,7 +45,7 @@ type testService struct {
 	logs *logBuffer
 }
 
-func startService(t testing.TB, cfg configs.Config) *testService {
+func startService(t testing.TB, cfg configs.Config, clock ...*testClock) *testService {
 	t.Helper()
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -53,6 +53,12 @@ func startService(t testing.TB, cfg configs.Config) *testService {
 	svc, err := newService(context.Background(), cfg, log, serviceTuning{retryBase: 20 * time.Millisecond, retryMax: 100 * time.Millisecond, interval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(clock) > 0 {
+		// Before anything runs: the workers read the clocks.
+		svc.disp.Now = clock[0].Now
+		svc.db.Now = clock[0].Now
+		svc.supervisor.Now = clock[0].Now
 	}
 	srv := httptest.NewServer(svc.Handler())
 	ctx, cancel := context.WithCancel(context.Background())

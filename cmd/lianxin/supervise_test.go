@@ -47,12 +47,9 @@ func countContaining(texts []string, frag string) int {
 // the case shows green, yellow, red.
 func TestSupervisionRemindsThenEscalates(t *testing.T) {
 	cfg := testConfig(t)
-	a := startService(t, cfg)
-	b := startService(t, cfg) // a second process checking the same cases
 	clock := &testClock{t: transcriptStart}
-	a.useClock(clock)
-	b.useClock(clock)
-	a.supervisor.Now, b.supervisor.Now = clock.Now, clock.Now
+	a := startService(t, cfg, clock)
+	b := startService(t, cfg, clock) // a second process checking the same cases
 	ctx := context.Background()
 	number := reportCase(t, a, "oSuperviseResident000001")
 	assignee, head := "deputy:d-st-02", "deputy:d-pt-01"

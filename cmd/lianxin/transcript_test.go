@@ -42,12 +42,6 @@ func (c *testClock) Advance(d time.Duration) {
 // transcriptStart is 2026-11-27 10:00 in Yangquan.
 var transcriptStart = time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
-// useClock makes the service's conversation and store run on clock.
-func (ts *testService) useClock(clock *testClock) {
-	ts.disp.Now = clock.Now
-	ts.db.Now = clock.Now
-}
-
 // TestTranscripts drives each conversation in testdata/transcripts through the
 // real webhook (safe mode, signed and encrypted as WeChat does) with real
 // Redis and SQLite, and compares every reply with the file.
@@ -86,9 +80,8 @@ func runTranscript(t *testing.T, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := startService(t, testConfig(t))
 	clock := &testClock{t: transcriptStart}
-	ts.useClock(clock)
+	ts := startService(t, testConfig(t), clock)
 	c := ts.client(wxsim.Safe)
 	base := "oTranscript_" + strings.TrimSuffix(filepath.Base(file), ".txt")
 	user := base
