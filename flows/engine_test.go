@@ -16,7 +16,7 @@ import (
 	"github.com/lianxin/lianxin/store"
 )
 
-func loadShipped(t *testing.T) (Texts, *Flows, []lianxin.Category, *lianxin.Directory) {
+func loadShipped(t testing.TB) (Texts, *Flows, []lianxin.Category, *lianxin.Directory) {
 	t.Helper()
 	read := func(name string) []byte {
 		b, err := configs.ReadData("", name)
