@@ -557,16 +557,22 @@ func (t *turn) assigner(r lianxin.Report, exclude []string) store.Assigner {
 		if r.StationID == "" {
 			return store.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
 		}
-		open, err := v.OpenCounts()
-		if err != nil {
-			return store.Assignment{}, err
-		}
 		family := []string{r.StationID}
 		if st, ok := t.dir.StationOf(r.StationID); ok {
 			family = []string{st.ID}
 			for _, p := range t.dir.Points(st.ID) {
 				family = append(family, p.ID)
 			}
+		}
+		var candidates []string
+		for _, u := range family {
+			for _, d := range t.dir.DeputiesOf(u) {
+				candidates = append(candidates, d.ID)
+			}
+		}
+		open, err := v.OpenCounts(candidates)
+		if err != nil {
+			return store.Assignment{}, err
 		}
 		last, err := v.LastAssignee(family)
 		if err != nil {

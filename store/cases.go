@@ -30,8 +30,8 @@ type CaseNumbering struct {
 // AssignView is what an Assigner may read inside the case's transaction, so
 // two cases created at once never both see the same "fewest open cases".
 type AssignView interface {
-	// OpenCounts is each deputy's number of open cases.
-	OpenCounts() (map[string]int, error)
+	// OpenCounts is the number of open cases of each of these deputies.
+	OpenCounts(deputyIDs []string) (map[string]int, error)
 	// LastAssignee is the deputy the newest case of these units went to.
 	LastAssignee(unitIDs []string) (string, error)
 }
@@ -62,12 +62,19 @@ type txView struct{ tx queryer }
 // affects load balancing.
 func (db *DB) AssignView() AssignView { return txView{db.read} }
 
-func (v txView) OpenCounts() (map[string]int, error) {
+func (v txView) OpenCounts(deputyIDs []string) (map[string]int, error) {
 	var rows []struct {
 		ID string `db:"assignee_id"`
 		N  int    `db:"n"`
 	}
-	err := v.tx.Select(&rows, `SELECT assignee_id, COUNT(*) AS n FROM cases WHERE assignee_id <> '' AND status NOT IN ('resolved', 'cancelled') GROUP BY assignee_id`)
+	if len(deputyIDs) == 0 {
+		return map[string]int{}, nil
+	}
+	q, args, err := sqlx.In(`SELECT assignee_id, COUNT(*) AS n FROM cases WHERE assignee_id IN (?) AND status NOT IN ('resolved', 'cancelled') GROUP BY assignee_id`, deputyIDs)
+	if err != nil {
+		return nil, err
+	}
+	err = v.tx.Select(&rows, q, args...)
 	out := make(map[string]int, len(rows))
 	for _, r := range rows {
 		out[r.ID] = r.N
@@ -180,8 +187,13 @@ func (db *DB) CreateCase(ctx context.Context, num CaseNumbering, r lianxin.Repor
 	if err != nil {
 		return nil, false, err
 	}
-	c, err = db.caseByID(ctx, id)
-	return c, created, err
+	// The caller needs the case's number, station and deputy; the details
+	// (attachments, timeline) are a Case call away.
+	var row caseRow
+	if err := db.read.GetContext(ctx, &row, `SELECT * FROM cases WHERE id = ?`, id); err != nil {
+		return nil, false, err
+	}
+	return row.toCase(), created, nil
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -77,10 +77,26 @@ func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply st
 		if err != nil {
 			return err
 		}
+		if m.Kind != lianxin.KindEvent && db.touchedRecently(m.OpenID, now) {
+			return nil
+		}
 		return touchResident(tx, m, now)
 	})
+	if err == nil && fresh {
+		db.touched.Store(m.OpenID, now)
+	}
 	return id, fresh, err
 }
+
+// touchedRecently reports whether this process recorded the resident's
+// last message within the last few minutes. The 48-hour window needs minutes
+// of precision at most, and skipping the update saves a write per message.
+func (db *DB) touchedRecently(openid string, now time.Time) bool {
+	v, ok := db.touched.Load(openid)
+	return ok && now.Sub(v.(time.Time)) < touchEvery
+}
+
+const touchEvery = 5 * time.Minute
 
 func touchResident(tx *sqlx.Tx, m *lianxin.Inbound, now time.Time) error {
 	subscribed := 1

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -33,6 +34,8 @@ type DB struct {
 	w    *writer
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	touched sync.Map // openid → time of the last residents update by this process
 }
 
 // Open opens (creating if needed) the SQLite file at path and migrates it.
@@ -48,7 +51,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// synchronous=FULL: an acknowledged case must survive a power cut; group
 	// commit pays for the fsync. _txlock=immediate takes the write lock at
 	// BEGIN so two processes never deadlock upgrading a read to a write.
-	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL&_txlock=immediate"
+	// _stmt_cache_size keeps the hot statements (journal, sessions' effects)
+	// prepared instead of parsing them on every call.
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL&_txlock=immediate&_stmt_cache_size=64"
 	dsn := "file:" + path + "?" + params
 	wdb, err := sqlx.Open("sqlite3", dsn)
 	if err != nil {
@@ -61,7 +66,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	read, err := sqlx.Open("sqlite3", "file:"+path+"?_foreign_keys=on&_busy_timeout=10000&mode=ro")
+	read, err := sqlx.Open("sqlite3", "file:"+path+"?_foreign_keys=on&_busy_timeout=10000&mode=ro&_stmt_cache_size=64")
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

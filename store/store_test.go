@@ -99,8 +99,9 @@ func TestCreateCaseIsIdempotentPerSubmission(t *testing.T) {
 	if err != nil || created || second.Number != first.Number {
 		t.Errorf("resubmitting: %v created=%v number %s vs %s", err, created, second.Number, first.Number)
 	}
-	if len(first.Attachments) != 1 || first.Attachments[0].ID != id || len(first.Events) != 1 {
-		t.Errorf("case details: %+v", first)
+	full, err := db.Case(ctx, first.Number)
+	if err != nil || len(full.Attachments) != 1 || full.Attachments[0].ID != id || len(full.Events) != 1 {
+		t.Errorf("case details: %+v %v", full, err)
 	}
 	if first.AcceptDue == nil || first.ResolveDue == nil || first.ResolveDue.Sub(first.CreatedAt) != 48*time.Hour {
 		t.Errorf("deadlines: %v %v", first.AcceptDue, first.ResolveDue)

@@ -11,8 +11,8 @@ import (
 
 // writer is the single writer of the database. Requests that arrive while a
 // transaction commits are gathered into the next one, so N concurrent writes
-// cost one fsync instead of N (group commit). Each request runs inside its
-// own savepoint: one failing request does not undo the others.
+// cost one fsync instead of N (group commit). A failing request does not
+// undo the others: the group is then rerun one request at a time.
 type writer struct {
 	db   *sqlx.DB
 	reqs chan *writeReq
@@ -94,63 +94,61 @@ func (w *writer) loop() {
 
 func (w *writer) commit(group []*writeReq) {
 	errs := make([]error, len(group))
-	err := w.runGroup(group, errs)
-	if err != nil && len(group) > 1 {
-		// The group as a whole failed (busy beyond the timeout, disk error):
-		// retry each write alone so one bad write cannot fail its neighbours.
-		for i := range group {
-			one := []error{nil}
-			if err := w.runGroup(group[i:i+1], one); err != nil {
-				errs[i] = err
-			} else {
-				errs[i] = one[0]
-			}
+	failed, err := w.runGroup(group, errs)
+	if err == nil && !failed {
+		for _, r := range group {
+			r.errc <- nil
 		}
-		err = nil
+		return
 	}
-	for i, r := range group {
-		if err != nil {
-			r.errc <- err
-		} else {
-			r.errc <- errs[i]
+	if len(group) == 1 {
+		if err == nil {
+			err = errs[0]
 		}
+		group[0].errc <- err
+		return
+	}
+	// Something in the group failed (a write returned an error, or the
+	// commit did): the transaction was rolled back, so run each write alone
+	// and give each its own outcome. Errors are rare, so the common case
+	// pays for no savepoints.
+	for _, r := range group {
+		one := []error{nil}
+		failed, err := w.runGroup([]*writeReq{r}, one)
+		if err == nil && failed {
+			err = one[0]
+		}
+		r.errc <- err
 	}
 }
 
-// runGroup runs the group in one transaction; per-request errors go to errs,
-// and the returned error is the transaction's own (begin or commit).
-func (w *writer) runGroup(group []*writeReq, errs []error) (err error) {
+// runGroup runs the group in one transaction. If a write fails, the
+// transaction is rolled back, failed is true and errs says which; the
+// returned error is the transaction's own (begin or commit).
+func (w *writer) runGroup(group []*writeReq, errs []error) (failed bool, err error) {
 	tx, err := w.db.Beginx()
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return false, fmt.Errorf("store: begin: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
 	for i, r := range group {
 		if r.ctx.Err() != nil {
 			errs[i] = r.ctx.Err()
+			failed = true
 			continue
 		}
-		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
-			return fmt.Errorf("store: savepoint: %w", err)
+		if errs[i] = safeRun(r.fn, tx); errs[i] != nil {
+			failed = true
 		}
-		errs[i] = safeRun(r.fn, tx)
-		if errs[i] != nil {
-			if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
-				return fmt.Errorf("store: rollback to savepoint: %w", err)
-			}
-		}
-		if _, err := tx.Exec("RELEASE w"); err != nil {
-			return fmt.Errorf("store: release savepoint: %w", err)
-		}
+	}
+	if failed {
+		tx.Rollback()
+		return true, nil
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		tx.Rollback()
+		return false, fmt.Errorf("store: commit: %w", err)
 	}
-	return nil
+	return false, nil
 }
 
 // safeRun keeps a panicking write from killing the writer (and with it every
