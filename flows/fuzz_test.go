@@ -36,8 +36,8 @@ func (s *memStore) CreateCase(ctx context.Context, num store.CaseNumbering, r li
 
 type memView struct{}
 
-func (memView) OpenCounts() (map[string]int, error)   { return map[string]int{}, nil }
-func (memView) LastAssignee([]string) (string, error) { return "", nil }
+func (memView) OpenCounts([]string) (map[string]int, error) { return map[string]int{}, nil }
+func (memView) LastAssignee([]string) (string, error)       { return "", nil }
 
 func (s *memStore) Cases(ctx context.Context, f store.CaseFilter) ([]lianxin.Case, error) {
 	return nil, nil
