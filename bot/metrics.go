@@ -12,6 +12,9 @@ type Metrics struct {
 	Rejected   *prometheus.CounterVec
 	Deferred   prometheus.Counter
 	Replayed   prometheus.Counter
+	// Phase is where a message's time goes: the conversation (Redis and the
+	// steps' own writes) and the journal (SQLite group commit).
+	Phase *prometheus.HistogramVec
 }
 
 // NewMetrics registers the webhook's series on reg.
@@ -42,7 +45,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "lianxin_webhook_replayed_total",
 			Help: "Deferred messages replayed into their conversations.",
 		}),
+		Phase: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "lianxin_webhook_phase_duration_seconds",
+			Help:    "Time spent per phase of an accepted message: conversation, journal.",
+			Buckets: []float64{.0002, .0005, .001, .002, .005, .01, .025, .05, .1, .25, 1, 4},
+		}, []string{"phase"}),
 	}
-	reg.MustRegister(m.Requests, m.Latency, m.Duplicates, m.Rejected, m.Deferred, m.Replayed)
+	reg.MustRegister(m.Requests, m.Latency, m.Duplicates, m.Rejected, m.Deferred, m.Replayed, m.Phase)
 	return m
 }

@@ -257,7 +257,9 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	}
 
 	outcome, typ := "replied", string(m.Kind)
+	t0 := time.Now()
 	res, err := h.conv.Dispatch(ctx, flows.Delivery{Msg: m, NonceKey: p.timestamp + ":" + p.nonce, BodyHash: p.bodyHash})
+	h.metrics.Phase.WithLabelValues("conversation").Observe(time.Since(t0).Seconds())
 	switch {
 	case err == nil:
 		if res.Duplicate {
@@ -285,7 +287,9 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	jctx, jcancel := context.WithDeadline(context.WithoutCancel(r.Context()), deadline)
 	defer jcancel()
 	journalOutcome := outcomeForJournal(outcome)
+	t1 := time.Now()
 	_, fresh, err := h.journal.Journal(jctx, m, journalOutcome, res.Reply.Text)
+	h.metrics.Phase.WithLabelValues("journal").Observe(time.Since(t1).Seconds())
 	if err != nil {
 		// Not durable: do not acknowledge, so WeChat retries the message.
 		h.log.Error("journal write failed; asking WeChat to retry", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)

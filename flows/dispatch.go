@@ -99,6 +99,15 @@ type Dispatcher struct {
 	Now        func() time.Time
 
 	applied atomic.Int64
+	// Observe, when set, receives how long each part of applying took:
+	// "admit" and "commit" (Redis round trips) and "step" (the engine).
+	Observe func(part string, d time.Duration)
+}
+
+func (d *Dispatcher) observe(part string, since time.Time) {
+	if d.Observe != nil {
+		d.Observe(part, time.Since(since))
+	}
 }
 
 // Applied is how many messages this dispatcher has applied to conversations
@@ -175,10 +184,12 @@ func (d *Dispatcher) Dispatch(ctx context.Context, dv Delivery) (Result, error) 
 		nonceKey = mk // unused by the script when the body hash is empty
 	}
 	token := newToken()
+	t0 := time.Now()
 	res, err := admitScript.Run(ctx, d.rdb,
 		[]string{nonceKey, mk, rk.inbox, rk.lock, rk.session},
 		dv.BodyHash, ms(d.NonceTTL), token, ms(d.PendingTTL), payload, ms(d.LockTTL), ms(d.InboxTTL),
 	).StringSlice()
+	d.observe("admit", t0)
 	if err != nil {
 		return Result{}, fmt.Errorf("flows: admit: %w", err)
 	}
@@ -273,7 +284,9 @@ func (d *Dispatcher) lead(ctx context.Context, token string, rk residentKeys, st
 			}
 		}
 		now := d.Now()
+		t0 := time.Now()
 		next, ttl, stepped := d.engine.Step(ctx, state, valid, now)
+		d.observe("step", t0)
 		replies := make([]lianxin.Reply, len(msgs))
 		for i, j := 0, 0; i < len(msgs); i++ {
 			if msgs[i] == nil {
@@ -298,7 +311,9 @@ func (d *Dispatcher) lead(ctx context.Context, token string, rk residentKeys, st
 		// The commit must land even if the request's own deadline passed
 		// while applying: the effects already happened.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		t1 := time.Now()
 		res, err := commitScript.Run(cctx, d.rdb, keys, args...).StringSlice()
+		d.observe("commit", t1)
 		cancel()
 		if err != nil {
 			return Result{}, false, fmt.Errorf("flows: commit: %w", err)

@@ -16,10 +16,12 @@ const MediaLifetime = 72 * time.Hour
 
 // RegisterAttachment records a photo or voice message the moment it arrives,
 // queued for download, and returns its id. It is idempotent per message: a
-// retry or a replay returns the same attachment.
+// retry or a replay returns the same attachment. It returns once committed;
+// the message's journal entry, written durably before the reply, makes it
+// durable too (see TxCommitted).
 func (db *DB) RegisterAttachment(ctx context.Context, m *lianxin.Inbound) (id int64, err error) {
 	now := db.now()
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
 		id, err = registerAttachment(tx, m, now)
 		return err
 	})

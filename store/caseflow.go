@@ -29,10 +29,11 @@ type Transition struct {
 	Notices      []Notice
 }
 
-// Transition applies tr (see the type).
+// Transition applies tr (see the type). It returns once committed; the
+// message that caused it is journaled durably before anyone is told.
 func (db *DB) Transition(ctx context.Context, tr Transition) (*lianxin.Case, error) {
 	now := db.now()
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
 		var cur struct {
 			Status     string     `db:"status"`
 			Assignee   string     `db:"assignee_id"`

@@ -102,11 +102,13 @@ func (v txView) LastAssignee(units []string) (string, error) {
 // place in the day's sequence, its deputy (assign may be nil), the link to its
 // attachments, the timeline events and the notices. created is false when the
 // report's source message had already registered a case (a retry or replay):
-// that case is returned and nothing is written again.
+// that case is returned and nothing is written again. It returns once
+// committed: the conversation journals the message durably before the reply
+// carrying the case number leaves (see TxCommitted).
 func (db *DB) CreateCase(ctx context.Context, num CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []Notice, assign Assigner) (c *lianxin.Case, created bool, err error) {
 	now := db.now()
 	var id int64
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
 		created = false
 		if r.SourceKey != "" {
 			err := tx.Get(&id, `SELECT id FROM cases WHERE source_key = ?`, r.SourceKey)

@@ -375,7 +375,7 @@ func (db *DB) Bind(ctx context.Context, code, openid string) (lianxin.Deputy, er
 	now := db.now()
 	var dep lianxin.Deputy
 	var outcome error
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
 		outcome = nil
 		var failures int
 		if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE openid = ? AND at > ?`, openid, now.Add(-BindWindow)); err != nil {

@@ -48,12 +48,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
 		}
 	}
-	// synchronous=FULL: an acknowledged case must survive a power cut; group
-	// commit pays for the fsync. _txlock=immediate takes the write lock at
-	// BEGIN so two processes never deadlock upgrading a read to a write.
-	// _stmt_cache_size keeps the hot statements (journal, sessions' effects)
-	// prepared instead of parsing them on every call.
-	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL&_txlock=immediate&_stmt_cache_size=64"
+	// synchronous=NORMAL: commits do not fsync; the writer's syncer does,
+	// pipelined with the next group, and durable writes are acknowledged
+	// only after it (see writer). An acknowledged case survives a power cut.
+	// _txlock=immediate takes the write lock at BEGIN so two processes never
+	// deadlock upgrading a read to a write. _stmt_cache_size keeps the hot
+	// statements prepared instead of parsing them on every call.
+	syncMode := "NORMAL"
+	if path == ":memory:" {
+		syncMode = "FULL"
+	}
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=" + syncMode + "&_txlock=immediate&_stmt_cache_size=64"
 	dsn := "file:" + path + "?" + params
 	wdb, err := sqlx.Open("sqlite3", dsn)
 	if err != nil {
@@ -78,7 +83,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.wdb.Close()
 		return nil, err
 	}
-	db.w = newWriter(wdb)
+	wal := ""
+	if path != ":memory:" {
+		wal = path + "-wal"
+		// The WAL file exists once anything was written (the migrations
+		// table at least); make its directory entry durable once.
+		if d, err := os.Open(filepath.Dir(path)); err == nil {
+			d.Sync()
+			d.Close()
+		}
+	}
+	db.w = newWriter(wdb, wal)
 	return db, nil
 }
 
@@ -90,6 +105,9 @@ func (db *DB) Close() error {
 	return errors.Join(db.read.Close(), db.wdb.Close())
 }
 
+// WriterStats is the single writer's work so far.
+func (db *DB) WriterStats() *WriterStats { return &db.w.stats }
+
 // Ping checks the database answers (readiness).
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
@@ -100,11 +118,20 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Path() string { return db.path }
 
 // Tx runs fn in a write transaction committed together with other concurrent
-// writes (group commit). fn's own effects are all-or-nothing: a failing fn is
-// rolled back to its savepoint without disturbing the others. fn may run
-// again if the group's commit fails, so it must be safe to repeat.
+// writes (group commit) and returns once it is on disk. fn's effects are
+// all-or-nothing and do not disturb the others'. fn may run again (when a
+// neighbour in its group fails), so it must be safe to repeat.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	return db.w.do(ctx, fn)
+	return db.w.do(ctx, fn, true)
+}
+
+// TxCommitted is Tx returning as soon as fn is committed (visible to
+// readers), before it is on disk. It is for writes that are always followed
+// by a durable one before anyone is told: writes are ordered, so that one's
+// sync covers this one too. The conversation's writes are such: the
+// message's journal entry follows before the reply leaves.
+func (db *DB) TxCommitted(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return db.w.do(ctx, fn, false)
 }
 
 func (db *DB) now() time.Time { return db.Now().UTC() }

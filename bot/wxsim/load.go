@@ -45,15 +45,20 @@ func Load(ctx context.Context, c *Client, s Script, workers, n int) LoadStats {
 	}
 	lat := make([][]time.Duration, workers)
 	var errs atomic.Int64
-	var next atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
 	for w := 0; w < workers; w++ {
+		// Each worker has a fixed share, so a script of whole conversations
+		// ends each worker on a conversation's last message when n allows.
+		quota := n / workers
+		if w < n%workers {
+			quota++
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; ; i++ {
-				if next.Add(1) > int64(n) || ctx.Err() != nil {
+			for i := 0; i < quota; i++ {
+				if ctx.Err() != nil {
 					return
 				}
 				m := s.Next(w, i)

@@ -3,40 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
-
-	"github.com/silenceper/wechat/v2"
-	"github.com/silenceper/wechat/v2/cache"
-	offConfig "github.com/silenceper/wechat/v2/officialaccount/config"
-	"github.com/silenceper/wechat/v2/officialaccount/message"
-	"github.com/sirupsen/logrus"
 
 	"github.com/lianxin/lianxin/bot/wxsim"
 )
 
-// bareSDKServer is the baseline: the silenceper/wechat SDK's own server
-// answering every message with an echo, and nothing else (no dedupe, no
-// journal, no conversation state).
+// bareSDKServer serves the baseline on a test server.
 func bareSDKServer(appID, token, aesKey string) *httptest.Server {
-	wc := wechat.NewWechat()
-	// NewWechat turns logrus to debug, logging every message; a deployment
-	// turns that off, and so does the baseline (it makes the SDK faster).
-	logrus.SetLevel(logrus.InfoLevel)
-	oa := wc.GetOfficialAccount(&offConfig.Config{AppID: appID, AppSecret: "x", Token: token, EncodingAESKey: aesKey, Cache: cache.NewMemory()})
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		srv := oa.GetServer(r, w)
-		srv.SetMessageHandler(func(m *message.MixMessage) *message.Reply {
-			return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText(m.Content)}
-		})
-		if err := srv.Serve(); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		srv.Send()
-	}))
+	return httptest.NewServer(bareSDKHandler(appID, token, aesKey))
 }
 
 // helpScript: each worker is one resident asking for help, over and over.
@@ -87,47 +62,6 @@ func BenchmarkWebhookAES(b *testing.B) {
 	})
 }
 
-// reportScript plays each worker as a resident filing reports one after
-// another: 报事, category, description, two photos, 完成, a location, no
-// phone, 确认 — nine messages a conversation.
-type reportScript struct{ prefix string }
-
-const reportSteps = 9
-
-func (s reportScript) user(w int) string { return fmt.Sprintf("o%sreport%05d", s.prefix, w) }
-
-func (s reportScript) Next(w, i int) wxsim.Message {
-	u := s.user(w)
-	switch i % reportSteps {
-	case 0:
-		return wxsim.Text(u, "报事")
-	case 1:
-		return wxsim.Text(u, "2")
-	case 2:
-		return wxsim.Text(u, "3号楼2单元暖气一直不热,屋里才十四五度,老人受不了")
-	case 3, 4:
-		id := fmt.Sprintf("BENCH_%s_%d", u, i)
-		return wxsim.Image(u, id, "http://mmbiz.qpic.cn/"+id)
-	case 5:
-		return wxsim.Text(u, "完成")
-	case 6:
-		return wxsim.Location(u, 37.8560, 113.5726, "阳泉市矿区水滩社区3号楼")
-	case 7:
-		return wxsim.Text(u, "跳过")
-	}
-	return wxsim.Text(u, "确认")
-}
-
-func (s reportScript) Check(w, i int, m wxsim.Message, r *wxsim.Reply) error {
-	if r.Status != 200 || r.Content == "" {
-		return fmt.Errorf("step %d: HTTP %d %q", i%reportSteps, r.Status, r.Content)
-	}
-	if i%reportSteps == reportSteps-1 && !strings.Contains(r.Content, "提交成功") {
-		return fmt.Errorf("confirm: %q", r.Content)
-	}
-	return nil
-}
-
 // BenchmarkReportConversation measures whole report conversations (nine
 // messages each, AES mode, over HTTP, real Redis and SQLite) per second, and
 // the Redis footprint of a session holding a finished draft.
@@ -137,7 +71,7 @@ func BenchmarkReportConversation(b *testing.B) {
 	cfg := testConfig(b)
 	ts := startService(b, cfg)
 	c := &wxsim.Client{URL: ts.srv.URL + "/wechat", Token: cfg.WeChat.Token, AppID: cfg.WeChat.AppID, AESKey: cfg.WeChat.AESKey, Account: "gh_bench", Mode: wxsim.Safe}
-	script := reportScript{prefix: "rc"}
+	script := reportScript{prefix: "rc", strict: true}
 	b.ResetTimer()
 	st := wxsim.Load(context.Background(), c, script, benchSenders, b.N*reportSteps)
 	b.StopTimer()

@@ -29,6 +29,7 @@ Usage:
   lianxin import [--dry-run] load configs/directory.yaml and categories.yaml
   lianxin deputy list [--json]
   lianxin deputy invite ID   a one-time code the deputy sends as 绑定 CODE
+  lianxin bench [flags]      throughput and latency against the bare WeChat SDK
   lianxin version            print the version
 
 Configuration comes from configs/lianxin.yaml and LIANXIN_* environment
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdImport(ctx, rest, getenv, stdout)
 	case "deputy":
 		err = cmdDeputy(ctx, rest, getenv, stdout)
+	case "bench":
+		err = cmdBench(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "lianxin %s\n", version)
 	case "help", "-h", "--help":

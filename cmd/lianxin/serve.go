@@ -177,6 +177,7 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger, tunin
 	_ = s.disp.Preload(pctx) // best effort: an unreachable Redis is handled per message
 	cancel()
 	metrics := bot.NewMetrics(s.reg)
+	s.disp.Observe = func(part string, d time.Duration) { metrics.Phase.WithLabelValues(part).Observe(d.Seconds()) }
 	s.replayer = bot.NewReplayer(wakingStore{s.db, s}, s.disp, metrics, log)
 	if err := s.startAPI(); err != nil {
 		return nil, err
@@ -498,4 +499,3 @@ func redactURL(s string) string {
 	return s
 }
 
-var errNotImplemented = errors.New("not implemented yet")

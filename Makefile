@@ -1,0 +1,13 @@
+# The README's commands; `make bench` is the figure the README quotes.
+.PHONY: run test bench
+
+run:
+	go run ./cmd/lianxin serve
+
+test:
+	go test -race ./...
+
+# Needs a Redis at LIANXIN_REDIS_URL (default 127.0.0.1:6379) to measure the
+# real thing; without one it falls back to the embedded server and says so.
+bench:
+	go run ./cmd/lianxin bench -senders 32 -conversations 2000 -rounds 3
