@@ -63,39 +63,42 @@ type txView struct{ tx queryer }
 func (db *DB) AssignView() AssignView { return txView{db.read} }
 
 func (v txView) OpenCounts(deputyIDs []string) (map[string]int, error) {
-	var rows []struct {
-		ID string `db:"assignee_id"`
-		N  int    `db:"n"`
+	out := make(map[string]int, len(deputyIDs))
+	for _, id := range deputyIDs {
+		// One index range per deputy and open status: the cost is the
+		// deputy's open cases, however many closed ones they have.
+		var n int
+		if err := v.tx.Get(&n, `SELECT COUNT(*) FROM cases WHERE assignee_id = ? AND status IN ('registered', 'accepted', 'forwarded', 'reopened')`, id); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			out[id] = n
+		}
 	}
-	if len(deputyIDs) == 0 {
-		return map[string]int{}, nil
-	}
-	q, args, err := sqlx.In(`SELECT assignee_id, COUNT(*) AS n FROM cases WHERE assignee_id IN (?) AND status NOT IN ('resolved', 'cancelled') GROUP BY assignee_id`, deputyIDs)
-	if err != nil {
-		return nil, err
-	}
-	err = v.tx.Select(&rows, q, args...)
-	out := make(map[string]int, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r.N
-	}
-	return out, err
+	return out, nil
 }
 
 func (v txView) LastAssignee(units []string) (string, error) {
-	if len(units) == 0 {
-		return "", nil
+	var best struct {
+		ID       int64  `db:"id"`
+		Assignee string `db:"assignee_id"`
 	}
-	q, args, err := sqlx.In(`SELECT assignee_id FROM cases WHERE station_id IN (?) AND assignee_id <> '' ORDER BY id DESC LIMIT 1`, units)
-	if err != nil {
-		return "", err
+	for _, u := range units {
+		var r struct {
+			ID       int64  `db:"id"`
+			Assignee string `db:"assignee_id"`
+		}
+		err := v.tx.Get(&r, `SELECT id, assignee_id FROM cases WHERE station_id = ? AND assignee_id <> '' ORDER BY id DESC LIMIT 1`, u)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return "", err
+		}
+		if r.ID > best.ID {
+			best = r
+		}
 	}
-	var id string
-	err = v.tx.Get(&id, q, args...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return id, err
+	return best.Assignee, nil
 }
 
 // CreateCase registers a report as a case in one transaction: the case, its
@@ -120,8 +123,10 @@ func (db *DB) CreateCase(ctx context.Context, num CaseNumbering, r lianxin.Repor
 		}
 		day := now.In(num.Location).Format("20060102")
 		var seq int
-		if err := tx.Get(&seq, `INSERT INTO case_counters (day, last) VALUES (?, 1)
-			ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last`, day); err != nil {
+		if _, err := tx.Exec(`INSERT INTO case_counters (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1`, day); err != nil {
+			return err
+		}
+		if err := tx.Get(&seq, `SELECT last FROM case_counters WHERE day = ?`, day); err != nil {
 			return err
 		}
 		number := fmt.Sprintf("%s%s-%04d", num.Prefix, day, seq)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"syscall"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -23,6 +24,7 @@ import (
 	"github.com/silenceper/wechat/v2/cache"
 	offConfig "github.com/silenceper/wechat/v2/officialaccount/config"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
+	"github.com/redis/go-redis/v9"
 	"github.com/sirupsen/logrus"
 
 	"github.com/lianxin/lianxin/bot/wxsim"
@@ -128,6 +130,10 @@ type benchSide struct {
 	client *wxsim.Client
 	strict bool
 	rounds []wxsim.LoadStats
+	// CPU time per message: this process (server and load generator) and
+	// Redis, over all rounds.
+	cpu, redisCPU time.Duration
+	msgs          int
 }
 
 func (b *benchSide) median() wxsim.LoadStats {
@@ -160,6 +166,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	var lx *benchSide
 	var db *store.DB
 	var lxURL string // the in-process server, for its phase metrics
+	var rdbAddr string // the Redis the in-process server uses, for its CPU
 	if *target != "" {
 		if cfg.WeChat.AESKey == "" || cfg.WeChat.Token == "" {
 			return errors.New("-target needs LIANXIN_WECHAT_TOKEN, LIANXIN_WECHAT_APPID and LIANXIN_WECHAT_AESKEY of that server")
@@ -192,6 +199,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		defer closeSrv()
 		db = svc.db
 		lxURL = url
+		rdbAddr = svc.rdb.Options().Addr
 		lx = &benchSide{name: "lianxin", strict: true, client: &wxsim.Client{URL: url + "/wechat", Token: cfg.WeChat.Token,
 			AppID: cfg.WeChat.AppID, AESKey: cfg.WeChat.AESKey, Account: "gh_bench", Mode: wxsim.Safe}}
 	}
@@ -229,16 +237,21 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	for r := 0; r < *rounds && ctx.Err() == nil; r++ {
 		for _, s := range sides {
+			cpu0, redis0 := processCPU(), redisCPU(ctx, rdbAddr)
 			st := wxsim.Load(ctx, s.client, reportScript{prefix: fmt.Sprintf("r%d%s", r, randomHex(3)), strict: s.strict}, *senders, messages)
+			s.cpu += processCPU() - cpu0
+			s.redisCPU += redisCPU(ctx, rdbAddr) - redis0
+			s.msgs += st.Messages
 			s.rounds = append(s.rounds, st)
 			fmt.Fprintf(stderr, "  round %d %-14s %7.0f msg/s  p99 %s  errors %d\n", r+1, s.name, st.PerSecond(), st.P99.Round(10*time.Microsecond), st.Errors)
 		}
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "server\tmsg/s\tp50\tp99\tmax\terrors\t")
+	fmt.Fprintln(tw, "server\tmsg/s\tp50\tp99\tmax\terrors\tCPU/msg\tRedis CPU/msg\t")
 	for _, s := range sides {
 		m := s.median()
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t\n", s.name, m.PerSecond(), ms(m.P50), ms(m.P99), ms(m.Max), m.Errors)
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t%s\t%s\t\n", s.name, m.PerSecond(), ms(m.P50), ms(m.P99), ms(m.Max), m.Errors,
+			perMsg(s.cpu, s.msgs), perMsg(s.redisCPU, s.msgs))
 	}
 	tw.Flush()
 	if db != nil {
@@ -294,6 +307,46 @@ func printPhases(w io.Writer, base string) {
 			fmt.Fprintf(w, "  mean %-12s %.2fms\n", phase, sums[phase]/counts[phase]*1000)
 		}
 	}
+}
+
+// processCPU is the CPU time this process has used (user and system).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// redisCPU is the CPU time the Redis server has used, from INFO cpu.
+func redisCPU(ctx context.Context, addr string) time.Duration {
+	if addr == "" {
+		return 0
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	info, err := c.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\r\n") {
+		for _, k := range []string{"used_cpu_sys:", "used_cpu_user:"} {
+			if v, ok := strings.CutPrefix(line, k); ok {
+				var f float64
+				fmt.Sscan(v, &f)
+				total += f
+			}
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}
+
+func perMsg(d time.Duration, n int) string {
+	if n == 0 || d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%dµs", (d / time.Duration(n)).Microseconds())
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }

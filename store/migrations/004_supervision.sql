@@ -6,3 +6,5 @@ ALTER TABLE cases ADD COLUMN resolve_reminded_at TIMESTAMP;
 ALTER TABLE cases ADD COLUMN resolve_overdue_at TIMESTAMP;
 ALTER TABLE cases ADD COLUMN accepted_at TIMESTAMP;
 CREATE INDEX cases_open_due ON cases (status, accept_due, resolve_due);
+-- The newest case of a station (routing's round-robin) and a station's register.
+CREATE INDEX cases_by_station ON cases (station_id, id);
