@@ -86,6 +86,7 @@ type LateFunc func(ctx context.Context, m *lianxin.Inbound, r lianxin.Reply)
 // message's key, so WeChat's retries get the same answer without a second effect.
 type Dispatcher struct {
 	rdb    redis.Scripter
+	runner scriptRunner
 	prefix string
 	engine Machine
 	late   LateFunc
@@ -117,7 +118,7 @@ func (d *Dispatcher) Applied() int64 { return d.applied.Load() }
 // NewDispatcher returns a dispatcher keeping its keys under prefix.
 func NewDispatcher(rdb redis.Scripter, prefix string, engine Machine, late LateFunc, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{
-		rdb: rdb, prefix: prefix, engine: engine, late: late, log: log,
+		rdb: rdb, runner: directRunner{rdb}, prefix: prefix, engine: engine, late: late, log: log,
 		NonceTTL:   6 * time.Minute, // timestamps further off than 5 minutes are refused before this
 		PendingTTL: time.Minute,
 		LockTTL:    5 * time.Second,
@@ -154,6 +155,14 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
+// Batch makes concurrent requests share Redis round trips (pipelines) on
+// lanes connections, until ctx ends. Call it before serving.
+func (d *Dispatcher) Batch(ctx context.Context, lanes int) {
+	if p, ok := d.rdb.(pipeliner); ok && lanes > 0 {
+		d.runner = newBatchRunner(ctx, p, lanes)
+	}
+}
+
 // Preload loads the scripts into Redis so the first messages do not pay for
 // a NOSCRIPT round trip. Redis forgets scripts on restart; Run falls back to
 // EVAL then, transparently.
@@ -185,10 +194,10 @@ func (d *Dispatcher) Dispatch(ctx context.Context, dv Delivery) (Result, error) 
 	}
 	token := newToken()
 	t0 := time.Now()
-	res, err := admitScript.Run(ctx, d.rdb,
+	res, err := d.runner.run(ctx, admitScript,
 		[]string{nonceKey, mk, rk.inbox, rk.lock, rk.session},
 		dv.BodyHash, ms(d.NonceTTL), token, ms(d.PendingTTL), payload, ms(d.LockTTL), ms(d.InboxTTL),
-	).StringSlice()
+	)
 	d.observe("admit", t0)
 	if err != nil {
 		return Result{}, fmt.Errorf("flows: admit: %w", err)
@@ -212,7 +221,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, dv Delivery) (Result, error) 
 func (d *Dispatcher) wait(ctx context.Context, token string, rk residentKeys, mk string, duplicate bool) (Result, error) {
 	backoff := time.Millisecond
 	for {
-		res, err := pollScript.Run(ctx, d.rdb, []string{mk, rk.lock, rk.session, rk.inbox}, token, ms(d.LockTTL)).StringSlice()
+		res, err := d.runner.run(ctx, pollScript, []string{mk, rk.lock, rk.session, rk.inbox}, token, ms(d.LockTTL))
 		if err != nil {
 			if ctx.Err() != nil {
 				return d.abandon(mk)
@@ -312,7 +321,7 @@ func (d *Dispatcher) lead(ctx context.Context, token string, rk residentKeys, st
 		// while applying: the effects already happened.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		t1 := time.Now()
-		res, err := commitScript.Run(cctx, d.rdb, keys, args...).StringSlice()
+		res, err := d.runner.run(cctx, commitScript, keys, args...)
 		d.observe("commit", t1)
 		cancel()
 		if err != nil {

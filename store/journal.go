@@ -55,9 +55,14 @@ func (e *JournalEntry) Inbound() (*lianxin.Inbound, error) {
 // retry, which leaves the first record as it is. The resident's last-inbound
 // time (the 48-hour customer-service window) is updated in the same transaction.
 func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (id int64, fresh bool, err error) {
-	payload, err := json.Marshal(m)
-	if err != nil {
-		return 0, false, err
+	// The whole message is kept only while it may need replaying; a settled
+	// message's row keeps its summary, media id and reply.
+	payload := []byte("{}")
+	if outcome == OutcomeReceived || outcome == OutcomeDeferred {
+		var err error
+		if payload, err = json.Marshal(m); err != nil {
+			return 0, false, err
+		}
 	}
 	now := db.now()
 	key := m.Key()

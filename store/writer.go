@@ -39,6 +39,8 @@ type writer struct {
 	waiting   []syncWait // durable writes waiting for their sync
 	walFile   *os.File
 	stopping  bool
+	// idle is signalled when the syncer has caught up with every commit.
+	idle chan struct{}
 
 	stats WriterStats
 }
@@ -72,7 +74,7 @@ const maxGroup = 256
 var errClosed = errors.New("store: closed")
 
 func newWriter(db *sqlx.DB, wal string) *writer {
-	w := &writer{db: db, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), wal: wal}
+	w := &writer{db: db, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), wal: wal, idle: make(chan struct{}, 1)}
 	w.cond = sync.NewCond(&w.mu)
 	w.done.Add(1)
 	go w.loop()
@@ -158,8 +160,36 @@ func (w *writer) syncLoop() {
 			}
 		}
 		w.waiting = kept
+		caughtUp := w.synced == w.committed
 		w.mu.Unlock()
+		if caughtUp {
+			select {
+			case w.idle <- struct{}{}:
+			default:
+			}
+		}
 	}
+}
+
+// syncBehind reports whether some commit is not on disk yet, i.e. a sync is
+// running or about to.
+func (w *writer) syncBehind() bool {
+	if w.wal == "" {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.synced < w.committed
+}
+
+// allDurable reports whether every write in the group waits for the disk.
+func allDurable(group []*writeReq) bool {
+	for _, r := range group {
+		if !r.durable {
+			return false
+		}
+	}
+	return true
 }
 
 func (w *writer) syncWAL() error {
@@ -210,6 +240,27 @@ func (w *writer) loop() {
 				group = append(group, r)
 			default:
 				break gather
+			}
+		}
+		// Durable writes cannot be acknowledged before the next sync
+		// anyway: while one runs, keep gathering, so each commit (and the
+		// pages it writes) serves as many writes as possible. A write that
+		// only waits for its commit goes at once.
+		if allDurable(group) && w.syncBehind() {
+			select {
+			case <-w.idle: // drop a stale signal
+			default:
+			}
+		wait:
+			for len(group) < maxGroup && allDurable(group) && w.syncBehind() {
+				select {
+				case r := <-w.reqs:
+					group = append(group, r)
+				case <-w.idle:
+					break wait
+				case <-w.stop:
+					break wait
+				}
 			}
 		}
 		w.commit(group)

@@ -414,6 +414,8 @@ func (s *service) Start(ctx context.Context) (wait func()) {
 			f(ctx)
 		}()
 	}
+	// Concurrent requests share Redis round trips from here on.
+	s.disp.Batch(ctx, 4)
 	run(s.replayer.Run)
 	run(s.watchDirectory)
 	run(s.supervisor.Run)
