@@ -14,17 +14,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"syscall"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/silenceper/wechat/v2"
 	"github.com/silenceper/wechat/v2/cache"
 	offConfig "github.com/silenceper/wechat/v2/officialaccount/config"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
-	"github.com/redis/go-redis/v9"
 	"github.com/sirupsen/logrus"
 
 	"github.com/lianxin/lianxin/bot/wxsim"
@@ -165,7 +165,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	var lx *benchSide
 	var db *store.DB
-	var lxURL string // the in-process server, for its phase metrics
+	var lxURL string   // the in-process server, for its phase metrics
 	var rdbAddr string // the Redis the in-process server uses, for its CPU
 	if *target != "" {
 		if cfg.WeChat.AESKey == "" || cfg.WeChat.Token == "" {

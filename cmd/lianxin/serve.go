@@ -499,4 +499,3 @@ func redactURL(s string) string {
 	}
 	return s
 }
-
