@@ -248,18 +248,23 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	ctx, cancel := context.WithDeadline(r.Context(), deadline.Add(-h.cfg.Budget/4))
 	defer cancel()
 
+	outcome, typ := "replied", string(m.Kind)
+	var res flows.Result
+	var err error
 	if h.replayer != nil && h.replayer.HasBacklog() {
 		// Messages this resident sent while Redis was down go first, so the
-		// conversation sees them in the order they were sent.
-		if err := h.replayer.CatchUp(ctx, m.OpenID); err != nil {
-			h.log.Warn("catch-up before new message failed", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
+		// conversation sees them in the order they were sent. If they cannot
+		// go now, this one must not overtake them: it waits in the journal too.
+		err = h.replayer.CatchUp(ctx, m.OpenID)
+		if err != nil {
+			h.log.Warn("catch-up before new message failed; deferring it too", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
 		}
 	}
-
-	outcome, typ := "replied", string(m.Kind)
-	t0 := time.Now()
-	res, err := h.conv.Dispatch(ctx, flows.Delivery{Msg: m, NonceKey: p.timestamp + ":" + p.nonce, BodyHash: p.bodyHash})
-	h.metrics.Phase.WithLabelValues("conversation").Observe(time.Since(t0).Seconds())
+	if err == nil {
+		t0 := time.Now()
+		res, err = h.conv.Dispatch(ctx, flows.Delivery{Msg: m, NonceKey: p.timestamp + ":" + p.nonce, BodyHash: p.bodyHash})
+		h.metrics.Phase.WithLabelValues("conversation").Observe(time.Since(t0).Seconds())
+	}
 	switch {
 	case err == nil:
 		if res.Duplicate {
@@ -284,11 +289,9 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 		res = flows.Result{Reply: lianxin.Reply{Text: h.cfg.BusyText}, ReplyTime: m.CreateTime}
 	}
 
-	jctx, jcancel := context.WithDeadline(context.WithoutCancel(r.Context()), deadline)
-	defer jcancel()
 	journalOutcome := outcomeForJournal(outcome)
 	t1 := time.Now()
-	_, fresh, err := h.journal.Journal(jctx, m, journalOutcome, res.Reply.Text)
+	fresh, err := h.journalBy(deadline, m, journalOutcome, res.Reply.Text)
 	h.metrics.Phase.WithLabelValues("journal").Observe(time.Since(t1).Seconds())
 	if err != nil {
 		// Not durable: do not acknowledge, so WeChat retries the message.
@@ -311,6 +314,31 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	h.metrics.Requests.WithLabelValues(typ, outcome).Inc()
 	h.writeReply(w, p, res)
 }
+
+// journalBy journals the message, giving up waiting at the deadline (the
+// database is locked by another process, the disk is stalled): the write
+// still lands, but the reply cannot wait for it, so WeChat is asked to retry.
+func (h *Webhook) journalBy(deadline time.Time, m *lianxin.Inbound, outcome, reply string) (fresh bool, err error) {
+	type result struct {
+		fresh bool
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, fresh, err := h.journal.Journal(context.Background(), m, outcome, reply)
+		done <- result{fresh, err}
+	}()
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.fresh, r.err
+	case <-t.C:
+		return false, errJournalSlow
+	}
+}
+
+var errJournalSlow = errors.New("journal write did not finish in time")
 
 func outcomeForJournal(outcome string) string {
 	switch outcome {

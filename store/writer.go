@@ -94,8 +94,10 @@ func (w *writer) do(ctx context.Context, fn func(*sqlx.Tx) error, durable bool) 
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	// Once queued the write will be attempted; wait for its outcome so the
-	// caller knows whether it is durable.
+	// Once queued the write will be attempted; wait for its outcome, whatever
+	// the deadline: a caller that stopped waiting while fn still ran would
+	// read fn's results under its feet. Callers that must answer by a
+	// deadline wait in a goroutine of their own (the webhook does).
 	return <-r.errc
 }
 

@@ -447,6 +447,10 @@ func redisOptions(opt *redis.Options) *redis.Options {
 	opt.WriteTimeout = time.Second
 	opt.PoolTimeout = time.Second
 	opt.MaxRetries = 1
+	// A Redis that refuses connections is down: fail at once and defer the
+	// message rather than retry the dial five times per request. go-redis
+	// then stops dialing until a background probe (every second) succeeds.
+	opt.DialerRetries = 1
 	opt.PoolSize = 64
 	return opt
 }
