@@ -67,6 +67,17 @@ type DeputyDirectory interface {
 	DeputyOpenID(ctx context.Context, deputyID string) (string, error)
 }
 
+// InboundWindow says when a WeChat user last wrote to the account
+// (store.DB): WeChat accepts customer-service messages only within 48 hours
+// of that.
+type InboundWindow interface {
+	LastInbound(ctx context.Context, openid string) (time.Time, bool, error)
+}
+
+// serviceWindow is how long after a user's last message WeChat accepts
+// customer-service messages to them.
+const serviceWindow = 48 * time.Hour
+
 // deputyPrefix marks a recipient that is a deputy rather than an openid
 // (flows.DeputyRecipient). Openids never contain a colon.
 const deputyPrefix = "deputy:"
@@ -111,6 +122,9 @@ type OutboxConfig struct {
 	// RobotURL maps a robot row's recipient, when it is not itself a URL (a
 	// station id), to the robot's webhook URL. Nil accepts URLs only.
 	RobotURL func(key string) (webhookURL string, ok bool)
+	// Window, when set, says when a recipient last wrote, so rows for
+	// someone outside the 48-hour window go straight to their template.
+	Window InboundWindow
 	// Deputies resolves "deputy:ID" recipients to the WeChat user bound at
 	// send time, so a notice queued before a deputy binds reaches them once
 	// they do. Nil refuses such rows.
@@ -277,6 +291,20 @@ func (w *OutboxWorker) process(ctx context.Context, m store.OutboxMessage) {
 	}
 }
 
+// outsideWindow reports whether the recipient has certainly not written
+// within the last 48 hours. Unknown means try the customer-service message
+// (WeChat's 45015 still sends the template then).
+func (w *OutboxWorker) outsideWindow(ctx context.Context, openid string) bool {
+	if w.cfg.Window == nil {
+		return false
+	}
+	last, ok, err := w.cfg.Window.LastInbound(ctx, openid)
+	if err != nil || !ok {
+		return false
+	}
+	return w.cfg.Now().Sub(last) > serviceWindow
+}
+
 // deliver sends one row and says how it went out.
 func (w *OutboxWorker) deliver(ctx context.Context, m store.OutboxMessage) (via string, err error) {
 	if m.Kind != store.OutboxRobot {
@@ -289,6 +317,11 @@ func (w *OutboxWorker) deliver(ctx context.Context, m store.OutboxMessage) (via 
 		var p store.NotifyPayload
 		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
 			return "", badRow("payload is not a text message: %v", err)
+		}
+		if p.Template != nil && w.outsideWindow(ctx, m.Recipient) {
+			// Known to be outside the 48 hours: the customer-service
+			// message would only be refused.
+			return ViaTemplate, w.sendTemplate(ctx, m, *p.Template)
 		}
 		err := w.api.SendText(ctx, m.Recipient, p.Text)
 		if !errors.Is(err, wxapi.ErrOutOfWindow) {

@@ -160,3 +160,14 @@ func (db *DB) Transcript(ctx context.Context, openid string, limit int) ([]Journ
 	err := db.read.SelectContext(ctx, &out, `SELECT * FROM (SELECT * FROM journal WHERE openid = ? ORDER BY id DESC LIMIT ?) ORDER BY id`, openid, limit)
 	return out, err
 }
+
+// LastInbound is when the WeChat user last wrote to the account, as far as
+// the residents table knows (to within a few minutes, see touchedRecently).
+func (db *DB) LastInbound(ctx context.Context, openid string) (time.Time, bool, error) {
+	var t time.Time
+	err := db.read.GetContext(ctx, &t, `SELECT last_inbound FROM residents WHERE openid = ?`, openid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	return t, err == nil, err
+}

@@ -109,6 +109,16 @@ func (db *DB) EnqueueReply(ctx context.Context, m *lianxin.Inbound, outcome stri
 	})
 }
 
+// OutboxWithStatus lists sends with a status (all when ""), newest first.
+func (db *DB) OutboxWithStatus(ctx context.Context, status string, limit int) ([]OutboxMessage, error) {
+	if status == "" {
+		return db.Outbox(ctx, limit)
+	}
+	var out []OutboxMessage
+	err := db.read.SelectContext(ctx, &out, `SELECT * FROM outbox WHERE status = ? ORDER BY id DESC LIMIT ?`, status, limit)
+	return out, err
+}
+
 // Outbox lists queued sends, newest first (for operators and tests).
 func (db *DB) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
 	var out []OutboxMessage

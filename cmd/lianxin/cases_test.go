@@ -118,3 +118,20 @@ func TestCategoriesSuggest(t *testing.T) {
 		t.Errorf("first line should start with the key: %q", out)
 	}
 }
+
+func TestOutboxCommand(t *testing.T) {
+	ts := startService(t, testConfig(t))
+	reportCase(t, ts, "oOutboxResident000000001")
+	// No AppSecret in this service: the deputy's notification waits.
+	out := runCLI(t, ts, "outbox", "--pending")
+	if !strings.Contains(out, "deputy:d-st-02") || !strings.Contains(out, "pending") {
+		t.Errorf("outbox --pending:\n%s", out)
+	}
+	if out := runCLI(t, ts, "outbox", "--dead"); !strings.Contains(out, "nothing in the outbox") {
+		t.Errorf("outbox --dead:\n%s", out)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(runCLI(t, ts, "outbox", "--json")), &rows); err != nil || len(rows) == 0 {
+		t.Errorf("outbox --json: %v %v", rows, err)
+	}
+}

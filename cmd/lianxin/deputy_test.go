@@ -265,3 +265,28 @@ func TestPhotosAreStoredWithoutSlowingTheWebhook(t *testing.T) {
 		}
 	}
 }
+
+// TestDeputyOutsideTheWindowGetsTheTemplate: a deputy who last wrote more
+// than 48 hours ago is reached by template message directly, without a
+// customer-service message WeChat would refuse.
+func TestDeputyOutsideTheWindowGetsTheTemplate(t *testing.T) {
+	cfg := testConfig(t)
+	fw := withFakeWeChat(t, &cfg)
+	// The service's clock runs 50 hours behind: what it records as the
+	// deputy's last message is 50 hours old when the notification goes out.
+	clock := &testClock{t: time.Now().Add(-50 * time.Hour)}
+	ts := startService(t, cfg, clock)
+	c := ts.client(wxsim.Safe)
+	const deputy = "oWindowDeputy00000000001"
+	bindDeputy(t, ts, c, deputy, "d-st-02")
+	number := reportCase(t, ts, "oWindowResident000000001")
+	got := waitSent(t, fw, deputy, number)
+	if got.Kind != fakewx.KindTemplate {
+		t.Errorf("notification went out as %s, want the template", got.Kind)
+	}
+	for _, call := range fw.CallsTo(fakewx.PathCustomSend) {
+		if strings.Contains(string(call.Body), deputy) {
+			t.Errorf("a customer-service message was tried first: %s", call.Body)
+		}
+	}
+}

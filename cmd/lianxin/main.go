@@ -30,6 +30,8 @@ Usage:
   lianxin import [--dry-run] load configs/directory.yaml and categories.yaml
   lianxin deputy list [--json]
   lianxin deputy invite ID   a one-time code the deputy sends as 绑定 CODE
+  lianxin outbox [--dead|--pending|--sent] [--json]
+                             notifications sent or still to send, and why not
   lianxin bench [flags]      throughput and latency against the bare WeChat SDK
   lianxin version            print the version
 
@@ -72,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdImport(ctx, rest, getenv, stdout)
 	case "deputy":
 		err = cmdDeputy(ctx, rest, getenv, stdout)
+	case "outbox":
+		err = cmdOutbox(ctx, rest, getenv, stdout)
 	case "bench":
 		err = cmdBench(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":

@@ -281,7 +281,7 @@ func (s *service) startAPI() error {
 	}
 	s.outbox, err = bot.NewOutboxWorker(s.db, api, bot.OutboxConfig{
 		Concurrency: cfg.Workers.Notify, MaxAttempts: cfg.Workers.MaxAttempts, TemplateID: cfg.WeChat.TemplateID,
-		Deputies: s.db, Log: s.log, Registerer: s.reg,
+		Deputies: s.db, Window: s.db, Log: s.log, Registerer: s.reg,
 		RetryBase: tu.retryBase, RetryMax: tu.retryMax, Interval: tu.interval, UnboundRetry: tu.retryMax,
 	})
 	return err

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/store"
+)
+
+const outboxUsage = "usage: lianxin outbox [--dead | --pending | --sent] [--json] [--limit N]"
+
+// cmdOutbox shows what lianxin has sent or is still trying to send: for an
+// operator checking why a deputy says they were never told.
+func cmdOutbox(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("outbox", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dead := fs.Bool("dead", false, "only sends given up on, with why")
+	pending := fs.Bool("pending", false, "only sends still to go")
+	sent := fs.Bool("sent", false, "only sends WeChat accepted")
+	asJSON := fs.Bool("json", false, "print JSON")
+	limit := fs.Int("limit", 50, "at most this many, newest first")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return errors.New(outboxUsage)
+	}
+	status := ""
+	for flagSet, s := range map[*bool]string{dead: store.OutboxDead, pending: store.OutboxPending, sent: store.OutboxSent} {
+		if *flagSet {
+			if status != "" {
+				return errors.New(outboxUsage)
+			}
+			status = s
+		}
+	}
+	env, err := openOperatorEnv(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer env.db.Close()
+	rows, err := env.db.OutboxWithStatus(ctx, status, *limit)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		ID        int64  `json:"id"`
+		Status    string `json:"status"`
+		Kind      string `json:"kind"`
+		Via       string `json:"via,omitempty"`
+		Recipient string `json:"recipient"`
+		Case      string `json:"case,omitempty"`
+		Attempts  int    `json:"attempts"`
+		LastError string `json:"last_error,omitempty"`
+		Text      string `json:"text"`
+		Created   string `json:"created_at"`
+	}
+	out := make([]row, len(rows))
+	for i, m := range rows {
+		var p struct {
+			Text    string `json:"text"`
+			Content string `json:"content"`
+		}
+		json.Unmarshal([]byte(m.Payload), &p)
+		r := row{ID: m.ID, Status: m.Status, Kind: m.Kind, Via: m.Via, Recipient: maskRecipient(m.Recipient),
+			Attempts: m.Attempts, LastError: m.LastError, Text: p.Text + p.Content, Created: env.local(m.CreatedAt)}
+		if m.CaseID != nil {
+			r.Case = fmt.Sprint(*m.CaseID)
+		}
+		out[i] = r
+	}
+	if *asJSON {
+		return writeJSON(stdout, out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(stdout, "nothing in the outbox")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATUS\tKIND\tTO\tTRIES\tCREATED\tTEXT\tLAST ERROR")
+	for _, r := range out {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Status, r.Kind, r.Recipient, r.Attempts, r.Created, oneLine(r.Text, 20), r.LastError)
+	}
+	return tw.Flush()
+}
+
+// maskRecipient keeps deputies' ids readable and hides openids and robot keys.
+func maskRecipient(r string) string {
+	switch {
+	case strings.HasPrefix(r, "deputy:"):
+		return r
+	case strings.HasPrefix(r, "http"):
+		if i := strings.Index(r, "key="); i >= 0 && len(r) > i+8 {
+			return r[:i+8] + "***"
+		}
+		return r
+	}
+	return lianxin.MaskOpenID(r)
+}
