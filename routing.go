@@ -30,24 +30,41 @@ const (
 // in a neighbouring district and the resident is asked to choose instead.
 const NearbyLimitM = 1000
 
-// Reasons written on a case's timeline when it is routed or assigned. They
-// are shown to staff as they are, so they are short Chinese phrases; some are
-// followed by ": " and a detail (a unit's name, a category's name).
+// Reasons written on a case's timeline when it is routed or assigned, as
+// codes. Staff read them as phrases from configs/messages.yaml (reason_<code>,
+// with {unit}, {meters}, {place} or {category} filled in) through the
+// Directory's Phrase; without one a reason reads as its code and details.
 const (
-	RouteInArea  = "定位在辖区内"
-	RouteNearby  = "就近分派"
-	RouteAddress = "按地址"
-	RouteChoice  = "群众自选"
+	RouteInArea  = "in_area"
+	RouteNearby  = "nearby"
+	RouteAddress = "address"
+	RouteChoice  = "choice"
 
-	ReasonSpecialty  = "按专长"
-	ReasonOnDuty     = "接待日值班"
-	ReasonFewestOpen = "在办件最少"
-	ReasonRoundRobin = "轮流分派"
-	ReasonSole       = "唯一可派代表"
-	ReasonPointHead  = "联络点负责人兜底"
-	ReasonHead       = "站长兜底"
-	ReasonParent     = "联络点无可派代表，转联络站"
+	ReasonSpecialty  = "specialty"
+	ReasonOnDuty     = "on_duty"
+	ReasonFewestOpen = "fewest_open"
+	ReasonRoundRobin = "round_robin"
+	ReasonSole       = "sole"
+	ReasonPointHead  = "point_head"
+	ReasonHead       = "head"
+	ReasonParent     = "parent"
+	reasonJoin       = "join" // what goes between two reasons
 )
+
+// say renders a reason code with its details ("name", value, ...).
+func (d *Directory) say(code string, pairs ...string) string {
+	if d.Phrase != nil {
+		return d.Phrase(code, pairs...)
+	}
+	if code == reasonJoin {
+		return ", "
+	}
+	out := code
+	for i := 1; i < len(pairs); i += 2 {
+		out += " " + pairs[i]
+	}
+	return out
+}
 
 // Directory is the liaison stations and points, their deputies and the
 // departments cases are forwarded to: everything routing decides with. It is
@@ -56,6 +73,10 @@ type Directory struct {
 	Stations    []Station    `json:"stations" yaml:"stations"`
 	Deputies    []Deputy     `json:"deputies" yaml:"deputies"`
 	Departments []Department `json:"departments" yaml:"departments"`
+
+	// Phrase turns a reason code and its details into the words staff read
+	// on the timeline (the service sets it from configs/messages.yaml).
+	Phrase func(code string, pairs ...string) string `json:"-" yaml:"-"`
 }
 
 // Station returns the station or point with the id.
@@ -222,19 +243,19 @@ func (d *Directory) RouteStation(loc Location, choice string) (stationID, reason
 	if loc.HasPoint() {
 		p := loc.Point()
 		if s, ok := d.StationAt(p); ok {
-			return s.ID, RouteInArea + ": " + s.Name, true
+			return s.ID, d.say(RouteInArea, "unit", s.Name), true
 		}
 		if s, m, ok := d.NearestStation(p, NearbyLimitM); ok {
-			return s.ID, fmt.Sprintf("%s: 距%s约%d米", RouteNearby, s.Name, int(math.Round(m/10)*10)), true
+			return s.ID, d.say(RouteNearby, "unit", s.Name, "meters", fmt.Sprint(int(math.Round(m/10)*10))), true
 		}
 	}
 	if s, place, ok := d.StationByAddress(loc.Address + " " + loc.Label); ok {
-		return s.ID, RouteAddress + ": " + place, true
+		return s.ID, d.say(RouteAddress, "place", place), true
 	}
 	if choice = strings.TrimSpace(choice); choice != "" {
 		for _, s := range d.Stations {
 			if s.ID == choice || s.Name == choice {
-				return s.ID, RouteChoice + ": " + s.Name, true
+				return s.ID, d.say(RouteChoice, "unit", s.Name), true
 			}
 		}
 	}
@@ -298,17 +319,17 @@ func (d *Directory) PickDeputy(in PickInput) (Deputy, string, bool) {
 				pool = append(pool, p)
 			}
 		}
-		if p, why := pick(pool, in, onDuty); why != "" {
+		if p, why := d.pick(pool, in, onDuty); why != "" {
 			if i > 0 {
-				why = ReasonParent + "，" + why
+				why = d.say(ReasonParent) + d.say(reasonJoin) + why
 			}
 			return p, why, true
 		}
 		if h, ok := d.Head(u.ID); ok && !slices.Contains(in.Exclude, h.ID) {
 			if u.Kind == PointKind {
-				return h, ReasonPointHead, true
+				return h, d.say(ReasonPointHead), true
 			}
-			return h, ReasonHead, true
+			return h, d.say(ReasonHead), true
 		}
 	}
 	return Deputy{}, "", false
@@ -316,7 +337,7 @@ func (d *Directory) PickDeputy(in PickInput) (Deputy, string, bool) {
 
 // pick narrows pool (which it sorts) as PickDeputy describes; the reason is
 // empty when the pool is.
-func pick(pool []Deputy, in PickInput, onDuty func(Deputy) bool) (Deputy, string) {
+func (d *Directory) pick(pool []Deputy, in PickInput, onDuty func(Deputy) bool) (Deputy, string) {
 	if len(pool) == 0 {
 		return Deputy{}, ""
 	}
@@ -339,14 +360,14 @@ func pick(pool []Deputy, in PickInput, onDuty func(Deputy) bool) (Deputy, string
 		if name == "" {
 			name = key
 		}
-		narrow(func(p Deputy) bool { return slices.Contains(p.Specialties, key) }, ReasonSpecialty+": "+name)
+		narrow(func(p Deputy) bool { return slices.Contains(p.Specialties, key) }, d.say(ReasonSpecialty, "category", name))
 	}
-	narrow(onDuty, ReasonOnDuty)
+	narrow(onDuty, d.say(ReasonOnDuty))
 	least := math.MaxInt
 	for _, p := range pool {
 		least = min(least, in.Open[p.ID])
 	}
-	narrow(func(p Deputy) bool { return in.Open[p.ID] == least }, ReasonFewestOpen)
+	narrow(func(p Deputy) bool { return in.Open[p.ID] == least }, d.say(ReasonFewestOpen))
 
 	chosen := pool[0]
 	if len(pool) > 1 {
@@ -357,12 +378,12 @@ func pick(pool []Deputy, in PickInput, onDuty func(Deputy) bool) (Deputy, string
 				break
 			}
 		}
-		why = append(why, ReasonRoundRobin)
+		why = append(why, d.say(ReasonRoundRobin))
 	}
 	if len(why) == 0 {
-		why = append(why, ReasonSole)
+		why = append(why, d.say(ReasonSole))
 	}
-	return chosen, strings.Join(why, "，")
+	return chosen, strings.Join(why, d.say(reasonJoin))
 }
 
 // onDuty returns who is on reception duty on t's date: those a reception that

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/configs"
+	"github.com/lianxin/lianxin/flows"
 )
 
 // sampleDirectory is configs/directory.yaml as the service embeds it.
@@ -23,6 +24,16 @@ func sampleDirectory(t *testing.T) *lianxin.Directory {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The timeline's words for reasons, as the service sets them.
+	m, err := configs.ReadData("", "messages.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts, err := flows.LoadTexts(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Phrase = func(code string, pairs ...string) string { return texts.Get("reason_"+code, pairs...) }
 	return d
 }
 
@@ -129,24 +140,24 @@ func TestRouteStation(t *testing.T) {
 		want   string // "" when unroutable
 		reason string // prefix of the reason
 	}{
-		{"location in 水滩社区", at(inShuitan), "", "shuitan", lianxin.RouteInArea + ": 水滩社区人大代表联络点"},
-		{"location in 平潭街 outside its points", at(inPingtanjie), "", "pingtanjie", lianxin.RouteInArea},
-		{"location in 赛鱼", at(inSaiyu), "", "saiyu", lianxin.RouteInArea},
-		{"the location beats the choice", at(inShuitan), "qiaotou", "shuitan", lianxin.RouteInArea},
-		{"just outside goes to the nearest", at(southOfPTJ), "", "pingtanjie", lianxin.RouteNearby + ": 距平潭街街道人大代表联络站约3"},
-		{"in a gap, nearer 平潭街", at(gapNearPTJ), "", "pingtanjie", lianxin.RouteNearby},
-		{"in a gap, nearer 桥头", at(gapNearQT), "", "qiaotou", lianxin.RouteNearby},
+		{"location in 水滩社区", at(inShuitan), "", "shuitan", "定位在辖区内: 水滩社区人大代表联络点"},
+		{"location in 平潭街 outside its points", at(inPingtanjie), "", "pingtanjie", "定位在辖区内"},
+		{"location in 赛鱼", at(inSaiyu), "", "saiyu", "定位在辖区内"},
+		{"the location beats the choice", at(inShuitan), "qiaotou", "shuitan", "定位在辖区内"},
+		{"just outside goes to the nearest", at(southOfPTJ), "", "pingtanjie", "就近分派: 距平潭街街道人大代表联络站约3"},
+		{"in a gap, nearer 平潭街", at(gapNearPTJ), "", "pingtanjie", "就近分派"},
+		{"in a gap, nearer 桥头", at(gapNearQT), "", "qiaotou", "就近分派"},
 		{"far away", at(farAway), "", "", ""},
-		{"far away, typed address", lianxin.Location{Lat: farAway.Lat, Lng: farAway.Lng, Address: "东窑房2号楼"}, "", "dongyaofang", lianxin.RouteAddress + ": 东窑房"},
-		{"far away, resident chose", at(farAway), "saiyu", "saiyu", lianxin.RouteChoice + ": 赛鱼街道人大代表联络站"},
-		{"address naming a point and its station", lianxin.Location{Address: "平潭街水滩社区5号楼"}, "", "shuitan", lianxin.RouteAddress + ": 水滩"},
-		{"address naming only the station", lianxin.Location{Address: "平潭街菜市场门口"}, "", "pingtanjie", lianxin.RouteAddress},
-		{"WeChat's label names the place", lianxin.Location{Label: "阳泉市矿区河滩西巷"}, "", "dongyaofang", lianxin.RouteAddress + ": 河滩西巷"},
+		{"far away, typed address", lianxin.Location{Lat: farAway.Lat, Lng: farAway.Lng, Address: "东窑房2号楼"}, "", "dongyaofang", "按地址: 东窑房"},
+		{"far away, resident chose", at(farAway), "saiyu", "saiyu", "群众自选: 赛鱼街道人大代表联络站"},
+		{"address naming a point and its station", lianxin.Location{Address: "平潭街水滩社区5号楼"}, "", "shuitan", "按地址: 水滩"},
+		{"address naming only the station", lianxin.Location{Address: "平潭街菜市场门口"}, "", "pingtanjie", "按地址"},
+		{"WeChat's label names the place", lianxin.Location{Label: "阳泉市矿区河滩西巷"}, "", "dongyaofang", "按地址: 河滩西巷"},
 		{"address naming two stations is ambiguous", lianxin.Location{Address: "赛鱼到桥头的公交车"}, "", "", ""},
-		{"ambiguous address, resident chose", lianxin.Location{Address: "赛鱼到桥头的公交车"}, "qiaotou", "qiaotou", lianxin.RouteChoice},
+		{"ambiguous address, resident chose", lianxin.Location{Address: "赛鱼到桥头的公交车"}, "qiaotou", "qiaotou", "群众自选"},
 		{"address with no place", lianxin.Location{Address: "3号楼2单元"}, "", "", ""},
-		{"choice by full name", lianxin.Location{}, "桥头街道人大代表联络站", "qiaotou", lianxin.RouteChoice},
-		{"choice of a point", lianxin.Location{}, " dongyaofang ", "dongyaofang", lianxin.RouteChoice},
+		{"choice by full name", lianxin.Location{}, "桥头街道人大代表联络站", "qiaotou", "群众自选"},
+		{"choice of a point", lianxin.Location{}, " dongyaofang ", "dongyaofang", "群众自选"},
 		{"unknown choice", lianxin.Location{}, "nowhere", "", ""},
 		{"nothing at all", lianxin.Location{}, "", "", ""},
 	} {
@@ -183,14 +194,14 @@ func TestPickDeputy(t *testing.T) {
 			in: lianxin.PickInput{StationID: "pingtanjie", Category: heating, Now: saturday,
 				Open: map[string]int{"d-pt-02": 5, "d-pt-04": 3, "d-pt-03": 0, "d-pt-05": 0}},
 			want:   "d-pt-04",
-			reason: "按专长: 供暖，在办件最少",
+			reason: "按专长: 供暖,在办件最少",
 		},
 		{
 			name: "reception duty beats fewer open cases",
 			in: lianxin.PickInput{StationID: "pingtanjie", Category: heating, Now: thursday,
 				Open: map[string]int{"d-pt-02": 0, "d-pt-04": 4}},
 			want:   "d-pt-04",
-			reason: "按专长: 供暖，接待日值班",
+			reason: "按专长: 供暖,接待日值班",
 		},
 		{
 			name:   "specialty beats reception duty",
@@ -203,7 +214,7 @@ func TestPickDeputy(t *testing.T) {
 			in: lianxin.PickInput{StationID: "pingtanjie", Category: unclassified, Now: tuesday,
 				Open: map[string]int{"d-pt-02": 2, "d-pt-03": 1}},
 			want:   "d-pt-03",
-			reason: "接待日值班，在办件最少",
+			reason: "接待日值班,在办件最少",
 		},
 		{
 			name: "on the 15th everyone is on duty, which decides nothing",
@@ -226,7 +237,7 @@ func TestPickDeputy(t *testing.T) {
 			in: lianxin.PickInput{StationID: "shuitan", Category: unclassified, Now: time.Date(2026, 3, 11, 15, 0, 0, 0, cst),
 				Open: map[string]int{"d-st-02": 3, "d-st-03": 2}},
 			want:   "d-st-03",
-			reason: "接待日值班，在办件最少",
+			reason: "接待日值班,在办件最少",
 		},
 		{
 			name: "fewest open cases",
@@ -257,7 +268,7 @@ func TestPickDeputy(t *testing.T) {
 			name:   "tie within the specialists",
 			in:     lianxin.PickInput{StationID: "pingtanjie", Category: heating, Now: saturday, LastAssigned: "d-pt-02"},
 			want:   "d-pt-04",
-			reason: "按专长: 供暖，轮流分派",
+			reason: "按专长: 供暖,轮流分派",
 		},
 		{
 			name:   "the head is not in the rotation",
@@ -294,7 +305,7 @@ func TestPickDeputy(t *testing.T) {
 			in: lianxin.PickInput{StationID: "shuitan", Category: heating, Now: saturday, Exclude: shuitanAll,
 				Open: map[string]int{"d-pt-02": 1}},
 			want:   "d-pt-04",
-			reason: "联络点无可派代表，转联络站，按专长: 供暖，在办件最少",
+			reason: "联络点无可派代表,转联络站,按专长: 供暖,在办件最少",
 		},
 		{
 			name:   "then the station's head",
@@ -339,7 +350,7 @@ func TestPickDeputyEmptyUnits(t *testing.T) {
 			{ID: "d-s-2", StationID: "s"},
 		},
 	}
-	if p, reason, ok := d.PickDeputy(lianxin.PickInput{StationID: "p", Now: saturday}); !ok || p.ID != "d-s-2" || reason != lianxin.ReasonParent+"，"+lianxin.ReasonSole {
+	if p, reason, ok := d.PickDeputy(lianxin.PickInput{StationID: "p", Now: saturday}); !ok || p.ID != "d-s-2" || reason != "parent, sole" { // no phrasebook: the codes
 		t.Errorf("point without deputies: %q, %q, %v; want d-s-2 from its station", p.ID, reason, ok)
 	}
 	if p, _, ok := d.PickDeputy(lianxin.PickInput{StationID: "empty", Now: saturday}); ok {

@@ -70,6 +70,8 @@ func (e *Engine) SetDirectory(dir *lianxin.Directory, cats []lianxin.Category) {
 	if dir == nil {
 		dir = &lianxin.Directory{}
 	}
+	texts := e.texts
+	dir.Phrase = func(code string, pairs ...string) string { return texts.Get("reason_"+code, pairs...) }
 	e.dir.Store(&directorySnapshot{dir: dir, cats: cats, cl: NewClassifier(cats)})
 }
 

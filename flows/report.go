@@ -220,11 +220,11 @@ func (t *turn) route() bool {
 	station := t.stepOfKind(StepStation)
 	switch {
 	case ok:
-		a.Station, a.StationReason = id, reason
+		a.Station, a.StationReason, a.StationChosen = id, reason, false
 		if station != nil {
 			t.s.markDone(station.ID)
 		}
-	case a.StationReason == lianxin.RouteChoice:
+	case a.StationChosen:
 	default:
 		a.Station, a.StationReason = "", ""
 		if station != nil {
@@ -396,7 +396,8 @@ func (t *turn) answerStation(st *Step) (string, error) {
 	if chosen == "" {
 		return t.invalid(t.txt("invalid_choice")), nil
 	}
-	t.s.Ans.Station, t.s.Ans.StationReason = chosen, lianxin.RouteChoice
+	unit, _ := t.dir.Station(chosen)
+	t.s.Ans.Station, t.s.Ans.StationReason, t.s.Ans.StationChosen = chosen, t.txt("reason_choice", "unit", unit.Name), true
 	return t.advance(""), nil
 }
 
@@ -461,7 +462,7 @@ func (t *turn) answerConfirm(st *Step) (string, error) {
 		t.s.Step, t.s.Fails = target, 0
 		if steps[n-1].Kind == StepStation {
 			// Choosing a station by hand overrides the one the location gave.
-			t.s.Ans.StationReason = ""
+			t.s.Ans.StationReason, t.s.Ans.StationChosen = "", false
 		}
 		return t.prompt(), nil
 	}
@@ -534,7 +535,7 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 	}
 	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: "resident"}}
 	if r.StationID != "" {
-		events = append(events, lianxin.Event{Type: lianxin.EventRouted, Actor: "system", Text: t.stationName(r.StationID) + "(" + r.StationReason + ")"})
+		events = append(events, lianxin.Event{Type: lianxin.EventRouted, Actor: "system", Text: r.StationReason})
 	}
 	if needsStaff {
 		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident"})

@@ -39,7 +39,8 @@ type Answers struct {
 	Label         string            `json:"lb,omitempty"`
 	Address       string            `json:"ad,omitempty"`
 	Station       string            `json:"st,omitempty"`
-	StationReason string            `json:"sr,omitempty"`
+	StationReason string            `json:"sr,omitempty"` // why, as staff read it on the timeline
+	StationChosen bool              `json:"sc,omitempty"` // the resident chose it from the list
 	Phone         string            `json:"ph,omitempty"`
 	Extra         map[string]string `json:"x,omitempty"`
 }

@@ -35,6 +35,8 @@ var requiredTexts = []string{
 	"notify_resident_title", "notify_reopened", "notify_reopened_title", "remind_accept", "remind_resolve",
 	"remind_title", "overdue", "overdue_title", "overdue_accept", "overdue_resolve", "robot_new_case", "unassigned",
 	"rating_satisfied", "rating_fairly_satisfied", "rating_unsatisfied", "event_assigned", "submitted_deputy",
+	"reason_in_area", "reason_nearby", "reason_address", "reason_choice", "reason_specialty", "reason_on_duty",
+	"reason_fewest_open", "reason_round_robin", "reason_sole", "reason_point_head", "reason_head", "reason_parent", "reason_join",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.
