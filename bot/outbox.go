@@ -239,7 +239,7 @@ func (w *OutboxWorker) Poll(ctx context.Context) (int, error) {
 }
 
 func (w *OutboxWorker) process(ctx context.Context, m store.OutboxMessage) {
-	log := w.cfg.Log.With("outbox", m.ID, "kind", m.Kind, "attempt", m.Attempts, "to", maskRecipient(m.Kind, m.Recipient))
+	log := w.cfg.Log.With("outbox", m.ID, "kind", m.Kind, "attempt", m.Attempts, "to", MaskRecipient(m.Kind, m.Recipient))
 	via, err := w.deliver(ctx, m)
 	// The outcome is recorded even if ctx ended meanwhile: WeChat may have
 	// accepted the send, and forgetting that is what causes duplicates.
@@ -436,8 +436,9 @@ func retryable(err error) bool {
 	return false
 }
 
-// maskRecipient shows whom a row is for without the openid or robot key.
-func maskRecipient(kind, recipient string) string {
+// MaskRecipient shows whom an outbox row is for without the openid or robot
+// key, for logs and operators.
+func MaskRecipient(kind, recipient string) string {
 	if kind == store.OutboxRobot {
 		if strings.Contains(recipient, "://") {
 			return wxapi.MaskRobotURL(recipient)

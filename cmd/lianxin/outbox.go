@@ -7,10 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
-	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/bot"
 	"github.com/lianxin/lianxin/store"
 )
 
@@ -66,7 +65,7 @@ func cmdOutbox(ctx context.Context, args []string, getenv func(string) string, s
 			Content string `json:"content"`
 		}
 		json.Unmarshal([]byte(m.Payload), &p)
-		r := row{ID: m.ID, Status: m.Status, Kind: m.Kind, Via: m.Via, Recipient: maskRecipient(m.Recipient),
+		r := row{ID: m.ID, Status: m.Status, Kind: m.Kind, Via: m.Via, Recipient: bot.MaskRecipient(m.Kind, m.Recipient),
 			Attempts: m.Attempts, LastError: m.LastError, Text: p.Text + p.Content, Created: env.local(m.CreatedAt)}
 		if m.CaseID != nil {
 			r.Case = fmt.Sprint(*m.CaseID)
@@ -86,18 +85,4 @@ func cmdOutbox(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Status, r.Kind, r.Recipient, r.Attempts, r.Created, oneLine(r.Text, 20), r.LastError)
 	}
 	return tw.Flush()
-}
-
-// maskRecipient keeps deputies' ids readable and hides openids and robot keys.
-func maskRecipient(r string) string {
-	switch {
-	case strings.HasPrefix(r, "deputy:"):
-		return r
-	case strings.HasPrefix(r, "http"):
-		if i := strings.Index(r, "key="); i >= 0 && len(r) > i+8 {
-			return r[:i+8] + "***"
-		}
-		return r
-	}
-	return lianxin.MaskOpenID(r)
 }
