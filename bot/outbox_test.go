@@ -16,30 +16,13 @@ import (
 	"github.com/lianxin/lianxin/store"
 )
 
-type outboxClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *outboxClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *outboxClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // outboxEnv is one deployment: a fake WeChat (with robot key "robot-key"),
 // an SQLite file, an API client sharing its token through Redis.
 type outboxEnv struct {
 	fake   *fakewx.Server
 	db     *store.DB
 	api    *wxapi.Client
-	clk    *outboxClock
+	clk    *testenv.Clock
 	dbPath string
 	robot  string // the robot's webhook URL, on the real host
 }
@@ -51,7 +34,7 @@ func newOutboxEnv(t *testing.T) *outboxEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fake.Close() })
-	e := &outboxEnv{fake: fake, clk: &outboxClock{t: time.Now().UTC().Truncate(time.Second)}, dbPath: testenv.DBPath(t),
+	e := &outboxEnv{fake: fake, clk: testenv.NewClock(time.Now().UTC().Truncate(time.Second)), dbPath: testenv.DBPath(t),
 		robot: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=robot-key"}
 	e.db = e.open(t)
 	api, err := wxapi.New(wxapi.Config{

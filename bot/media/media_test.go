@@ -40,30 +40,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// clock is the injectable clock the worker and the store share.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is one deployment: a fake WeChat, an SQLite file, a data directory.
 type env struct {
 	fake  *fakewx.Server
 	db    *store.DB
 	api   *wxapi.Client
-	clk   *clock
+	clk   *testenv.Clock
 	dir   string
 	dbDir string
 	msgID atomic.Int64
@@ -76,7 +58,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fake.Close() })
-	e := &env{fake: fake, clk: &clock{t: time.Now().UTC().Truncate(time.Second)}, dir: t.TempDir(), dbDir: testenv.DBPath(t)}
+	e := &env{fake: fake, clk: testenv.NewClock(time.Now().UTC().Truncate(time.Second)), dir: t.TempDir(), dbDir: testenv.DBPath(t)}
 	e.db = e.open(t)
 	api, err := wxapi.New(wxapi.Config{
 		AppID: "wx" + testenv.Prefix(t), AppSecret: "secret", Base: fake.URL(), Redis: testenv.Redis(t), Timeout: 5 * time.Second,

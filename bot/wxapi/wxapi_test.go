@@ -221,7 +221,7 @@ func TestRefreshLockHolderDied(t *testing.T) {
 // the next call, before WeChat would refuse it.
 func TestEarlyRefresh(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	acc := newAccount(t, fakewx.Options{TokenTTL: time.Hour})
 	c := acc.process(t, func(c *wxapi.Config) { c.Now = clk.Now })
 	ctx := ctxT(t)
@@ -524,19 +524,3 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}

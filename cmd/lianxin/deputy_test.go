@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/lianxin/lianxin/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -274,7 +275,7 @@ func TestDeputyOutsideTheWindowGetsTheTemplate(t *testing.T) {
 	fw := withFakeWeChat(t, &cfg)
 	// The service's clock runs 50 hours behind: what it records as the
 	// deputy's last message is 50 hours old when the notification goes out.
-	clock := &testClock{t: time.Now().Add(-50 * time.Hour)}
+	clock := testenv.NewClock(time.Now().Add(-50 * time.Hour))
 	ts := startService(t, cfg, clock)
 	c := ts.client(wxsim.Safe)
 	const deputy = "oWindowDeputy00000000001"

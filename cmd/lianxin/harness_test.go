@@ -45,7 +45,7 @@ type testService struct {
 	logs *logBuffer
 }
 
-func startService(t testing.TB, cfg configs.Config, clock ...*testClock) *testService {
+func startService(t testing.TB, cfg configs.Config, clock ...*testenv.Clock) *testService {
 	t.Helper()
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

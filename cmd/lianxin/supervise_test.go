@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/lianxin/lianxin/internal/testenv"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func countContaining(texts []string, frag string) int {
 // the case shows green, yellow, red.
 func TestSupervisionRemindsThenEscalates(t *testing.T) {
 	cfg := testConfig(t)
-	clock := &testClock{t: transcriptStart}
+	clock := testenv.NewClock(transcriptStart)
 	a := startService(t, cfg, clock)
 	b := startService(t, cfg, clock) // a second process checking the same cases
 	ctx := context.Background()
@@ -71,7 +72,7 @@ func TestSupervisionRemindsThenEscalates(t *testing.T) {
 	}
 	step := func(d time.Duration, wantSLA string, wantRemind, wantOverdue int) {
 		t.Helper()
-		clock.Advance(d)
+		clock.Add(d)
 		poll()
 		if got := sla(); got != wantSLA {
 			t.Errorf("at +%s: SLA %s, want %s", clock.Now().Sub(transcriptStart), got, wantSLA)

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/lianxin/lianxin/internal/testenv"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,25 +19,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts with the replies the service gives now")
-
-// testClock is the service's clock in transcripts: fixed, so case numbers
-// and timelines are reproducible, and advanced by [wait D] lines.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // transcriptStart is 2026-11-27 10:00 in Yangquan.
 var transcriptStart = time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -80,7 +61,7 @@ func runTranscript(t *testing.T, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{t: transcriptStart}
+	clock := testenv.NewClock(transcriptStart)
 	ts := startService(t, testConfig(t), clock)
 	c := ts.client(wxsim.Safe)
 	base := "oTranscript_" + strings.TrimSuffix(filepath.Base(file), ".txt")
@@ -122,7 +103,7 @@ func runTranscript(t *testing.T, file string) {
 				t.Fatalf("%s:%d: %v", file, i+1, err)
 			}
 			if wait > 0 {
-				clock.Advance(wait)
+				clock.Add(wait)
 				continue
 			}
 			r := send(t, c, msg)
