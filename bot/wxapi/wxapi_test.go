@@ -523,4 +523,3 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
-
