@@ -215,6 +215,11 @@ func (w *Worker) process(ctx context.Context, j store.MediaJob) {
 	f, err := w.save(ctx, j, data, contentType)
 	var rj *rejectError
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// Shutting down while waiting for a CPU slot: not the photo's fault
+		// nor the disk's. Hand the row back as it was, due at once.
+		w.retry(ctx, log, j, w.cfg.Now(), j.LastError)
+		return
 	case errors.As(err, &rj):
 		w.fail(ctx, log, j, rj.reason)
 		return
