@@ -104,7 +104,14 @@ func (db *DB) EnqueueReply(ctx context.Context, m *lianxin.Inbound, outcome stri
 				return err
 			}
 		}
-		_, err := tx.Exec(`UPDATE journal SET outcome = ?, reply = ? WHERE account = ? AND msg_key = ?`, outcome, reply.Text, m.Account, m.Key())
+		// Upsert: a late reply can be ready before the webhook request that
+		// gave up waiting has journaled the message; whichever lands second,
+		// the row ends with the real reply (the webhook's insert keeps it).
+		_, err := tx.Exec(`INSERT INTO journal (account, msg_key, openid, kind, content, media_id, payload, sent_at, received_at, outcome, reply)
+			VALUES (?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?)
+			ON CONFLICT (account, msg_key) DO UPDATE SET outcome = excluded.outcome,
+				reply = CASE WHEN excluded.reply = '' THEN journal.reply ELSE excluded.reply END`,
+			m.Account, m.Key(), m.OpenID, string(m.Kind), m.Summary(), m.MediaID, m.Received().UTC(), now, outcome, reply.Text)
 		return err
 	})
 }
