@@ -196,9 +196,6 @@ func TestStaleTokenDoesNotReplaceANewerOne(t *testing.T) {
 // delays the others by at most the lock's lifetime.
 func TestRefreshLockHolderDied(t *testing.T) {
 	t.Parallel()
-	if !testenv.RealRedis(t) {
-		t.Skip("the in-process Redis does not expire keys as time passes")
-	}
 	acc := newAccount(t, fakewx.Options{})
 	c := acc.process(t, func(c *wxapi.Config) { c.LockTTL = 2 * time.Second })
 	ctx := ctxT(t)

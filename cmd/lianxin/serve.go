@@ -95,22 +95,24 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // service is lianxin assembled: stores, conversation engine, webhook and
 // background workers. serve runs one; tests run several side by side.
 type service struct {
-	cfg        configs.Config
-	log        *slog.Logger
-	db         *store.DB
-	rdb        *redis.Client
-	embedded   *miniredis.Miniredis
-	data       *stationData
-	engine     *flows.Engine
-	supervisor *flows.Supervisor
-	disp       *flows.Dispatcher
-	replayer   *bot.Replayer
-	api        *wxapi.Client     // nil without an AppSecret
-	media      *media.Worker     // nil without an AppSecret
-	outbox     *bot.OutboxWorker // nil without an AppSecret
-	webhook    *bot.Webhook
-	reg        *prometheus.Registry
-	handler    http.Handler
+	cfg      configs.Config
+	log      *slog.Logger
+	db       *store.DB
+	rdb      *redis.Client
+	embedded *miniredis.Miniredis
+	// embeddedStop ends the clock that ages the embedded Redis\'s keys.
+	embeddedStop chan struct{}
+	data         *stationData
+	engine       *flows.Engine
+	supervisor   *flows.Supervisor
+	disp         *flows.Dispatcher
+	replayer     *bot.Replayer
+	api          *wxapi.Client     // nil without an AppSecret
+	media        *media.Worker     // nil without an AppSecret
+	outbox       *bot.OutboxWorker // nil without an AppSecret
+	webhook      *bot.Webhook
+	reg          *prometheus.Registry
+	handler      http.Handler
 
 	dirVersion atomic.Int64
 	tuning     serviceTuning
@@ -139,6 +141,25 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger, tunin
 	}
 	if s.rdb, s.embedded, err = connectRedis(ctx, cfg, log); err != nil {
 		return nil, err
+	}
+	if s.embedded != nil {
+		// It expires keys only when told time has passed; the service
+		// relies on expiring locks, pending claims and replies.
+		s.embeddedStop = make(chan struct{})
+		go func(m *miniredis.Miniredis, stop <-chan struct{}) {
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			last := time.Now()
+			for {
+				select {
+				case <-stop:
+					return
+				case now := <-t.C:
+					m.FastForward(now.Sub(last))
+					last = now
+				}
+			}
+		}(s.embedded, s.embeddedStop)
 	}
 	data, err := loadData(cfg)
 	if err != nil {
@@ -432,6 +453,7 @@ func (s *service) Close() {
 		s.rdb.Close()
 	}
 	if s.embedded != nil {
+		close(s.embeddedStop)
 		s.embedded.Close()
 	}
 	if s.db != nil {

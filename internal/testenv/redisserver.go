@@ -43,7 +43,9 @@ func StartRedisServer(t testing.TB) *RedisServer {
 		}
 		s.addr = s.mini.Addr()
 		t.Logf("restartable Redis: in-process at %s (no redis-server installed)", s.addr)
-		t.Cleanup(s.mini.Close)
+		stop := make(chan struct{})
+		go RealTime(s.mini, stop)
+		t.Cleanup(func() { close(stop); s.mini.Close() })
 		return s
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -51,13 +51,34 @@ func RedisAddr(t testing.TB) string {
 	}
 	fallbackOnce.Do(func() {
 		fallback = miniredis.NewMiniRedis()
-		fallbackErr = fallback.Start()
+		if fallbackErr = fallback.Start(); fallbackErr == nil {
+			// For the rest of the test binary's life.
+			go RealTime(fallback, make(chan struct{}))
+		}
 	})
 	if fallbackErr != nil {
 		t.Fatalf("no Redis at %s and the in-process one failed: %v", opt.Addr, fallbackErr)
 	}
 	t.Logf("no Redis at %s: using an in-process Redis-compatible server (set %s to require a real one)", opt.Addr, RedisEnv)
 	return fallback.Addr()
+}
+
+// RealTime makes an in-process Redis expire keys as real time passes (it
+// only does when told to), until stop is closed: the service relies on
+// expiring locks and replies.
+func RealTime(m *miniredis.Miniredis, stop <-chan struct{}) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			m.FastForward(now.Sub(last))
+			last = now
+		}
+	}
 }
 
 // RealRedis reports whether the tests talk to a real redis-server.
