@@ -81,12 +81,6 @@ func RealTime(m *miniredis.Miniredis, stop <-chan struct{}) {
 	}
 }
 
-// RealRedis reports whether the tests talk to a real redis-server.
-func RealRedis(t testing.TB) bool {
-	addr := RedisAddr(t)
-	return fallback == nil || addr != fallback.Addr()
-}
-
 func ping(addr string) error {
 	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 300 * time.Millisecond, MaxRetries: -1})
 	defer c.Close()
