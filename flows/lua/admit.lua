@@ -8,16 +8,15 @@
 -- KEYS: 1 nonce (may be unused when ARGV[1] is ''), 2 message, 3 inbox, 4 lock, 5 session
 -- ARGV: 1 body hash, 2 nonce ttl ms, 3 token, 4 pending ttl ms, 5 payload,
 --       6 lock ttl ms, 7 inbox ttl ms
+-- SET ... NX GET sets a key only if absent and returns what was there: one
+-- call instead of a GET and a SET (Redis 7).
 if ARGV[1] ~= '' then
-  local h = redis.call('GET', KEYS[1])
+  local h = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2], 'GET')
   if h and h ~= ARGV[1] then
     return {'replay'}
   end
-  if not h then
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  end
 end
-local d = redis.call('GET', KEYS[2])
+local d = redis.call('SET', KEYS[2], 'p|' .. ARGV[3], 'NX', 'PX', ARGV[4], 'GET')
 if d then
   local t = string.sub(d, 1, 2)
   if t == 'p|' or t == 'a|' then
@@ -25,7 +24,6 @@ if d then
   end
   return {'dup', d}
 end
-redis.call('SET', KEYS[2], 'p|' .. ARGV[3], 'PX', ARGV[4])
 redis.call('RPUSH', KEYS[3], ARGV[5])
 redis.call('PEXPIRE', KEYS[3], ARGV[7])
 if redis.call('SET', KEYS[4], ARGV[3], 'NX', 'PX', ARGV[6]) then

@@ -17,11 +17,10 @@ elseif ARGV[2] ~= '-' then
 end
 local abandoned = {}
 for i = 4, #KEYS do
-  local cur = redis.call('GET', KEYS[i])
+  local cur = redis.call('SET', KEYS[i], ARGV[i + 3], 'PX', ARGV[5], 'GET')
   if cur and string.sub(cur, 1, 2) == 'a|' then
     abandoned[#abandoned + 1] = tostring(i - 3)
   end
-  redis.call('SET', KEYS[i], ARGV[i + 3], 'PX', ARGV[5])
 end
 local n = tonumber(ARGV[4])
 if n > 0 then
