@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -135,8 +136,7 @@ func (h *Webhook) refused(w http.ResponseWriter, rj *reject) {
 }
 
 // checkSignature verifies the URL signature and the timestamp window.
-func (h *Webhook) checkSignature(r *http.Request) (timestamp, nonce string, rj *reject) {
-	q := r.URL.Query()
+func (h *Webhook) checkSignature(q url.Values) (timestamp, nonce string, rj *reject) {
 	timestamp, nonce = q.Get("timestamp"), q.Get("nonce")
 	if !signatureOK(q.Get("signature"), signature(h.cfg.Token, timestamp, nonce)) {
 		return "", "", errBadSignature
@@ -153,13 +153,14 @@ func (h *Webhook) checkSignature(r *http.Request) (timestamp, nonce string, rj *
 
 // verifyURL answers WeChat's URL verification (GET with echostr).
 func (h *Webhook) verifyURL(w http.ResponseWriter, r *http.Request) {
-	if _, _, rj := h.checkSignature(r); rj != nil {
+	q := r.URL.Query()
+	if _, _, rj := h.checkSignature(q); rj != nil {
 		h.refused(w, rj)
 		return
 	}
 	h.metrics.Requests.WithLabelValues("verify", "ok").Inc()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	io.WriteString(w, r.URL.Query().Get("echostr"))
+	io.WriteString(w, q.Get("echostr"))
 }
 
 // parsed is a verified, decrypted, parsed request.
@@ -175,7 +176,8 @@ func (h *Webhook) parse(r *http.Request, mode *string) (*parsed, *reject) {
 	if r.ContentLength > h.cfg.MaxBody {
 		return nil, errTooLarge
 	}
-	timestamp, nonce, rj := h.checkSignature(r)
+	q := r.URL.Query() // parsed once: it allocates
+	timestamp, nonce, rj := h.checkSignature(q)
 	if rj != nil {
 		return nil, rj
 	}
@@ -193,7 +195,7 @@ func (h *Webhook) parse(r *http.Request, mode *string) (*parsed, *reject) {
 		return nil, xmlReject(err)
 	}
 	p := &parsed{timestamp: timestamp, nonce: nonce}
-	switch et := r.URL.Query().Get("encrypt_type"); et {
+	switch et := q.Get("encrypt_type"); et {
 	case "", "raw":
 	case "aes":
 		*mode = "aes"
@@ -204,7 +206,7 @@ func (h *Webhook) parse(r *http.Request, mode *string) (*parsed, *reject) {
 		if !ok || enc == "" {
 			return nil, refuse(http.StatusBadRequest, "missing_encrypt")
 		}
-		if !signatureOK(r.URL.Query().Get("msg_signature"), signature(h.cfg.Token, timestamp, nonce, enc)) {
+		if !signatureOK(q.Get("msg_signature"), signature(h.cfg.Token, timestamp, nonce, enc)) {
 			return nil, refuse(http.StatusForbidden, "bad_msg_signature")
 		}
 		if len(h.keys) == 0 {
