@@ -111,6 +111,10 @@ func (m *Inbound) Summary() string {
 // say" and the webhook answers WeChat with "success".
 type Reply struct {
 	Text string `json:"x,omitempty"`
+	// Recorded is set when producing the reply wrote to the database (a
+	// case registered, a photo attached, a deputy's action): the reply
+	// acknowledges it, so it may leave only once that write is on disk.
+	Recorded bool `json:"r,omitempty"`
 }
 
 // Empty reports whether there is nothing to send.

@@ -28,7 +28,11 @@ type Conversations interface {
 
 // MessageJournal durably records every accepted message (store.DB).
 type MessageJournal interface {
+	// Journal returns once the record is on disk.
 	Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (id int64, fresh bool, err error)
+	// JournalCommitted returns once it is committed (it survives a crash of
+	// the process; the disk follows milliseconds later).
+	JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (id int64, fresh bool, err error)
 }
 
 // WebhookConfig is what the webhook needs to know about the account.
@@ -292,8 +296,16 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	}
 
 	journalOutcome := outcomeForJournal(outcome)
+	// The reply may leave once the message is committed, unless it
+	// acknowledges something that must survive a power cut: a message kept
+	// only in the journal (deferred, late), or a write the conversation made
+	// (a case, a photo, a deputy's action), whose commit the journal's sync
+	// covers. A retry waits too, as its first copy's write may not be on disk
+	// yet. A plain step's state lives in Redis, which keeps it no more
+	// durably than a commit does.
+	durable := outcome != "replied" || res.Reply.Recorded
 	t1 := time.Now()
-	fresh, err := h.journalBy(deadline, m, journalOutcome, res.Reply.Text)
+	fresh, err := h.journalBy(deadline, m, journalOutcome, res.Reply.Text, durable)
 	h.metrics.Phase.WithLabelValues("journal").Observe(time.Since(t1).Seconds())
 	if err != nil {
 		// Not durable: do not acknowledge, so WeChat retries the message.
@@ -320,14 +332,18 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 // journalBy journals the message, giving up waiting at the deadline (the
 // database is locked by another process, the disk is stalled): the write
 // still lands, but the reply cannot wait for it, so WeChat is asked to retry.
-func (h *Webhook) journalBy(deadline time.Time, m *lianxin.Inbound, outcome, reply string) (fresh bool, err error) {
+func (h *Webhook) journalBy(deadline time.Time, m *lianxin.Inbound, outcome, reply string, durable bool) (fresh bool, err error) {
 	type result struct {
 		fresh bool
 		err   error
 	}
 	done := make(chan result, 1)
 	go func() {
-		_, fresh, err := h.journal.Journal(context.Background(), m, outcome, reply)
+		write := h.journal.JournalCommitted
+		if durable {
+			write = h.journal.Journal
+		}
+		_, fresh, err := write(context.Background(), m, outcome, reply)
 		done <- result{fresh, err}
 	}()
 	t := time.NewTimer(time.Until(deadline))

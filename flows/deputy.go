@@ -98,7 +98,7 @@ func (t *turn) deputyTurn() (reply string, handled bool, err error) {
 }
 
 func (t *turn) bind(code string) string {
-	d, err := t.e.cfg.Store.Bind(t.ctx, code, t.m.OpenID)
+	d, err := t.st.Bind(t.ctx, code, t.m.OpenID)
 	switch {
 	case err == store.ErrTooManyTries:
 		return t.txt("bind_locked")
@@ -342,7 +342,7 @@ func (t *turn) act(d lianxin.Deputy, c *lianxin.Case, verb, text string) (string
 	case "退回":
 		return t.returnCase(d, c, text, idem)
 	}
-	if _, err := t.e.cfg.Store.Transition(t.ctx, tr); err != nil {
+	if _, err := t.st.Transition(t.ctx, tr); err != nil {
 		return "", err
 	}
 	return reply, nil
@@ -376,7 +376,7 @@ func (t *turn) returnCase(d lianxin.Deputy, c *lianxin.Case, reason, idem string
 		staff := true
 		tr.NeedsStaff = &staff
 	}
-	if _, err := t.e.cfg.Store.Transition(t.ctx, tr); err != nil {
+	if _, err := t.st.Transition(t.ctx, tr); err != nil {
 		return "", err
 	}
 	if a.AssigneeID == "" {

@@ -32,6 +32,35 @@ type Store interface {
 	AssignView() store.AssignView
 }
 
+// recordingStore notes whether a turn wrote to SQLite. Such a turn's reply
+// acknowledges something the database keeps, so the webhook lets it leave
+// only once the write is on disk (lianxin.Reply.Recorded). Any call counts,
+// failed ones too: a failure may follow a commit.
+type recordingStore struct {
+	Store
+	wrote bool
+}
+
+func (r *recordingStore) RegisterAttachment(ctx context.Context, m *lianxin.Inbound) (int64, error) {
+	r.wrote = true
+	return r.Store.RegisterAttachment(ctx, m)
+}
+
+func (r *recordingStore) CreateCase(ctx context.Context, num store.CaseNumbering, rep lianxin.Report, events []lianxin.Event, notices []store.Notice, assign store.Assigner) (*lianxin.Case, bool, error) {
+	r.wrote = true
+	return r.Store.CreateCase(ctx, num, rep, events, notices, assign)
+}
+
+func (r *recordingStore) Transition(ctx context.Context, tr store.Transition) (*lianxin.Case, error) {
+	r.wrote = true
+	return r.Store.Transition(ctx, tr)
+}
+
+func (r *recordingStore) Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error) {
+	r.wrote = true
+	return r.Store.Bind(ctx, code, openid)
+}
+
 // EngineConfig is everything the engine needs.
 type EngineConfig struct {
 	Texts      Texts
@@ -139,15 +168,17 @@ func (e *Engine) Save(s *Session, now time.Time) (string, time.Duration) {
 // the resident gets an apology (the message itself is in the journal).
 func (e *Engine) Apply(ctx context.Context, s *Session, m *lianxin.Inbound, now time.Time) (reply lianxin.Reply) {
 	before := cloneSession(s)
+	st := &recordingStore{Store: e.cfg.Store}
 	defer func() {
 		if p := recover(); p != nil {
 			e.log.Error("conversation step panicked", "panic", p, "stack", string(debug.Stack()))
 			*s = *before
 			reply = lianxin.Reply{Text: e.texts.Get("error")}
 		}
+		reply.Recorded = st.wrote
 	}()
 	snap := e.dir.Load()
-	t := &turn{e: e, ctx: ctx, s: s, m: m, now: now, dir: snap.dir, cats: snap.cats, cl: snap.cl}
+	t := &turn{e: e, ctx: ctx, s: s, m: m, now: now, st: st, dir: snap.dir, cats: snap.cats, cl: snap.cl}
 	text, err := t.run()
 	if err != nil {
 		e.log.Error("conversation step failed", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
@@ -187,6 +218,8 @@ type turn struct {
 	// overflow is set when a photo arrived after the draft already had the
 	// most photos allowed.
 	overflow bool
+	// st is the store, noting whether this turn wrote to it.
+	st *recordingStore
 
 	dir  *lianxin.Directory
 	cats []lianxin.Category
@@ -255,7 +288,7 @@ func (t *turn) dispatch() (string, error) {
 	}
 	if m.Kind == lianxin.KindVoice && strings.TrimSpace(m.Text) == "" {
 		// Unrecognised: ask again, but keep the recording with the draft.
-		id, err := t.e.cfg.Store.RegisterAttachment(t.ctx, m)
+		id, err := t.st.RegisterAttachment(t.ctx, m)
 		if err != nil {
 			return "", err
 		}

@@ -168,3 +168,35 @@ func TestEngineNeverPanicsOnAnyMessage(t *testing.T) {
 		state = next
 	}
 }
+
+// A reply that acknowledges something kept in SQLite (a photo attached, a
+// case registered) is marked so the webhook holds it until the write is on
+// disk; a plain step's reply is not, so it is not held for a sync.
+func TestRepliesThatAcknowledgeADatabaseWriteAreMarkedRecorded(t *testing.T) {
+	e := newTestEngine(t, nil)
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	steps := []struct {
+		m        *lianxin.Inbound
+		recorded bool
+	}{
+		{msg("报事"), false},
+		{msg("2"), false},
+		{msg("3号楼2单元暖气一直不热,屋里才十四五度"), false},
+		{&lianxin.Inbound{Account: "gh", OpenID: "oEngine", Kind: lianxin.KindImage, MsgID: 9001, CreateTime: 1, MediaID: "M1", PicURL: "http://x/1"}, true},
+		{msg("完成"), false},
+		{&lianxin.Inbound{Account: "gh", OpenID: "oEngine", Kind: lianxin.KindLocation, MsgID: 9002, CreateTime: 1, Lat: 37.8560, Lng: 113.5726, Label: "阳泉市矿区水滩社区3号楼"}, false},
+		{msg("跳过"), false},
+		{msg("确认"), true},
+	}
+	state := ""
+	for i, s := range steps {
+		next, _, replies := e.Step(context.Background(), state, []*lianxin.Inbound{s.m}, now)
+		if replies[0].Recorded != s.recorded {
+			t.Errorf("step %d (%q): Recorded = %v, want %v; reply %q", i, s.m.Text, replies[0].Recorded, s.recorded, replies[0].Text)
+		}
+		state = next
+	}
+	if last, _ := say(t, e, state, now, "进度"); !strings.Contains(last, "KQ") {
+		t.Errorf("the conversation did not end in a case: %q", last)
+	}
+}

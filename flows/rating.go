@@ -49,7 +49,7 @@ func (t *turn) ratingTurn() (string, bool, error) {
 	tr := store.Transition{CaseID: c.ID, From: []lianxin.Status{lianxin.StatusResolved}, Satisfaction: rating,
 		Events: []lianxin.Event{{Type: lianxin.EventRated, Actor: "resident", Text: label}}}
 	if rating != lianxin.Unsatisfied {
-		if _, err := t.e.cfg.Store.Transition(t.ctx, tr); err != nil {
+		if _, err := t.st.Transition(t.ctx, tr); err != nil {
 			return "", true, err
 		}
 		return t.txt("rated_thanks"), true, nil
@@ -72,7 +72,7 @@ func (t *turn) ratingTurn() (string, bool, error) {
 			tr.Notices = append(tr.Notices, t.notice(idem+":"+head.ID, DeputyRecipient(head.ID), body, title, c, d.Name))
 		}
 	}
-	if _, err := t.e.cfg.Store.Transition(t.ctx, tr); err != nil {
+	if _, err := t.st.Transition(t.ctx, tr); err != nil {
 		return "", true, err
 	}
 	return t.txt("rated_unsatisfied", "number", c.Number), true, nil

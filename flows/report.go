@@ -166,7 +166,7 @@ func (t *turn) staff() (string, error) {
 // keepPhoto registers a photo and adds it to the draft if there is room.
 // A photo over the limit is still stored (and the resident told so).
 func (t *turn) keepPhoto() error {
-	id, err := t.e.cfg.Store.RegisterAttachment(t.ctx, t.m)
+	id, err := t.st.RegisterAttachment(t.ctx, t.m)
 	if err != nil {
 		return err
 	}
@@ -243,7 +243,7 @@ func (t *turn) place() string {
 func (t *turn) setDescription(text string) error {
 	t.s.Ans.Desc = strings.TrimSpace(text)
 	if t.m.Kind == lianxin.KindVoice {
-		id, err := t.e.cfg.Store.RegisterAttachment(t.ctx, t.m)
+		id, err := t.st.RegisterAttachment(t.ctx, t.m)
 		if err != nil {
 			return err
 		}
@@ -540,7 +540,7 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 	if needsStaff {
 		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident"})
 	}
-	c, _, err := t.e.cfg.Store.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil))
+	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil))
 	if err != nil {
 		return nil, err
 	}

@@ -64,16 +64,28 @@ func (db *DB) AssignView() AssignView { return txView{db.read} }
 
 func (v txView) OpenCounts(deputyIDs []string) (map[string]int, error) {
 	out := make(map[string]int, len(deputyIDs))
-	for _, id := range deputyIDs {
-		// One index range per deputy and open status: the cost is the
-		// deputy's open cases, however many closed ones they have.
-		var n int
-		if err := v.tx.Get(&n, `SELECT COUNT(*) FROM cases WHERE assignee_id = ? AND status IN ('registered', 'accepted', 'forwarded', 'reopened')`, id); err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			out[id] = n
-		}
+	if len(deputyIDs) == 0 {
+		return out, nil
+	}
+	// One statement for all candidates (each statement is prepared anew, and
+	// that costs more than the counting): per deputy it is one index range
+	// over (assignee_id, status), so the cost is the deputies' open cases,
+	// however many closed ones they have.
+	q, args, err := sqlx.In(`SELECT assignee_id, COUNT(*) AS n FROM cases
+		WHERE assignee_id IN (?) AND status IN ('registered', 'accepted', 'forwarded', 'reopened')
+		GROUP BY assignee_id`, deputyIDs)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID string `db:"assignee_id"`
+		N  int    `db:"n"`
+	}
+	if err := v.tx.Select(&rows, q, args...); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.ID] = r.N
 	}
 	return out, nil
 }

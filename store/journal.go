@@ -50,11 +50,27 @@ func (e *JournalEntry) Inbound() (*lianxin.Inbound, error) {
 	return &m, nil
 }
 
-// Journal records a message with what became of it and the reply it got.
-// fresh is false when (account, msg key) was already journaled: a WeChat
-// retry, which leaves the first record as it is. The resident's last-inbound
-// time (the 48-hour customer-service window) is updated in the same transaction.
+// Journal records a message with what became of it and the reply it got,
+// and returns once the record is on disk. fresh is false when (account, msg
+// key) was already journaled: a WeChat retry, which leaves the first record
+// as it is. The resident's last-inbound time (the 48-hour customer-service
+// window) is updated in the same transaction.
 func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (id int64, fresh bool, err error) {
+	return db.journal(ctx, m, outcome, reply, true)
+}
+
+// JournalCommitted is Journal returning once the record is committed: it
+// survives the process being killed, and reaches the disk with the next
+// sync, milliseconds later. It is for messages whose reply acknowledges
+// nothing kept in SQLite (a conversation step, whose state lives in Redis):
+// a power cut in those milliseconds loses no more than Redis's own
+// persistence would. A reply that acknowledges a case, a photo or a deputy's
+// action uses Journal, whose sync covers those writes too.
+func (db *DB) JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (id int64, fresh bool, err error) {
+	return db.journal(ctx, m, outcome, reply, false)
+}
+
+func (db *DB) journal(ctx context.Context, m *lianxin.Inbound, outcome, reply string, durable bool) (id int64, fresh bool, err error) {
 	// The whole message is kept only while it may need replaying; a settled
 	// message's row keeps its summary, media id and reply.
 	payload := []byte("{}")
@@ -66,7 +82,7 @@ func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply st
 	}
 	now := db.now()
 	key := m.Key()
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.w.do(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.Exec(`INSERT INTO journal (account, msg_key, openid, kind, content, media_id, payload, sent_at, received_at, outcome, reply)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, msg_key) DO NOTHING`,
 			m.Account, key, m.OpenID, string(m.Kind), m.Summary(), m.MediaID, payload, m.Received().UTC(), now, outcome, reply)
@@ -86,7 +102,7 @@ func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply st
 			return nil
 		}
 		return touchResident(tx, m, now)
-	})
+	}, durable)
 	if err == nil && fresh {
 		db.touched.Store(m.OpenID, now)
 	}
