@@ -67,50 +67,50 @@ func (v txView) OpenCounts(deputyIDs []string) (map[string]int, error) {
 	if len(deputyIDs) == 0 {
 		return out, nil
 	}
-	// One statement for all candidates (each statement is prepared anew, and
-	// that costs more than the counting): per deputy it is one index range
-	// over (assignee_id, status), so the cost is the deputies' open cases,
-	// however many closed ones they have.
-	q, args, err := sqlx.In(`SELECT assignee_id, COUNT(*) AS n FROM cases
-		WHERE assignee_id IN (?) AND status IN ('registered', 'accepted', 'forwarded', 'reopened')
-		GROUP BY assignee_id`, deputyIDs)
+	// Kept by triggers (migration 005): one row per deputy, however many
+	// cases they have.
+	q, args, err := sqlx.In(`SELECT deputy_id, open FROM deputy_open_cases WHERE deputy_id IN (?) AND open > 0`, deputyIDs)
 	if err != nil {
 		return nil, err
 	}
 	var rows []struct {
-		ID string `db:"assignee_id"`
-		N  int    `db:"n"`
+		ID   string `db:"deputy_id"`
+		Open int    `db:"open"`
 	}
 	if err := v.tx.Select(&rows, q, args...); err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
-		out[r.ID] = r.N
+		out[r.ID] = r.Open
 	}
 	return out, nil
 }
 
 func (v txView) LastAssignee(units []string) (string, error) {
-	var best struct {
+	if len(units) == 0 {
+		return "", nil
+	}
+	// One statement: each unit's newest assigned case (an index seek on
+	// cases_by_station), then the newest of those.
+	var q strings.Builder
+	args := make([]any, len(units))
+	for i, u := range units {
+		if i > 0 {
+			q.WriteString(" UNION ALL ")
+		}
+		q.WriteString(`SELECT * FROM (SELECT id, assignee_id FROM cases WHERE station_id = ? AND assignee_id <> '' ORDER BY id DESC LIMIT 1)`)
+		args[i] = u
+	}
+	q.WriteString(" ORDER BY id DESC LIMIT 1")
+	var r struct {
 		ID       int64  `db:"id"`
 		Assignee string `db:"assignee_id"`
 	}
-	for _, u := range units {
-		var r struct {
-			ID       int64  `db:"id"`
-			Assignee string `db:"assignee_id"`
-		}
-		err := v.tx.Get(&r, `SELECT id, assignee_id FROM cases WHERE station_id = ? AND assignee_id <> '' ORDER BY id DESC LIMIT 1`, u)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		} else if err != nil {
-			return "", err
-		}
-		if r.ID > best.ID {
-			best = r
-		}
+	err := v.tx.Get(&r, q.String(), args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
 	}
-	return best.Assignee, nil
+	return r.Assignee, err
 }
 
 // CreateCase registers a report as a case in one transaction: the case, its

@@ -161,3 +161,86 @@ func TestMigrationsApplyOnceAndSurviveReopen(t *testing.T) {
 		t.Errorf("migrations recorded: %d then %d", first, second)
 	}
 }
+
+// Routing balances on each deputy's open cases; the counts it reads must
+// follow every way a case moves: assigned at registration, accepted,
+// forwarded to another deputy, resolved, reopened, handed to staff.
+func TestOpenCountsFollowEveryCaseMove(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t, testenv.DBPath(t))
+	num := CaseNumbering{Prefix: "KQ", Location: yangquan}
+	to := func(id string) Assigner {
+		return func(AssignView, string) (Assignment, error) { return Assignment{AssigneeID: id}, nil }
+	}
+	var cases []*lianxin.Case
+	for i, who := range []string{"d1", "d1", "d1", "d2", ""} {
+		a := to(who)
+		if who == "" {
+			a = nil
+		}
+		c, _, err := db.CreateCase(ctx, num, report("oU", fmt.Sprintf("gh:open:%d", i)), nil, nil, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, c)
+	}
+	move := func(c *lianxin.Case, status lianxin.Status, assignee *string) {
+		t.Helper()
+		if _, err := db.Transition(ctx, Transition{CaseID: c.ID, Status: status, Assignee: assignee}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d2, d3, none := "d2", "d3", ""
+	move(cases[0], lianxin.StatusAccepted, nil)    // d1 still has it
+	move(cases[1], lianxin.StatusResolved, nil)    // d1 done
+	move(cases[2], lianxin.StatusForwarded, &d2)   // d1 → d2
+	move(cases[3], lianxin.StatusResolved, nil)    // d2 done
+	move(cases[3], lianxin.StatusReopened, nil)    // d2 again (重办)
+	move(cases[4], lianxin.StatusRegistered, &d3)  // staff → d3
+	move(cases[0], lianxin.StatusCancelled, &none) // d1's last one withdrawn
+
+	got, err := db.AssignView().OpenCounts([]string{"d1", "d2", "d3", "d4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"d2": 2, "d3": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("open counts %v, want %v", got, want)
+	}
+	// And they agree with counting the cases themselves.
+	var counted []struct {
+		ID string `db:"assignee_id"`
+		N  int    `db:"n"`
+	}
+	if err := db.read.Select(&counted, `SELECT assignee_id, COUNT(*) AS n FROM cases WHERE assignee_id <> ''
+		AND status IN ('registered', 'accepted', 'forwarded', 'reopened') GROUP BY assignee_id`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range counted {
+		if got[c.ID] != c.N {
+			t.Errorf("%s: counter %d, cases %d", c.ID, got[c.ID], c.N)
+		}
+	}
+}
+
+// A commit-only journal record is not left off the disk: closing the
+// database syncs every commit, whether or not a durable write came after.
+func TestCloseSyncsCommitOnlyWrites(t *testing.T) {
+	db, err := Open(context.Background(), testenv.DBPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		m := &lianxin.Inbound{Account: "gh", OpenID: "oLazy", Kind: lianxin.KindText, MsgID: int64(1000 + i), CreateTime: 1, Text: "报事"}
+		if _, _, err := db.JournalCommitted(context.Background(), m, OutcomeReplied, "好的"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := db.w
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if w.synced != w.committed || w.committed == 0 {
+		t.Fatalf("after close: %d commits, %d synced", w.committed, w.synced)
+	}
+}

@@ -23,7 +23,9 @@ import (
 // sync that began after its commit has finished, so an acknowledged write
 // survives a power cut just as with synchronous=FULL, but the writer never
 // waits for the disk and every fsync covers all the groups committed during
-// the previous one.
+// the previous one. Commits nobody waits on durably are synced with the next
+// durable write, or within lazySync at the latest, so a quiet stream of
+// commit-only writes costs a few fsyncs a second, not one per group.
 type writer struct {
 	db   *sqlx.DB
 	reqs chan *writeReq
@@ -33,13 +35,15 @@ type writer struct {
 
 	wal       string // the WAL file to fsync; "" when SQLite syncs itself
 	mu        sync.Mutex
-	cond      *sync.Cond
 	committed uint64     // commits so far
 	synced    uint64     // commits covered by a finished fsync
 	waiting   []syncWait // durable writes waiting for their sync
+	syncing   bool       // a sync is running
 	walFile   *os.File
 	stopping  bool
-	// idle is signalled when the syncer has caught up with every commit.
+	// kick wakes the syncer: a durable write waits, or the writer stopped.
+	kick chan struct{}
+	// idle is signalled when the syncer has released every durable write.
 	idle chan struct{}
 
 	stats WriterStats
@@ -74,8 +78,8 @@ const maxGroup = 256
 var errClosed = errors.New("store: closed")
 
 func newWriter(db *sqlx.DB, wal string) *writer {
-	w := &writer{db: db, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), wal: wal, idle: make(chan struct{}, 1)}
-	w.cond = sync.NewCond(&w.mu)
+	w := &writer{db: db, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), wal: wal,
+		idle: make(chan struct{}, 1), kick: make(chan struct{}, 1)}
 	w.done.Add(1)
 	go w.loop()
 	if wal != "" {
@@ -121,31 +125,55 @@ func (w *writer) committedGroup(group []*writeReq) {
 	w.mu.Lock()
 	w.committed++
 	seq := w.committed
+	durable := false
 	for _, r := range group {
 		if r.durable {
 			w.waiting = append(w.waiting, syncWait{seq: seq, errc: r.errc})
+			durable = true
 		} else {
 			r.errc <- nil
 		}
 	}
-	w.cond.Signal()
 	w.mu.Unlock()
+	if durable {
+		w.wake()
+	}
 }
 
-// syncLoop fsyncs the WAL whenever there are commits not yet on disk, and
-// releases the durable writes each sync covers.
+func (w *writer) wake() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// lazySync bounds how long a commit-only write stays off the disk when no
+// durable write comes along to carry it.
+const lazySync = 100 * time.Millisecond
+
+// syncLoop fsyncs the WAL when a durable write waits for it (or every
+// lazySync while commits are off the disk), and releases the durable writes
+// each sync covers.
 func (w *writer) syncLoop() {
 	defer w.done.Done()
+	tick := time.NewTicker(lazySync)
+	defer tick.Stop()
 	for {
-		w.mu.Lock()
-		for w.synced == w.committed && !w.stopping {
-			w.cond.Wait()
+		select {
+		case <-w.kick:
+		case <-tick.C:
 		}
-		if w.synced == w.committed && w.stopping {
+		w.mu.Lock()
+		if w.synced == w.committed {
+			stopping := w.stopping
 			w.mu.Unlock()
-			return
+			if stopping {
+				return
+			}
+			continue
 		}
 		target := w.committed
+		w.syncing = true
 		w.mu.Unlock()
 
 		err := w.syncWAL()
@@ -153,6 +181,7 @@ func (w *writer) syncLoop() {
 
 		w.mu.Lock()
 		w.synced = target
+		w.syncing = false
 		kept := w.waiting[:0]
 		for _, sw := range w.waiting {
 			if sw.seq <= target {
@@ -162,8 +191,14 @@ func (w *writer) syncLoop() {
 			}
 		}
 		w.waiting = kept
-		caughtUp := w.synced == w.committed
+		// Durable writes committed during this sync need another at once;
+		// a stopping writer's syncer goes round to sync the rest and return.
+		again := len(w.waiting) > 0 || w.stopping
+		caughtUp := len(w.waiting) == 0
 		w.mu.Unlock()
+		if again {
+			w.wake()
+		}
 		if caughtUp {
 			select {
 			case w.idle <- struct{}{}:
@@ -173,15 +208,15 @@ func (w *writer) syncLoop() {
 	}
 }
 
-// syncBehind reports whether some commit is not on disk yet, i.e. a sync is
-// running or about to.
+// syncBehind reports whether a sync is running or about to (a durable write
+// waits for one).
 func (w *writer) syncBehind() bool {
 	if w.wal == "" {
 		return false
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.synced < w.committed
+	return w.syncing || len(w.waiting) > 0
 }
 
 // allDurable reports whether every write in the group waits for the disk.
@@ -228,8 +263,8 @@ func (w *writer) loop() {
 				default:
 					w.mu.Lock()
 					w.stopping = true
-					w.cond.Signal()
 					w.mu.Unlock()
+					w.wake()
 					return
 				}
 			}
