@@ -107,6 +107,16 @@ func bareSDKHandler(appID, token, aesKey string) http.Handler {
 	})
 }
 
+// bareHTTPHandler reads the request and answers "success" (which WeChat
+// takes as "no reply"): no signature, no decryption, no XML. It is the floor
+// under both servers: what HTTP and the load generator cost by themselves.
+func bareHTTPHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, "success")
+	})
+}
+
 // serveLoopback serves h on a loopback port until ctx ends; it returns the URL.
 func serveLoopback(ctx context.Context, h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -150,6 +160,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	rounds := fs.Int("rounds", 3, "rounds per server, alternating; the median round is reported")
 	target := fs.String("target", "", "benchmark a running lianxin at this webhook URL instead of an in-process one (uses LIANXIN_WECHAT_TOKEN/APPID/AESKEY)")
 	baseline := fs.Bool("baseline", true, "also run the bare silenceper/wechat SDK echo server")
+	floor := fs.Bool("floor", true, "also run a bare net/http handler that answers \"success\" (what the load generator and HTTP alone cost)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured rounds to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -204,6 +215,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			AppID: cfg.WeChat.AppID, AESKey: cfg.WeChat.AESKey, Account: "gh_bench", Mode: wxsim.Safe}}
 	}
 	sides := []*benchSide{lx}
+	var sdk *benchSide
 	if *baseline {
 		key, token, appID := wxsim.NewAESKey(), "bench-"+randomHex(8), "wxbaseline"+randomHex(4)
 		url, closeSrv, err := serveLoopback(ctx, bareSDKHandler(appID, token, key))
@@ -211,7 +223,16 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		defer closeSrv()
-		sides = append([]*benchSide{{name: "bare SDK echo", client: &wxsim.Client{URL: url, Token: token, AppID: appID, AESKey: key, Account: "gh_bench", Mode: wxsim.Safe}}}, sides...)
+		sdk = &benchSide{name: "bare SDK echo", client: &wxsim.Client{URL: url, Token: token, AppID: appID, AESKey: key, Account: "gh_bench", Mode: wxsim.Safe}}
+		sides = append([]*benchSide{sdk}, sides...)
+	}
+	if *floor {
+		url, closeSrv, err := serveLoopback(ctx, bareHTTPHandler())
+		if err != nil {
+			return err
+		}
+		defer closeSrv()
+		sides = append([]*benchSide{{name: "bare net/http", client: &wxsim.Client{URL: url, Token: "floor", AppID: "wxfloor", AESKey: wxsim.NewAESKey(), Account: "gh_bench", Mode: wxsim.Safe}}}, sides...)
 	}
 	messages := *conversations * reportSteps
 	fmt.Fprintf(stdout, "lianxin bench: %d senders, %d conversations (%d messages) per round, %d rounds per server, AES mode, report-conversation mix\n",
@@ -270,8 +291,8 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 				g, float64(ws.Writes.Load())/float64(g), float64(ws.ExecNanos.Load())/float64(g)/1e6, float64(ws.CommitNanos.Load())/float64(max(ws.Commits.Load(), 1))/1e6)
 		}
 	}
-	if len(sides) == 2 {
-		base, ours := sides[0].median(), sides[1].median()
+	if sdk != nil {
+		base, ours := sdk.median(), lx.median()
 		fmt.Fprintf(stdout, "ratio to the bare SDK: %.2f× throughput, p99 %.2f× (lower is better)\n",
 			ours.PerSecond()/base.PerSecond(), float64(ours.P99)/float64(base.P99))
 	}
