@@ -153,11 +153,13 @@ type OutboxConfig struct {
 }
 
 // OutboxWorker delivers queued sends.
+// Notify (something was queued: send it now), Run and Poll come from the
+// embedded queue runner.
 type OutboxWorker struct {
+	*queue.Runner[store.OutboxMessage]
 	db   OutboxStore
 	api  Sender
 	cfg  OutboxConfig
-	wake chan struct{}
 	done *prometheus.CounterVec
 }
 
@@ -195,7 +197,6 @@ func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorke
 	}
 	w := &OutboxWorker{
 		db: db, api: api, cfg: cfg,
-		wake: make(chan struct{}, 1),
 		done: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lianxin_outbox_attempts_total",
 			Help: "Outbox send attempts by kind and outcome: sent, fallback (sent as a template outside the 48-hour window), retry, waiting (deputy not bound yet), dead.",
@@ -206,36 +207,12 @@ func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorke
 			return nil, fmt.Errorf("outbox: metrics: %w", err)
 		}
 	}
-	return w, nil
-}
-
-// Notify tells the worker something was queued, so it is sent now rather
-// than at the next interval. It never blocks.
-func (w *OutboxWorker) Notify() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Run delivers due sends until ctx is cancelled.
-func (w *OutboxWorker) Run(ctx context.Context) {
-	queue.Loop(ctx, w.cfg.Interval, w.wake, func(ctx context.Context) {
-		if _, err := w.Poll(ctx); err != nil && ctx.Err() == nil {
-			w.cfg.Log.Warn("outbox: claiming failed; will retry", "err", err)
-		}
-	})
-}
-
-// Poll delivers every send due now, Concurrency at a time, and returns how
-// many it attempted. Tests call it directly, with OutboxConfig.Now, to step
-// through retries deterministically.
-func (w *OutboxWorker) Poll(ctx context.Context) (int, error) {
-	return queue.Drain(ctx, w.cfg.Concurrency,
+	w.Runner = queue.NewRunner("outbox", cfg.Interval, cfg.Concurrency, cfg.Log,
 		func(ctx context.Context, n int) ([]store.OutboxMessage, error) {
 			return w.db.ClaimOutbox(ctx, w.cfg.Owner, w.cfg.Now(), w.cfg.Lease, n)
 		},
 		w.process)
+	return w, nil
 }
 
 func (w *OutboxWorker) process(ctx context.Context, m store.OutboxMessage) {

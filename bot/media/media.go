@@ -98,11 +98,13 @@ type Config struct {
 }
 
 // Worker fetches and stores pending attachments.
+// Notify (an attachment was registered: fetch it now), Run and Poll come
+// from the embedded queue runner.
 type Worker struct {
+	*queue.Runner[store.MediaJob]
 	db   Store
 	api  API
 	cfg  Config
-	wake chan struct{}
 	cpu  chan struct{}
 	done *prometheus.CounterVec
 }
@@ -144,8 +146,7 @@ func NewWorker(db Store, api API, cfg Config) (*Worker, error) {
 	}
 	w := &Worker{
 		db: db, api: api, cfg: cfg,
-		wake: make(chan struct{}, 1),
-		cpu:  make(chan struct{}, runtime.GOMAXPROCS(0)),
+		cpu: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		done: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lianxin_media_attempts_total",
 			Help: "Attachment fetch attempts by outcome: stored, retry (will try again), failed (given up).",
@@ -156,36 +157,12 @@ func NewWorker(db Store, api API, cfg Config) (*Worker, error) {
 			return nil, fmt.Errorf("media: metrics: %w", err)
 		}
 	}
-	return w, nil
-}
-
-// Notify tells the worker an attachment was registered, so it is fetched now
-// rather than at the next interval. It never blocks.
-func (w *Worker) Notify() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Run fetches due attachments until ctx is cancelled.
-func (w *Worker) Run(ctx context.Context) {
-	queue.Loop(ctx, w.cfg.Interval, w.wake, func(ctx context.Context) {
-		if _, err := w.Poll(ctx); err != nil && ctx.Err() == nil {
-			w.cfg.Log.Warn("media queue: claiming failed; will retry", "err", err)
-		}
-	})
-}
-
-// Poll processes every attachment due now, Concurrency at a time, and
-// returns how many it processed (stored, failed or rescheduled). Tests call
-// it directly, with Config.Now, to step through retries deterministically.
-func (w *Worker) Poll(ctx context.Context) (int, error) {
-	return queue.Drain(ctx, w.cfg.Concurrency,
+	w.Runner = queue.NewRunner("media queue", cfg.Interval, cfg.Concurrency, cfg.Log,
 		func(ctx context.Context, n int) ([]store.MediaJob, error) {
 			return w.db.ClaimAttachments(ctx, w.cfg.Owner, w.cfg.Now(), w.cfg.Lease, n)
 		},
 		w.process)
+	return w, nil
 }
 
 func (w *Worker) process(ctx context.Context, j store.MediaJob) {

@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -24,6 +23,7 @@ import (
 	"github.com/lianxin/lianxin/bot/wxapi"
 	"github.com/lianxin/lianxin/configs"
 	"github.com/lianxin/lianxin/flows"
+	"github.com/lianxin/lianxin/internal/embedredis"
 	"github.com/lianxin/lianxin/store"
 )
 
@@ -95,24 +95,22 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // service is lianxin assembled: stores, conversation engine, webhook and
 // background workers. serve runs one; tests run several side by side.
 type service struct {
-	cfg      configs.Config
-	log      *slog.Logger
-	db       *store.DB
-	rdb      *redis.Client
-	embedded *miniredis.Miniredis
-	// embeddedStop ends the clock that ages the embedded Redis\'s keys.
-	embeddedStop chan struct{}
-	data         *stationData
-	engine       *flows.Engine
-	supervisor   *flows.Supervisor
-	disp         *flows.Dispatcher
-	replayer     *bot.Replayer
-	api          *wxapi.Client     // nil without an AppSecret
-	media        *media.Worker     // nil without an AppSecret
-	outbox       *bot.OutboxWorker // nil without an AppSecret
-	webhook      *bot.Webhook
-	reg          *prometheus.Registry
-	handler      http.Handler
+	cfg        configs.Config
+	log        *slog.Logger
+	db         *store.DB
+	rdb        *redis.Client
+	embedded   *embedredis.Server
+	data       *stationData
+	engine     *flows.Engine
+	supervisor *flows.Supervisor
+	disp       *flows.Dispatcher
+	replayer   *bot.Replayer
+	api        *wxapi.Client     // nil without an AppSecret
+	media      *media.Worker     // nil without an AppSecret
+	outbox     *bot.OutboxWorker // nil without an AppSecret
+	webhook    *bot.Webhook
+	reg        *prometheus.Registry
+	handler    http.Handler
 
 	dirVersion atomic.Int64
 	tuning     serviceTuning
@@ -141,25 +139,6 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger, tunin
 	}
 	if s.rdb, s.embedded, err = connectRedis(ctx, cfg, log); err != nil {
 		return nil, err
-	}
-	if s.embedded != nil {
-		// It expires keys only when told time has passed; the service
-		// relies on expiring locks, pending claims and replies.
-		s.embeddedStop = make(chan struct{})
-		go func(m *miniredis.Miniredis, stop <-chan struct{}) {
-			t := time.NewTicker(100 * time.Millisecond)
-			defer t.Stop()
-			last := time.Now()
-			for {
-				select {
-				case <-stop:
-					return
-				case now := <-t.C:
-					m.FastForward(now.Sub(last))
-					last = now
-				}
-			}
-		}(s.embedded, s.embeddedStop)
 	}
 	data, err := loadData(cfg)
 	if err != nil {
@@ -453,7 +432,6 @@ func (s *service) Close() {
 		s.rdb.Close()
 	}
 	if s.embedded != nil {
-		close(s.embeddedStop)
 		s.embedded.Close()
 	}
 	if s.db != nil {
@@ -481,7 +459,7 @@ func redisOptions(opt *redis.Options) *redis.Options {
 // unreachable default, starts an in-process Redis-compatible server instead,
 // for trying lianxin out; an unreachable Redis the operator configured is not
 // replaced: serve starts, journals messages and replays them when it answers.
-func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*redis.Client, *miniredis.Miniredis, error) {
+func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*redis.Client, *embedredis.Server, error) {
 	if cfg.RedisURL != "embedded" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
@@ -501,8 +479,8 @@ func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*r
 		c.Close()
 		log.Warn("no Redis at the default address", "redis", cfg.RedisURL, "err", err)
 	}
-	m := miniredis.NewMiniRedis()
-	if err := m.StartAddr("127.0.0.1:0"); err != nil {
+	m, err := embedredis.Start("")
+	if err != nil {
 		return nil, nil, fmt.Errorf("embedded Redis: %w", err)
 	}
 	banner := strings.Repeat("!", 78)

@@ -11,10 +11,57 @@ import (
 	crand "crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"time"
 )
+
+// Runner drives one queue: Notify wakes it, Run polls until its context
+// ends, Poll drains what is due now. Workers embed it and supply how to claim
+// and how to process an item.
+type Runner[T any] struct {
+	name     string
+	interval time.Duration
+	slots    int
+	wake     chan struct{}
+	claim    func(ctx context.Context, n int) ([]T, error)
+	process  func(ctx context.Context, item T)
+	log      *slog.Logger
+}
+
+// NewRunner returns a runner that claims at most slots items at a time and
+// looks for due items every interval without being notified. name prefixes
+// its log lines.
+func NewRunner[T any](name string, interval time.Duration, slots int, log *slog.Logger,
+	claim func(ctx context.Context, n int) ([]T, error), process func(ctx context.Context, item T)) *Runner[T] {
+	return &Runner[T]{name: name, interval: interval, slots: slots, wake: make(chan struct{}, 1), claim: claim, process: process, log: log}
+}
+
+// Notify says new work was queued, so it is taken now rather than at the
+// next interval. It never blocks.
+func (r *Runner[T]) Notify() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run processes due items until ctx is cancelled.
+func (r *Runner[T]) Run(ctx context.Context) {
+	Loop(ctx, r.interval, r.wake, func(ctx context.Context) {
+		if _, err := r.Poll(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn(r.name+": claiming failed; will retry", "err", err)
+		}
+	})
+}
+
+// Poll processes every item due now and returns how many it processed.
+// Tests call it directly, with the worker's clock, to step through retries
+// deterministically.
+func (r *Runner[T]) Poll(ctx context.Context) (int, error) {
+	return Drain(ctx, r.slots, r.claim, r.process)
+}
 
 // Drain claims and processes everything due now, at most slots items at a
 // time, and returns how many it processed. It claims again whenever a slot

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
+	"github.com/lianxin/lianxin/internal/embedredis"
 )
 
 // RedisServer is a Redis of the test's own that it can stop and start again
@@ -24,7 +24,7 @@ type RedisServer struct {
 	addr string
 	dir  string
 	cmd  *exec.Cmd
-	mini *miniredis.Miniredis
+	mini *embedredis.Server
 }
 
 // StartRedisServer starts a restartable Redis; it stops with the test. CI
@@ -37,15 +37,12 @@ func StartRedisServer(t testing.TB) *RedisServer {
 		t.Fatalf("%s is set but redis-server is not installed: cannot run a restartable real Redis", RedisEnv)
 	}
 	if err != nil || os.Getenv(RedisEnv) == "embedded" {
-		s.mini = miniredis.NewMiniRedis()
-		if err := s.mini.Start(); err != nil {
+		if s.mini, err = embedredis.Start(""); err != nil {
 			t.Fatal(err)
 		}
 		s.addr = s.mini.Addr()
 		t.Logf("restartable Redis: in-process at %s (no redis-server installed)", s.addr)
-		stop := make(chan struct{})
-		go RealTime(s.mini, stop)
-		t.Cleanup(func() { close(stop); s.mini.Close() })
+		t.Cleanup(s.mini.Close)
 		return s
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -104,7 +101,9 @@ func (s *RedisServer) start(bin string) {
 // Stop stops Redis (SIGTERM: it finishes writing its append-only file).
 func (s *RedisServer) Stop() {
 	if s.mini != nil {
-		s.mini.Close()
+		// Only the listener: its clock keeps going for Restart, and
+		// the cleanup stops it.
+		s.mini.Miniredis.Close()
 		return
 	}
 	if s.cmd == nil || s.cmd.Process == nil {

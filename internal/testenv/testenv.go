@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
+	"github.com/lianxin/lianxin/internal/embedredis"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -27,7 +27,7 @@ const defaultRedis = "redis://127.0.0.1:6379/0"
 
 var (
 	fallbackOnce sync.Once
-	fallback     *miniredis.Miniredis
+	fallback     *embedredis.Server
 	fallbackErr  error
 )
 
@@ -50,35 +50,14 @@ func RedisAddr(t testing.TB) string {
 		return opt.Addr
 	}
 	fallbackOnce.Do(func() {
-		fallback = miniredis.NewMiniRedis()
-		if fallbackErr = fallback.Start(); fallbackErr == nil {
-			// For the rest of the test binary's life.
-			go RealTime(fallback, make(chan struct{}))
-		}
+		// For the rest of the test binary's life.
+		fallback, fallbackErr = embedredis.Start("")
 	})
 	if fallbackErr != nil {
 		t.Fatalf("no Redis at %s and the in-process one failed: %v", opt.Addr, fallbackErr)
 	}
 	t.Logf("no Redis at %s: using an in-process Redis-compatible server (set %s to require a real one)", opt.Addr, RedisEnv)
 	return fallback.Addr()
-}
-
-// RealTime makes an in-process Redis expire keys as real time passes (it
-// only does when told to), until stop is closed: the service relies on
-// expiring locks and replies.
-func RealTime(m *miniredis.Miniredis, stop <-chan struct{}) {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	last := time.Now()
-	for {
-		select {
-		case <-stop:
-			return
-		case now := <-t.C:
-			m.FastForward(now.Sub(last))
-			last = now
-		}
-	}
 }
 
 func ping(addr string) error {
