@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/lianxin/lianxin"
@@ -189,8 +188,8 @@ func (e *operatorEnv) printList(w io.Writer, cases []lianxin.Case) error {
 		fmt.Fprintln(w, "no cases")
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NUMBER\tSTATUS\tSLA\tCATEGORY\tSTATION\tASSIGNEE\tCREATED\tDESCRIPTION")
+	var tb table
+	tb.row("NUMBER", "STATUS", "SLA", "CATEGORY", "STATION", "ASSIGNEE", "CREATED", "DESCRIPTION")
 	for i := range cases {
 		c := &cases[i]
 		assignee := "-"
@@ -205,9 +204,9 @@ func (e *operatorEnv) printList(w io.Writer, cases []lianxin.Case) error {
 		if sla == "" {
 			sla = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Number, c.Status, sla, e.categoryName(c.CategoryKey), station, assignee, e.local(c.CreatedAt), oneLine(c.Description, 24))
+		tb.row(c.Number, string(c.Status), sla, e.categoryName(c.CategoryKey), station, assignee, e.local(c.CreatedAt), oneLine(c.Description, 24))
 	}
-	return tw.Flush()
+	return tb.write(w)
 }
 
 func oneLine(s string, n int) string {

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/lianxin/lianxin/configs"
@@ -110,8 +109,8 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 		if *asJSON {
 			return writeJSON(stdout, rows)
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tLEVEL\tSTATION\tHEAD\tBOUND")
+		var tb table
+		tb.row("ID", "NAME", "LEVEL", "STATION", "HEAD", "BOUND")
 		for _, r := range rows {
 			head, bound := "", "no"
 			if r.Head {
@@ -123,9 +122,9 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 			if !r.Active {
 				bound += " (inactive)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.Level, r.StationName, head, bound)
+			tb.row(r.ID, r.Name, r.Level, r.StationName, head, bound)
 		}
-		return tw.Flush()
+		return tb.write(stdout)
 	case "invite":
 		if len(args) != 2 {
 			return errors.New(deputyUsage)

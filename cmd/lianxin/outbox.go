@@ -7,7 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strconv"
 
 	"github.com/lianxin/lianxin/bot"
 	"github.com/lianxin/lianxin/store"
@@ -79,10 +79,10 @@ func cmdOutbox(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stdout, "nothing in the outbox")
 		return nil
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tKIND\tTO\tTRIES\tCREATED\tTEXT\tLAST ERROR")
+	var tb table
+	tb.row("ID", "STATUS", "KIND", "TO", "TRIES", "CREATED", "TEXT", "LAST ERROR")
 	for _, r := range out {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Status, r.Kind, r.Recipient, r.Attempts, r.Created, oneLine(r.Text, 20), r.LastError)
+		tb.row(strconv.FormatInt(r.ID, 10), r.Status, r.Kind, r.Recipient, strconv.Itoa(r.Attempts), r.Created, oneLine(r.Text, 20), r.LastError)
 	}
-	return tw.Flush()
+	return tb.write(stdout)
 }

@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/lianxin/lianxin"
@@ -409,10 +408,8 @@ func (s *simSession) listDeputies(ctx context.Context, user string) {
 		return
 	}
 	var b bytes.Buffer
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	// Names last: tabwriter counts a Chinese character as one column where
-	// a terminal shows two, so only what follows them may be ragged.
-	fmt.Fprintln(tw, "  ID\tBOUND\tHEAD\tNAME\tSTATION")
+	var tb table
+	tb.row("  ID", "BOUND", "HEAD", "NAME", "STATION")
 	for _, r := range recs {
 		station := r.StationID
 		if st, ok := s.local.svc.data.directory.Station(r.StationID); ok {
@@ -431,9 +428,9 @@ func (s *simSession) listDeputies(ctx context.Context, user string) {
 		if !r.Active {
 			bound += " (inactive)"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", r.ID, bound, head, r.Name, station)
+		tb.row("  "+r.ID, bound, head, r.Name, station)
 	}
-	tw.Flush()
+	tb.write(&b)
 	s.con.printf("%s", b.String())
 }
 
