@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -132,22 +131,10 @@ type OutboxConfig struct {
 	// UnboundRetry is how often a row for a deputy who has not bound yet is
 	// looked at again (default 1 min); waiting costs no attempts.
 	UnboundRetry time.Duration
-	// Lease is how long a claimed row is this worker's (default 2 min). It
-	// must exceed the API client's timeout and stay well under WeChat's
-	// 10-minute client_msg_id memory.
-	Lease time.Duration
-	// Interval is how often Run looks for due rows without being notified
-	// (default 2 s).
-	Interval time.Duration
-	// RetryBase and RetryMax shape the backoff: RetryBase doubled per
-	// attempt up to RetryMax, with jitter (defaults 5 s and 30 min).
-	RetryBase, RetryMax time.Duration
-	// Owner names this worker in lease columns (default host:pid:outbox:random).
-	Owner string
-	// Now is the clock (default time.Now); Rand the jitter source.
-	Now  func() time.Time
-	Rand func() float64
-	Log  *slog.Logger
+	// Pacing: lease 2 min (it must exceed the API client's timeout and stay
+	// well under WeChat's 10-minute client_msg_id memory), a look for due
+	// rows every 2 s, retries from 5 s doubling to 30 min.
+	queue.Pacing
 	// Registerer, when set, gets the worker's metrics.
 	Registerer prometheus.Registerer
 }
@@ -171,29 +158,10 @@ func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorke
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultOutboxMaxAttempts
 	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = DefaultOutboxLease
-	}
-	if cfg.Interval <= 0 {
-		cfg.Interval = DefaultOutboxInterval
-	}
-	if cfg.RetryBase <= 0 {
-		cfg.RetryBase = DefaultOutboxRetryBase
-	}
-	if cfg.RetryMax < cfg.RetryBase {
-		cfg.RetryMax = max(DefaultOutboxRetryMax, cfg.RetryBase)
-	}
+	cfg.Pacing = cfg.Pacing.WithDefaults("outbox", queue.Pacing{
+		Lease: DefaultOutboxLease, Interval: DefaultOutboxInterval, RetryBase: DefaultOutboxRetryBase, RetryMax: DefaultOutboxRetryMax})
 	if cfg.UnboundRetry <= 0 {
 		cfg.UnboundRetry = DefaultOutboxUnbound
-	}
-	if cfg.Owner == "" {
-		cfg.Owner = queue.Owner("outbox")
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	w := &OutboxWorker{
 		db: db, api: api, cfg: cfg,
@@ -207,11 +175,7 @@ func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorke
 			return nil, fmt.Errorf("outbox: metrics: %w", err)
 		}
 	}
-	w.Runner = queue.NewRunner("outbox", cfg.Interval, cfg.Concurrency, cfg.Log,
-		func(ctx context.Context, n int) ([]store.OutboxMessage, error) {
-			return w.db.ClaimOutbox(ctx, w.cfg.Owner, w.cfg.Now(), w.cfg.Lease, n)
-		},
-		w.process)
+	w.Runner = queue.NewRunner("outbox", cfg.Pacing, cfg.Concurrency, db.ClaimOutbox, w.process)
 	return w, nil
 }
 
@@ -247,7 +211,7 @@ func (w *OutboxWorker) process(ctx context.Context, m store.OutboxMessage) {
 			log.Warn("outbox: handing back failed; the lease will run out", "err", err)
 		}
 	case retryable(err) && m.Attempts < w.cfg.MaxAttempts:
-		next := w.cfg.Now().Add(queue.Backoff(m.Attempts, w.cfg.RetryBase, w.cfg.RetryMax, w.cfg.Rand))
+		next := w.cfg.NextAttempt(m.Attempts)
 		if err := w.db.RetryOutbox(rctx, m.ID, w.cfg.Owner, next, err.Error()); err != nil {
 			log.Warn("outbox: rescheduling failed; the lease will run out", "err", err)
 			return

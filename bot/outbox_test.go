@@ -12,6 +12,7 @@ import (
 	"github.com/lianxin/lianxin/bot"
 	"github.com/lianxin/lianxin/bot/fakewx"
 	"github.com/lianxin/lianxin/bot/wxapi"
+	"github.com/lianxin/lianxin/internal/queue"
 	"github.com/lianxin/lianxin/internal/testenv"
 	"github.com/lianxin/lianxin/store"
 )
@@ -61,7 +62,7 @@ func (e *outboxEnv) open(t *testing.T) *store.DB {
 func (e *outboxEnv) worker(t *testing.T, db bot.OutboxStore, mod func(*bot.OutboxConfig)) *bot.OutboxWorker {
 	t.Helper()
 	cfg := bot.OutboxConfig{
-		Now: e.clk.Now, Rand: func() float64 { return 0.5 }, TemplateID: "tpl-default",
+		Pacing: queue.Pacing{Now: e.clk.Now, Rand: func() float64 { return 0.5 }}, TemplateID: "tpl-default",
 		RobotURL: func(key string) (string, bool) {
 			if key == "station-pingtan" {
 				return e.robot, true

@@ -127,18 +127,6 @@ func (db *DB) MarkAttachmentFailed(ctx context.Context, id int64, owner string, 
 	return db.finishAttachment(ctx, id, owner, `status = 'failed', error = ?, updated_at = ?`, reason, now.UTC())
 }
 
-// finishAttachment applies set to a row this owner holds the lease on, and
-// releases the lease.
 func (db *DB) finishAttachment(ctx context.Context, id int64, owner, set string, args ...any) error {
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.Exec(`UPDATE attachments SET `+set+`, lease_owner = '', lease_until = NULL
-			WHERE id = ? AND lease_owner = ? AND status = 'pending'`, append(args, id, owner)...)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrLeaseLost
-		}
-		return nil
-	})
+	return db.finishLeased(ctx, "attachments", id, owner, set, args...)
 }

@@ -200,8 +200,16 @@ func (db *DB) MarkOutboxDead(ctx context.Context, id int64, owner string, lastEr
 }
 
 func (db *DB) finishOutbox(ctx context.Context, id int64, owner, set string, args ...any) error {
+	return db.finishLeased(ctx, "outbox", id, owner, set, args...)
+}
+
+// finishLeased applies set to a pending row of a work queue table
+// (attachments, outbox) that this owner holds the lease on, and releases the
+// lease. ErrLeaseLost means the lease had expired and another worker took
+// the row: the caller's outcome is not recorded, theirs will be.
+func (db *DB) finishLeased(ctx context.Context, table string, id int64, owner, set string, args ...any) error {
 	return db.Tx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.Exec(`UPDATE outbox SET `+set+`, lease_owner = '', lease_until = NULL
+		res, err := tx.Exec(`UPDATE `+table+` SET `+set+`, lease_owner = '', lease_until = NULL
 			WHERE id = ? AND lease_owner = ? AND status = 'pending'`, append(args, id, owner)...)
 		if err != nil {
 			return err

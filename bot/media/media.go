@@ -76,23 +76,10 @@ type Config struct {
 	MaxSize int64
 	// ThumbSize is the thumbnail's longer side in pixels (default 320).
 	ThumbSize int
-	// Lease is how long a claimed row is this worker's (default 2 min); it
-	// must exceed the API client's timeout.
-	Lease time.Duration
-	// Interval is how often Run looks for due rows without being notified
-	// (default 5 s): retries coming due, rows other processes registered.
-	Interval time.Duration
-	// RetryBase and RetryMax shape the backoff between attempts: RetryBase
-	// doubled per attempt up to RetryMax, with jitter (defaults 30 s, 1 h).
-	// Retries go on until the media's expiry, 72 h after it was sent.
-	RetryBase, RetryMax time.Duration
-	// Owner names this worker in lease columns (default host:pid:media:random).
-	Owner string
-	// Now is the clock (default time.Now); Rand the jitter source (default
-	// math/rand).
-	Now  func() time.Time
-	Rand func() float64
-	Log  *slog.Logger
+	// Pacing: lease 2 min (it must exceed the API client's timeout), a look
+	// for due rows every 5 s, retries from 30 s doubling to 1 h, which go on
+	// until the media's expiry, 72 h after it was sent.
+	queue.Pacing
 	// Registerer, when set, gets the worker's metrics.
 	Registerer prometheus.Registerer
 }
@@ -123,27 +110,8 @@ func NewWorker(db Store, api API, cfg Config) (*Worker, error) {
 	if cfg.ThumbSize <= 0 {
 		cfg.ThumbSize = DefaultThumbSize
 	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = DefaultLease
-	}
-	if cfg.Interval <= 0 {
-		cfg.Interval = DefaultInterval
-	}
-	if cfg.RetryBase <= 0 {
-		cfg.RetryBase = DefaultRetryBase
-	}
-	if cfg.RetryMax < cfg.RetryBase {
-		cfg.RetryMax = max(DefaultRetryMax, cfg.RetryBase)
-	}
-	if cfg.Owner == "" {
-		cfg.Owner = queue.Owner("media")
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
+	cfg.Pacing = cfg.Pacing.WithDefaults("media", queue.Pacing{
+		Lease: DefaultLease, Interval: DefaultInterval, RetryBase: DefaultRetryBase, RetryMax: DefaultRetryMax})
 	w := &Worker{
 		db: db, api: api, cfg: cfg,
 		cpu: make(chan struct{}, runtime.GOMAXPROCS(0)),
@@ -157,11 +125,7 @@ func NewWorker(db Store, api API, cfg Config) (*Worker, error) {
 			return nil, fmt.Errorf("media: metrics: %w", err)
 		}
 	}
-	w.Runner = queue.NewRunner("media queue", cfg.Interval, cfg.Concurrency, cfg.Log,
-		func(ctx context.Context, n int) ([]store.MediaJob, error) {
-			return w.db.ClaimAttachments(ctx, w.cfg.Owner, w.cfg.Now(), w.cfg.Lease, n)
-		},
-		w.process)
+	w.Runner = queue.NewRunner("media queue", cfg.Pacing, cfg.Concurrency, db.ClaimAttachments, w.process)
 	return w, nil
 }
 
@@ -182,7 +146,7 @@ func (w *Worker) process(ctx context.Context, j store.MediaJob) {
 			// Shutting down: hand the row back as it was, due at once.
 			w.retry(ctx, log, j, w.cfg.Now(), j.LastError)
 		case retryable(err):
-			next := w.cfg.Now().Add(queue.Backoff(j.Attempts, w.cfg.RetryBase, w.cfg.RetryMax, w.cfg.Rand))
+			next := w.cfg.NextAttempt(j.Attempts)
 			w.retry(ctx, log, j, earlier(next, j.ExpiresAt), err.Error())
 		default:
 			w.fail(ctx, log, j, err.Error())
@@ -203,7 +167,7 @@ func (w *Worker) process(ctx context.Context, j store.MediaJob) {
 	case err != nil:
 		// The disk, not the photo: try again later.
 		log.Error("media queue: storing failed", "err", err)
-		next := w.cfg.Now().Add(queue.Backoff(j.Attempts, w.cfg.RetryBase, w.cfg.RetryMax, w.cfg.Rand))
+		next := w.cfg.NextAttempt(j.Attempts)
 		w.retry(ctx, log, j, earlier(next, j.ExpiresAt), "storing failed: "+err.Error())
 		return
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/lianxin/lianxin/bot/fakewx"
 	"github.com/lianxin/lianxin/bot/media"
 	"github.com/lianxin/lianxin/bot/wxapi"
+	"github.com/lianxin/lianxin/internal/queue"
 	"github.com/lianxin/lianxin/internal/testenv"
 	"github.com/lianxin/lianxin/store"
 )
@@ -83,7 +84,7 @@ func (e *env) open(t testing.TB) *store.DB {
 
 func (e *env) worker(t testing.TB, db media.Store, mod func(*media.Config)) *media.Worker {
 	t.Helper()
-	cfg := media.Config{DataDir: e.dir, Now: e.clk.Now, Rand: func() float64 { return 0.5 }}
+	cfg := media.Config{DataDir: e.dir, Pacing: queue.Pacing{Now: e.clk.Now, Rand: func() float64 { return 0.5 }}}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/lianxin/lianxin/configs"
 	"github.com/lianxin/lianxin/flows"
 	"github.com/lianxin/lianxin/internal/embedredis"
+	"github.com/lianxin/lianxin/internal/queue"
 	"github.com/lianxin/lianxin/store"
 )
 
@@ -275,14 +276,14 @@ func (s *service) startAPI() error {
 	}
 	s.api = api
 	tu := s.tuning
-	if s.media, err = media.NewWorker(s.db, api, media.Config{DataDir: cfg.DataDir, Concurrency: cfg.Workers.Media, Log: s.log, Registerer: s.reg,
-		RetryBase: tu.retryBase, RetryMax: tu.retryMax, Interval: tu.interval}); err != nil {
+	pacing := queue.Pacing{Log: s.log, RetryBase: tu.retryBase, RetryMax: tu.retryMax, Interval: tu.interval}
+	if s.media, err = media.NewWorker(s.db, api, media.Config{DataDir: cfg.DataDir, Concurrency: cfg.Workers.Media, Registerer: s.reg,
+		Pacing: pacing}); err != nil {
 		return fmt.Errorf("LIANXIN_DATA_DIR: %w", err)
 	}
 	s.outbox, err = bot.NewOutboxWorker(s.db, api, bot.OutboxConfig{
 		Concurrency: cfg.Workers.Notify, MaxAttempts: cfg.Workers.MaxAttempts, TemplateID: cfg.WeChat.TemplateID,
-		Deputies: s.db, Window: s.db, Log: s.log, Registerer: s.reg,
-		RetryBase: tu.retryBase, RetryMax: tu.retryMax, Interval: tu.interval, UnboundRetry: tu.retryMax,
+		Deputies: s.db, Window: s.db, Registerer: s.reg, Pacing: pacing, UnboundRetry: tu.retryMax,
 	})
 	return err
 }

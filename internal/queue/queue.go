@@ -17,25 +17,82 @@ import (
 	"time"
 )
 
+// Pacing is how a queue worker paces itself. Workers embed it in their
+// configuration; WithDefaults fills the zero fields with the worker's own
+// defaults.
+type Pacing struct {
+	// Lease is how long a claimed row is this worker's. It must exceed the
+	// time one item may take (the API client's timeout).
+	Lease time.Duration
+	// Interval is how often Run looks for due rows without being notified:
+	// retries coming due, rows other processes queued.
+	Interval time.Duration
+	// RetryBase and RetryMax shape the backoff between attempts: RetryBase
+	// doubled per attempt up to RetryMax, with jitter.
+	RetryBase, RetryMax time.Duration
+	// Owner names this worker in lease columns (default
+	// host:pid:worker:random).
+	Owner string
+	// Now is the clock (default time.Now); Rand the jitter source (default
+	// math/rand).
+	Now  func() time.Time
+	Rand func() float64
+	// Log gets the worker's lines (default: discarded).
+	Log *slog.Logger
+}
+
+// WithDefaults returns p with its zero fields taken from def, and an owner
+// id, clock and logger when none is set.
+func (p Pacing) WithDefaults(worker string, def Pacing) Pacing {
+	if p.Lease <= 0 {
+		p.Lease = def.Lease
+	}
+	if p.Interval <= 0 {
+		p.Interval = def.Interval
+	}
+	if p.RetryBase <= 0 {
+		p.RetryBase = def.RetryBase
+	}
+	if p.RetryMax < p.RetryBase {
+		p.RetryMax = max(def.RetryMax, p.RetryBase)
+	}
+	if p.Owner == "" {
+		p.Owner = Owner(worker)
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
+	}
+	return p
+}
+
+// NextAttempt is when an item that failed its attempts-th attempt is due again.
+func (p Pacing) NextAttempt(attempts int) time.Time {
+	return p.Now().Add(Backoff(attempts, p.RetryBase, p.RetryMax, p.Rand))
+}
+
 // Runner drives one queue: Notify wakes it, Run polls until its context
 // ends, Poll drains what is due now. Workers embed it and supply how to claim
 // and how to process an item.
 type Runner[T any] struct {
-	name     string
-	interval time.Duration
-	slots    int
-	wake     chan struct{}
-	claim    func(ctx context.Context, n int) ([]T, error)
-	process  func(ctx context.Context, item T)
-	log      *slog.Logger
+	name    string
+	pacing  Pacing
+	slots   int
+	wake    chan struct{}
+	claim   ClaimFunc[T]
+	process func(ctx context.Context, item T)
 }
 
-// NewRunner returns a runner that claims at most slots items at a time and
-// looks for due items every interval without being notified. name prefixes
-// its log lines.
-func NewRunner[T any](name string, interval time.Duration, slots int, log *slog.Logger,
-	claim func(ctx context.Context, n int) ([]T, error), process func(ctx context.Context, item T)) *Runner[T] {
-	return &Runner[T]{name: name, interval: interval, slots: slots, wake: make(chan struct{}, 1), claim: claim, process: process, log: log}
+// ClaimFunc leases up to limit items due at now to owner for lease (the
+// store's Claim* methods).
+type ClaimFunc[T any] func(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]T, error)
+
+// NewRunner returns a runner that claims at most slots items at a time, paced
+// by p (which should have its defaults filled). name prefixes its log lines.
+func NewRunner[T any](name string, p Pacing, slots int, claim ClaimFunc[T], process func(ctx context.Context, item T)) *Runner[T] {
+	return &Runner[T]{name: name, pacing: p, slots: slots, wake: make(chan struct{}, 1), claim: claim, process: process}
 }
 
 // Notify says new work was queued, so it is taken now rather than at the
@@ -49,9 +106,9 @@ func (r *Runner[T]) Notify() {
 
 // Run processes due items until ctx is cancelled.
 func (r *Runner[T]) Run(ctx context.Context) {
-	Loop(ctx, r.interval, r.wake, func(ctx context.Context) {
+	Loop(ctx, r.pacing.Interval, r.wake, func(ctx context.Context) {
 		if _, err := r.Poll(ctx); err != nil && ctx.Err() == nil {
-			r.log.Warn(r.name+": claiming failed; will retry", "err", err)
+			r.pacing.Log.Warn(r.name+": claiming failed; will retry", "err", err)
 		}
 	})
 }
@@ -60,7 +117,9 @@ func (r *Runner[T]) Run(ctx context.Context) {
 // Tests call it directly, with the worker's clock, to step through retries
 // deterministically.
 func (r *Runner[T]) Poll(ctx context.Context) (int, error) {
-	return Drain(ctx, r.slots, r.claim, r.process)
+	return Drain(ctx, r.slots, func(ctx context.Context, n int) ([]T, error) {
+		return r.claim(ctx, r.pacing.Owner, r.pacing.Now(), r.pacing.Lease, n)
+	}, r.process)
 }
 
 // Drain claims and processes everything due now, at most slots items at a

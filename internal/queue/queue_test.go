@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -96,5 +97,23 @@ func TestBackoff(t *testing.T) {
 		if lo != want/2 || hi < want*99/100 || hi > want {
 			t.Errorf("attempt %d: %v..%v, want %v..%v", attempts, lo, hi, want/2, want)
 		}
+	}
+}
+
+// A worker configured with only some pacing fields keeps those and takes
+// its own defaults for the rest; a retry cap below the base is raised, so
+// backoff never shrinks.
+func TestPacingWithDefaults(t *testing.T) {
+	def := Pacing{Lease: 2 * time.Minute, Interval: 5 * time.Second, RetryBase: 30 * time.Second, RetryMax: time.Hour}
+	p := Pacing{Interval: time.Hour, RetryBase: 2 * time.Hour}.WithDefaults("media", def)
+	if p.Lease != def.Lease || p.Interval != time.Hour || p.RetryBase != 2*time.Hour || p.RetryMax != 2*time.Hour {
+		t.Errorf("pacing %+v", p)
+	}
+	if !strings.Contains(p.Owner, ":media:") || p.Now == nil || p.Log == nil {
+		t.Errorf("owner %q, clock or log missing", p.Owner)
+	}
+	z := Pacing{}.WithDefaults("outbox", def)
+	if z.Lease != def.Lease || z.Interval != def.Interval || z.RetryBase != def.RetryBase || z.RetryMax != def.RetryMax {
+		t.Errorf("zero pacing became %+v", z)
 	}
 }
