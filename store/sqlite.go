@@ -185,3 +185,11 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	}
 	return tx.Commit()
 }
+
+// InstanceID identifies this database, made when it was created. Every
+// process using the same file gets the same id.
+func (db *DB) InstanceID(ctx context.Context) (string, error) {
+	var id string
+	err := db.read.GetContext(ctx, &id, `SELECT id FROM instance LIMIT 1`)
+	return id, err
+}

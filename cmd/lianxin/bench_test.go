@@ -90,7 +90,7 @@ func BenchmarkReportConversation(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	key := redisPrefix(cfg) + "s:" + user
+	key := ts.convPrefix + "s:" + user
 	blob, err := ts.rdb.Get(context.Background(), key).Result()
 	if err != nil {
 		b.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/bot/wxsim"
+	"github.com/lianxin/lianxin/internal/testenv"
 	"github.com/lianxin/lianxin/store"
 )
 
@@ -107,5 +108,33 @@ func TestTwoRedisRoundTripsPerMessage(t *testing.T) {
 		if n := counter.get(); n != 2 {
 			t.Errorf("%q cost %d Redis round trips, want 2", text, n)
 		}
+	}
+}
+
+// Conversations belong to a database. A second process on the same database
+// carries a resident's draft on; a fresh database pointed at the same Redis
+// (a reinstall, a copy for training) starts the resident afresh instead of
+// resuming a draft whose photos and history it does not have.
+func TestConversationsBelongToTheirDatabase(t *testing.T) {
+	cfg := testConfig(t)
+	first := startService(t, cfg)
+	user := "oResidentDraftOwner"
+	say(t, first.client(wxsim.Safe), user, "报事")
+	say(t, first.client(wxsim.Safe), user, "2")
+
+	same := startService(t, cfg) // another process, same SQLite file
+	if r := say(t, same.client(wxsim.Safe), user, "3号楼2单元暖气一直不热"); !strings.HasPrefix(r, "【上传照片】") {
+		t.Fatalf("a second process on the same database lost the draft: %q", r)
+	}
+
+	fresh := cfg
+	fresh.DBPath = testenv.DBPath(t)
+	other := startService(t, fresh)
+	r := say(t, other.client(wxsim.Safe), user, "照片我等会儿发")
+	if strings.Contains(r, "【上传照片】") || !strings.Contains(r, "1 报事") {
+		t.Fatalf("a fresh database resumed another database's draft instead of offering the menu: %q", r)
+	}
+	if other.convPrefix == first.convPrefix || !strings.HasPrefix(other.convPrefix, redisPrefix(cfg)) {
+		t.Errorf("conversation keys %q and %q", first.convPrefix, other.convPrefix)
 	}
 }

@@ -113,6 +113,9 @@ type service struct {
 	reg        *prometheus.Registry
 	handler    http.Handler
 
+	// convPrefix namespaces the conversations' Redis keys: the app id and
+	// this database's instance id (see conversationPrefix).
+	convPrefix string
 	dirVersion atomic.Int64
 	tuning     serviceTuning
 }
@@ -138,6 +141,11 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger, tunin
 	if s.db, err = store.Open(ctx, cfg.DBPath); err != nil {
 		return nil, fmt.Errorf("LIANXIN_DB: %w", err)
 	}
+	instance, err := s.db.InstanceID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("LIANXIN_DB: %w", err)
+	}
+	s.convPrefix = conversationPrefix(cfg, instance)
 	if s.rdb, s.embedded, err = connectRedis(ctx, cfg, log); err != nil {
 		return nil, err
 	}
@@ -172,7 +180,7 @@ func newService(ctx context.Context, cfg configs.Config, log *slog.Logger, tunin
 			log.Error("queueing a late reply failed", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
 		}
 	}
-	s.disp = flows.NewDispatcher(s.rdb, redisPrefix(cfg), s.engine, late, log)
+	s.disp = flows.NewDispatcher(s.rdb, s.convPrefix, s.engine, late, log)
 	pctx, cancel := context.WithTimeout(ctx, time.Second)
 	_ = s.disp.Preload(pctx) // best effort: an unreachable Redis is handled per message
 	cancel()
@@ -342,7 +350,17 @@ func (w wakingStore) EnqueueReply(ctx context.Context, m *lianxin.Inbound, outco
 
 // redisPrefix namespaces every key by account, so several accounts (or test
 // runs) can share one Redis.
+// redisPrefix is the account's Redis namespace. The access token lives
+// directly under it: WeChat issues one per app id, whichever database uses it.
 func redisPrefix(cfg configs.Config) string { return "lx:" + cfg.WeChat.AppID + ":" }
+
+// conversationPrefix is where one database's conversations live: sessions,
+// inboxes, applier locks and the replies remembered for WeChat's retries. A
+// fresh database on a Redis that served another starts clean instead of
+// resuming that one's drafts.
+func conversationPrefix(cfg configs.Config, instance string) string {
+	return redisPrefix(cfg) + "c" + instance + ":"
+}
 
 // syncDirectory makes the imported directory (SQLite) the one in use. On a
 // database that never had one, the directory in configs is imported, so a

@@ -691,9 +691,9 @@ func (l *simLocal) describe() string {
 		}
 		return p
 	}
-	// Conversations outlive the database: a fresh LIANXIN_DB with the same
-	// Redis and app id picks up yesterday's half-finished reports.
-	redisText := redactURL(l.cfg.RedisURL) + " (keys " + redisPrefix(l.cfg) + "*; LIANXIN_REDIS_URL=embedded for a throwaway run)"
+	// Conversations outlive the process, not the database: the same
+	// LIANXIN_DB and Redis pick up yesterday's half-finished reports.
+	redisText := redactURL(l.cfg.RedisURL) + " (keys " + l.svc.convPrefix + "*; LIANXIN_REDIS_URL=embedded for a throwaway run)"
 	if l.svc.embedded != nil {
 		redisText = "embedded at " + l.svc.embedded.Addr() + " (conversations end with sim)"
 	}
