@@ -10,4 +10,4 @@ test:
 # Needs a Redis at LIANXIN_REDIS_URL (default 127.0.0.1:6379) to measure the
 # real thing; without one it falls back to the embedded server and says so.
 bench:
-	go run ./cmd/lianxin bench -senders 32 -conversations 2000 -rounds 3
+	go run ./cmd/lianxin-dev bench -senders 32 -conversations 2000 -rounds 3

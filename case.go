@@ -100,34 +100,6 @@ func CaseNumber(prefix string, day time.Time, seq int) string {
 	return fmt.Sprintf("%s%s-%04d", prefix, day.Format("20060102"), seq)
 }
 
-// AttachmentStatus is how far a photo or voice got on its way to local storage.
-type AttachmentStatus string
-
-// Attachment statuses.
-const (
-	AttachmentPending AttachmentStatus = "pending"
-	AttachmentStored  AttachmentStatus = "stored"
-	AttachmentFailed  AttachmentStatus = "failed"
-)
-
-// Attachment is a photo or voice message a resident sent with a report.
-type Attachment struct {
-	ID        int64            `json:"id" db:"id"`
-	CaseID    *int64           `json:"-" db:"case_id"`
-	Kind      MsgKind          `json:"kind" db:"kind"`
-	MediaID   string           `json:"media_id" db:"media_id"`
-	PicURL    string           `json:"pic_url,omitempty" db:"pic_url"`
-	Status    AttachmentStatus `json:"status" db:"status"`
-	Path      string           `json:"path,omitempty" db:"path"`
-	ThumbPath string           `json:"thumb_path,omitempty" db:"thumb_path"`
-	SHA256    string           `json:"sha256,omitempty" db:"sha256"`
-	Mime      string           `json:"mime,omitempty" db:"mime"`
-	Size      int64            `json:"size,omitempty" db:"size"`
-	Error     string           `json:"error,omitempty" db:"error"`
-	Attempts  int              `json:"attempts" db:"attempts"`
-	CreatedAt time.Time        `json:"created_at" db:"created_at"`
-}
-
 // Event is one entry on a case's timeline.
 type Event struct {
 	ID     int64     `json:"id" db:"id"`
@@ -206,3 +178,22 @@ func (c *Case) SLA(now time.Time, remindAt float64, cat Category) SLAState {
 	}
 	return SLAGreen
 }
+
+// CaseNumbering is how case numbers are made: a prefix, the date in the
+// stations' time zone and the day's sequence (KQ20261127-0007).
+type CaseNumbering struct {
+	Prefix   string
+	Location *time.Location
+}
+
+// CaseFilter selects cases for listing.
+type CaseFilter struct {
+	OpenID     string
+	AssigneeID string
+	StationID  string
+	Status     []Status
+	Limit      int
+}
+
+// OpenStatuses are the statuses of a case that still needs work (Status.Open).
+var OpenStatuses = []Status{StatusRegistered, StatusAccepted, StatusForwarded, StatusReopened}

@@ -1,95 +1,189 @@
 package lianxin
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
 
-// Category is a kind of problem. Keys are stable identifiers; names, keywords
-// and deadlines are data a station edits in configs/.
-type Category struct {
-	Key         string   `json:"key" yaml:"key"`
-	Name        string   `json:"name" yaml:"name"`
-	Keywords    []string `json:"keywords,omitempty" yaml:"keywords"`
-	AcceptHours int      `json:"accept_hours,omitempty" yaml:"accept_hours"`
-	ResolveDays int      `json:"resolve_days,omitempty" yaml:"resolve_days"`
-	Department  string   `json:"department,omitempty" yaml:"department"`
+// Kinds of liaison unit (Station.Kind): a station per sub-district (街道), a
+// point per community (社区) under its station.
+const (
+	StationKind = "station"
+	PointKind   = "point"
+)
+
+// Deputy levels (Deputy.Level).
+const (
+	LevelDistrict = "区级"
+	LevelCity     = "市级"
+)
+
+// Directory is the liaison stations and points, their deputies and the
+// departments cases are forwarded to: everything routing decides with. It is
+// small (tens of units, a few hundred deputies at most), so lookups scan.
+type Directory struct {
+	Stations    []Station    `json:"stations" yaml:"stations"`
+	Deputies    []Deputy     `json:"deputies" yaml:"deputies"`
+	Departments []Department `json:"departments" yaml:"departments"`
+
+	// Phrase turns a reason code and its details into the words staff read
+	// on the timeline (the service sets it from configs/messages.yaml).
+	Phrase func(code string, pairs ...string) string `json:"-" yaml:"-"`
 }
 
-// Point is a WGS-84 coordinate as WeChat location messages carry it.
-type Point struct {
-	Lat float64 `json:"lat" yaml:"lat"`
-	Lng float64 `json:"lng" yaml:"lng"`
-}
-
-// Area is where a station or point serves: a polygon, or a centre and radius.
-type Area struct {
-	Polygon []Point `json:"polygon,omitempty" yaml:"polygon"`
-	Center  *Point  `json:"center,omitempty" yaml:"center"`
-	RadiusM float64 `json:"radius_m,omitempty" yaml:"radius_m"`
-}
-
-// Contains reports whether p lies inside the area.
-func (a Area) Contains(p Point) bool {
-	if len(a.Polygon) >= 3 {
-		return pointInPolygon(p, a.Polygon)
-	}
-	if a.Center != nil && a.RadiusM > 0 {
-		return DistanceM(*a.Center, p) <= a.RadiusM
-	}
-	return false
-}
-
-// DistanceM is how far p is from the area's edge in metres (0 inside).
-func (a Area) DistanceM(p Point) float64 {
-	if a.Contains(p) {
-		return 0
-	}
-	if a.Center != nil && a.RadiusM > 0 {
-		return math.Max(0, DistanceM(*a.Center, p)-a.RadiusM)
-	}
-	best := math.Inf(1)
-	for i := range a.Polygon {
-		q, r := a.Polygon[i], a.Polygon[(i+1)%len(a.Polygon)]
-		best = math.Min(best, distanceToSegmentM(p, q, r))
-	}
-	return best
-}
-
-// pointInPolygon is the even-odd ray cast; the district is small enough that
-// treating degrees as planar coordinates is exact to well under a metre.
-func pointInPolygon(p Point, poly []Point) bool {
-	in := false
-	for i, j := 0, len(poly)-1; i < len(poly); j, i = i, i+1 {
-		a, b := poly[i], poly[j]
-		if (a.Lat > p.Lat) != (b.Lat > p.Lat) &&
-			p.Lng < (b.Lng-a.Lng)*(p.Lat-a.Lat)/(b.Lat-a.Lat)+a.Lng {
-			in = !in
+// Station returns the station or point with the id.
+func (d *Directory) Station(id string) (Station, bool) {
+	for _, s := range d.Stations {
+		if s.ID == id {
+			return s, true
 		}
 	}
-	return in
+	return Station{}, false
 }
 
-const earthRadiusM = 6371000
-
-// DistanceM is the great-circle distance between two points in metres.
-func DistanceM(p, q Point) float64 {
-	la1, la2 := p.Lat*math.Pi/180, q.Lat*math.Pi/180
-	dla := la2 - la1
-	dln := (q.Lng - p.Lng) * math.Pi / 180
-	h := math.Sin(dla/2)*math.Sin(dla/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dln/2)*math.Sin(dln/2)
-	return 2 * earthRadiusM * math.Asin(math.Min(1, math.Sqrt(h)))
-}
-
-// distanceToSegmentM projects onto a local equirectangular plane around p.
-func distanceToSegmentM(p, a, b Point) float64 {
-	k := math.Cos(p.Lat * math.Pi / 180)
-	ax, ay := (a.Lng-p.Lng)*k, a.Lat-p.Lat
-	bx, by := (b.Lng-p.Lng)*k, b.Lat-p.Lat
-	dx, dy := bx-ax, by-ay
-	t := 0.0
-	if l := dx*dx + dy*dy; l > 0 {
-		t = math.Max(0, math.Min(1, -(ax*dx+ay*dy)/l))
+// StationOf returns the station a unit belongs to: a point's parent, or the
+// station itself. Reports and the station-level queue group cases this way.
+func (d *Directory) StationOf(id string) (Station, bool) {
+	s, ok := d.Station(id)
+	if !ok || s.Kind != PointKind {
+		return s, ok
 	}
-	x, y := ax+t*dx, ay+t*dy
-	return math.Sqrt(x*x+y*y) * math.Pi / 180 * earthRadiusM
+	return d.Station(s.Parent)
+}
+
+// Points returns the points under a station, in file order.
+func (d *Directory) Points(stationID string) []Station {
+	var ps []Station
+	for _, s := range d.Stations {
+		if s.Kind == PointKind && s.Parent == stationID {
+			ps = append(ps, s)
+		}
+	}
+	return ps
+}
+
+// Deputy returns the deputy with the id.
+func (d *Directory) Deputy(id string) (Deputy, bool) {
+	for _, p := range d.Deputies {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Deputy{}, false
+}
+
+// DeputiesOf returns the deputies attached to one unit (not its points'), in
+// file order.
+func (d *Directory) DeputiesOf(unitID string) []Deputy {
+	var ds []Deputy
+	for _, p := range d.Deputies {
+		if p.StationID == unitID {
+			ds = append(ds, p)
+		}
+	}
+	return ds
+}
+
+// Head returns the head of a unit (站长, or a point's 负责人).
+func (d *Directory) Head(unitID string) (Deputy, bool) {
+	for _, p := range d.Deputies {
+		if p.StationID == unitID && p.Head {
+			return p, true
+		}
+	}
+	return Deputy{}, false
+}
+
+// Department returns the department with the id.
+func (d *Directory) Department(id string) (Department, bool) {
+	for _, p := range d.Departments {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Department{}, false
+}
+
+// StationAt returns the most specific unit whose area contains p: a point
+// wins over its station, because the community's own deputies know the
+// blocks and the people. Use StationOf for the station above it.
+func (d *Directory) StationAt(p Point) (Station, bool) {
+	var station *Station
+	for i, s := range d.Stations {
+		if !s.Area.Contains(p) {
+			continue
+		}
+		if s.Kind == PointKind {
+			return s, true
+		}
+		if station == nil {
+			station = &d.Stations[i]
+		}
+	}
+	if station != nil {
+		return *station, true
+	}
+	return Station{}, false
+}
+
+// NearestStation returns the station whose area is nearest to p, with the
+// distance to its edge, when that is at most maxM. Only stations compete:
+// outside every area a resident is in no community's blocks, and a station
+// covers the gaps between its points.
+func (d *Directory) NearestStation(p Point, maxM float64) (Station, float64, bool) {
+	best, bestM := -1, math.Inf(1)
+	for i, s := range d.Stations {
+		if s.Kind != StationKind {
+			continue
+		}
+		if m := s.Area.DistanceM(p); m < bestM {
+			best, bestM = i, m
+		}
+	}
+	if best < 0 || bestM > maxM {
+		return Station{}, 0, false
+	}
+	return d.Stations[best], bestM, true
+}
+
+// StationByAddress finds the unit a typed address names through its Places.
+// When an address names a point and its station ("平潭街水滩社区"), the point
+// wins; an address naming two unrelated units is ambiguous and matches none.
+// It returns the place name that matched.
+func (d *Directory) StationByAddress(text string) (Station, string, bool) {
+	if strings.TrimSpace(text) == "" {
+		return Station{}, "", false
+	}
+	type hit struct {
+		unit  Station
+		place string
+	}
+	var hits []hit
+	for _, s := range d.Stations {
+		for _, pl := range s.Places {
+			if pl != "" && strings.Contains(text, pl) {
+				hits = append(hits, hit{s, pl})
+				break
+			}
+		}
+	}
+	// Drop a station when one of its own points also matched.
+	var kept []hit
+	for _, h := range hits {
+		shadowed := slices.ContainsFunc(hits, func(o hit) bool {
+			return o.unit.Kind == PointKind && o.unit.Parent == h.unit.ID
+		})
+		if !shadowed {
+			kept = append(kept, h)
+		}
+	}
+	if len(kept) != 1 {
+		return Station{}, "", false
+	}
+	return kept[0].unit, kept[0].place, true
 }
 
 // Station is a liaison station (联络站) or point (联络点).
@@ -109,16 +203,6 @@ type Station struct {
 	Places []string `json:"places,omitempty" yaml:"places"`
 }
 
-// Reception is a recurring reception day (接待日), e.g. every month on the 15th.
-type Reception struct {
-	MonthDay int    `json:"month_day,omitempty" yaml:"month_day"`
-	Weekday  string `json:"weekday,omitempty" yaml:"weekday"`
-	Start    string `json:"start" yaml:"start"`
-	End      string `json:"end" yaml:"end"`
-	// DeputyIDs on duty that day, in turn (坐堂接诊); empty means all.
-	DeputyIDs []string `json:"deputies,omitempty" yaml:"deputies"`
-}
-
 // Deputy is a people's-congress deputy attached to a station.
 type Deputy struct {
 	ID          string   `json:"id" yaml:"id"`
@@ -134,4 +218,30 @@ type Department struct {
 	ID      string `json:"id" yaml:"id"`
 	Name    string `json:"name" yaml:"name"`
 	Contact string `json:"contact,omitempty" yaml:"contact"`
+}
+
+// DeputyRecord is a deputy with their WeChat binding.
+type DeputyRecord struct {
+	Deputy
+	OpenID  string     `json:"-"`
+	Bound   bool       `json:"bound"`
+	BoundAt *time.Time `json:"bound_at,omitempty"`
+	Active  bool       `json:"active"`
+}
+
+// DirectoryChange is one difference an import made.
+type DirectoryChange struct {
+	Kind   string   `json:"kind"` // station, deputy, department, category
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Action string   `json:"action"` // added, changed, removed, restored
+	Fields []string `json:"fields,omitempty"`
+}
+
+func (c DirectoryChange) String() string {
+	s := fmt.Sprintf("%-8s %-10s %s (%s)", c.Action, c.Kind, c.ID, c.Name)
+	if len(c.Fields) > 0 {
+		s += fmt.Sprintf(": %v", c.Fields)
+	}
+	return s
 }

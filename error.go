@@ -6,18 +6,47 @@ import (
 )
 
 // Error codes shared by every part. Each maps to one HTTP status and one
-// Chinese text a chat user may see; internal errors are never shown.
+// Chinese text a chat or console user may see (errorKinds); the Message of
+// an internal error is logged, never shown.
 const (
 	EINVALID      = "invalid"
 	ENOTFOUND     = "not_found"
 	ECONFLICT     = "conflict"
 	EUNAUTHORIZED = "unauthorized"
+	EFORBIDDEN    = "forbidden"
 	EUNAVAILABLE  = "unavailable"
 	EINTERNAL     = "internal"
 )
 
-// Error is an application error whose Message is safe to show to the person
-// who caused it (Chinese for chat users, English for operators).
+// errorKinds is the one place a code meets the people who see it: the HTTP
+// status a web client gets, and the key of the Chinese text in
+// configs/messages.yaml that a resident, deputy or clerk reads. (Plain
+// numbers: the domain has no HTTP in it.)
+var errorKinds = map[string]struct {
+	status  int
+	textKey string
+}{
+	EINVALID:      {400, "error_invalid"},
+	ENOTFOUND:     {404, "error_not_found"},
+	ECONFLICT:     {409, "error_conflict"},
+	EUNAUTHORIZED: {401, "error_unauthorized"},
+	EFORBIDDEN:    {403, "error_forbidden"},
+	EUNAVAILABLE:  {503, "error_unavailable"},
+	EINTERNAL:     {500, "error"},
+}
+
+// ErrorTextKeys are the message keys errorKinds uses, so the texts loader
+// can require them.
+func ErrorTextKeys() []string {
+	keys := make([]string, 0, len(errorKinds))
+	for _, k := range errorKinds {
+		keys = append(keys, k.textKey)
+	}
+	return keys
+}
+
+// Error is an application error. Message says what went wrong in terms the
+// operator who reads the log understands; users see the text of its code.
 type Error struct {
 	Code    string
 	Message string
@@ -42,7 +71,8 @@ func ErrorCode(err error) string {
 	return EINTERNAL
 }
 
-// ErrorMessage is the user-safe message of err; internal errors get a generic text.
+// ErrorMessage is the message of err's *Error for operators (the CLI prints
+// it); any other error reads as "internal error".
 func ErrorMessage(err error) string {
 	var e *Error
 	if err == nil {
@@ -52,3 +82,26 @@ func ErrorMessage(err error) string {
 	}
 	return "internal error"
 }
+
+// ErrorStatus is the HTTP status for err: 500 for anything not an *Error.
+func ErrorStatus(err error) int {
+	if k, ok := errorKinds[ErrorCode(err)]; ok {
+		return k.status
+	}
+	return 500
+}
+
+// ErrorTextKey is the configs/messages.yaml key of the Chinese text a user
+// sees for err (the generic "error" for internal ones).
+func ErrorTextKey(err error) string {
+	if k, ok := errorKinds[ErrorCode(err)]; ok {
+		return k.textKey
+	}
+	return "error"
+}
+
+// ErrLeaseLost is what finishing a claimed queue row (an attachment, an
+// outbox message) returns when the worker no longer holds its lease: the
+// lease ran out and another process claimed the row, whose outcome then
+// counts instead.
+var ErrLeaseLost = &Error{Code: ECONFLICT, Message: "lease lost: another worker took the row over"}

@@ -13,7 +13,6 @@ import (
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/bot/wxapi"
 	"github.com/lianxin/lianxin/internal/queue"
-	"github.com/lianxin/lianxin/store"
 )
 
 // The outbox delivery worker sends what the rest of lianxin queued in the
@@ -41,19 +40,19 @@ import (
 //     messages and robot posts have no such key; a duplicate is possible in
 //     that window, and only there.
 //
-// A cs_text row may carry a template fallback (store.NotifyPayload): when
+// A cs_text row may carry a template fallback (lianxin.NotifyPayload): when
 // WeChat refuses the text because the recipient's 48-hour window is closed
 // (45015, 45047), the template is sent instead. That is how deputies who
 // have not written lately are reached.
 //
-// Recipients: an openid; "deputy:ID" (flows.DeputyRecipient), resolved at
+// Recipients: an openid; "deputy:ID" (lianxin.DeputyRecipient), resolved at
 // send time to the WeChat user the deputy has bound, the row waiting without
 // using up attempts until they bind; for robot rows, the robot's webhook URL
 // or a key OutboxConfig.RobotURL maps to one.
 
 // OutboxStore is the outbox as the delivery worker sees it (store.DB).
 type OutboxStore interface {
-	ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.OutboxMessage, error)
+	ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]lianxin.OutboxMessage, error)
 	MarkOutboxSent(ctx context.Context, id int64, owner, via string, now time.Time) error
 	RetryOutbox(ctx context.Context, id int64, owner string, next time.Time, lastErr string) error
 	DeferOutbox(ctx context.Context, id int64, owner string, next time.Time, reason string) error
@@ -78,7 +77,7 @@ type InboundWindow interface {
 const serviceWindow = 48 * time.Hour
 
 // deputyPrefix marks a recipient that is a deputy rather than an openid
-// (flows.DeputyRecipient). Openids never contain a colon.
+// (lianxin.DeputyRecipient). Openids never contain a colon.
 const deputyPrefix = "deputy:"
 
 // Sender sends through WeChat (wxapi.Client); its errors carry the wxapi
@@ -143,7 +142,7 @@ type OutboxConfig struct {
 // Notify (something was queued: send it now), Run and Poll come from the
 // embedded queue runner.
 type OutboxWorker struct {
-	*queue.Runner[store.OutboxMessage]
+	*queue.Runner[lianxin.OutboxMessage]
 	db   OutboxStore
 	api  Sender
 	cfg  OutboxConfig
@@ -179,7 +178,7 @@ func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorke
 	return w, nil
 }
 
-func (w *OutboxWorker) process(ctx context.Context, m store.OutboxMessage) {
+func (w *OutboxWorker) process(ctx context.Context, m lianxin.OutboxMessage) {
 	log := w.cfg.Log.With("outbox", m.ID, "kind", m.Kind, "attempt", m.Attempts, "to", MaskRecipient(m.Kind, m.Recipient))
 	via, err := w.deliver(ctx, m)
 	// The outcome is recorded even if ctx ended meanwhile: WeChat may have
@@ -192,7 +191,7 @@ func (w *OutboxWorker) process(ctx context.Context, m store.OutboxMessage) {
 			return
 		}
 		outcome := "sent"
-		if m.Kind == store.OutboxText && via == ViaTemplate {
+		if m.Kind == lianxin.OutboxText && via == ViaTemplate {
 			outcome = "fallback"
 		}
 		w.done.WithLabelValues(m.Kind, outcome).Inc()
@@ -247,15 +246,15 @@ func (w *OutboxWorker) outsideWindow(ctx context.Context, openid string) bool {
 }
 
 // deliver sends one row and says how it went out.
-func (w *OutboxWorker) deliver(ctx context.Context, m store.OutboxMessage) (via string, err error) {
-	if m.Kind != store.OutboxRobot {
+func (w *OutboxWorker) deliver(ctx context.Context, m lianxin.OutboxMessage) (via string, err error) {
+	if m.Kind != lianxin.OutboxRobot {
 		if m.Recipient, err = w.openID(ctx, m.Recipient); err != nil {
 			return "", err
 		}
 	}
 	switch m.Kind {
-	case store.OutboxText:
-		var p store.NotifyPayload
+	case lianxin.OutboxText:
+		var p lianxin.NotifyPayload
 		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
 			return "", badRow("payload is not a text message: %v", err)
 		}
@@ -272,14 +271,14 @@ func (w *OutboxWorker) deliver(ctx context.Context, m store.OutboxMessage) (via 
 			return "", fmt.Errorf("%w (no template fallback)", err)
 		}
 		return ViaTemplate, w.sendTemplate(ctx, m, *p.Template)
-	case store.OutboxTemplate:
-		var p store.TemplatePayload
+	case lianxin.OutboxTemplate:
+		var p lianxin.TemplatePayload
 		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
 			return "", badRow("payload is not a template message: %v", err)
 		}
 		return ViaTemplate, w.sendTemplate(ctx, m, p)
-	case store.OutboxRobot:
-		var p store.RobotPayload
+	case lianxin.OutboxRobot:
+		var p lianxin.RobotPayload
 		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
 			return "", badRow("payload is not a robot message: %v", err)
 		}
@@ -292,7 +291,7 @@ func (w *OutboxWorker) deliver(ctx context.Context, m store.OutboxMessage) (via 
 	return "", badRow("unknown outbox kind %q", m.Kind)
 }
 
-func (w *OutboxWorker) sendTemplate(ctx context.Context, m store.OutboxMessage, p store.TemplatePayload) error {
+func (w *OutboxWorker) sendTemplate(ctx context.Context, m lianxin.OutboxMessage, p lianxin.TemplatePayload) error {
 	id := p.TemplateID
 	if id == "" {
 		id = w.cfg.TemplateID
@@ -380,7 +379,7 @@ func retryable(err error) bool {
 // MaskRecipient shows whom an outbox row is for without the openid or robot
 // key, for logs and operators.
 func MaskRecipient(kind, recipient string) string {
-	if kind == store.OutboxRobot {
+	if kind == lianxin.OutboxRobot {
 		if strings.Contains(recipient, "://") {
 			return wxapi.MaskRobotURL(recipient)
 		}

@@ -10,10 +10,10 @@ import (
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/bot"
-	"github.com/lianxin/lianxin/bot/fakewx"
 	"github.com/lianxin/lianxin/bot/wxapi"
 	"github.com/lianxin/lianxin/internal/queue"
 	"github.com/lianxin/lianxin/internal/testenv"
+	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
 	"github.com/lianxin/lianxin/store"
 )
 
@@ -99,7 +99,7 @@ func (e *outboxEnv) enqueue(t *testing.T, key, kind, to string, payload any) int
 	return 0
 }
 
-func (e *outboxEnv) row(t *testing.T, id int64) *store.OutboxMessage {
+func (e *outboxEnv) row(t *testing.T, id int64) *lianxin.OutboxMessage {
 	t.Helper()
 	m, err := e.db.OutboxMessage(context.Background(), id)
 	if err != nil {
@@ -130,11 +130,11 @@ func TestOutboxDeliversOnce(t *testing.T) {
 	e := newOutboxEnv(t)
 	w := e.worker(t, e.db, nil)
 	ids := []int64{
-		e.enqueue(t, "k1", store.OutboxText, "oResident1", store.TextPayload{Text: "您反映的事项已登记，编号 KQ20261127-0007"}),
-		e.enqueue(t, "k2", store.OutboxText, "oResident1", store.NotifyPayload{Text: "代表已受理"}),
-		e.enqueue(t, "k3", store.OutboxTemplate, "oDeputy1", store.TemplatePayload{TemplateID: "tpl-new-case", URL: "https://example.org/c/7", Data: map[string]string{"first": "新事项待受理", "keyword1": "KQ20261127-0007"}}),
-		e.enqueue(t, "k4", store.OutboxRobot, e.robot, store.RobotPayload{MsgType: "markdown", Content: "**新事项** KQ20261127-0007"}),
-		e.enqueue(t, "k5", store.OutboxRobot, "station-pingtan", store.RobotPayload{MsgType: "text", Content: "今日新登记 1 件"}),
+		e.enqueue(t, "k1", lianxin.OutboxText, "oResident1", lianxin.TextPayload{Text: "您反映的事项已登记，编号 KQ20261127-0007"}),
+		e.enqueue(t, "k2", lianxin.OutboxText, "oResident1", lianxin.NotifyPayload{Text: "代表已受理"}),
+		e.enqueue(t, "k3", lianxin.OutboxTemplate, "oDeputy1", lianxin.TemplatePayload{TemplateID: "tpl-new-case", URL: "https://example.org/c/7", Data: map[string]string{"first": "新事项待受理", "keyword1": "KQ20261127-0007"}}),
+		e.enqueue(t, "k4", lianxin.OutboxRobot, e.robot, lianxin.RobotPayload{MsgType: "markdown", Content: "**新事项** KQ20261127-0007"}),
+		e.enqueue(t, "k5", lianxin.OutboxRobot, "station-pingtan", lianxin.RobotPayload{MsgType: "text", Content: "今日新登记 1 件"}),
 	}
 	pollOutbox(t, w, 5)
 	got := deliveries(e.fake)
@@ -157,7 +157,7 @@ func TestOutboxDeliversOnce(t *testing.T) {
 		t.Errorf("resident got %q, want the registration first", order)
 	}
 	for i, via := range []string{bot.ViaCustom, bot.ViaCustom, bot.ViaTemplate, bot.ViaRobot, bot.ViaRobot} {
-		if r := e.row(t, ids[i]); r.Status != store.OutboxSent || r.Via != via || r.SentAt == nil || r.Attempts != 1 {
+		if r := e.row(t, ids[i]); r.Status != lianxin.OutboxSent || r.Via != via || r.SentAt == nil || r.Attempts != 1 {
 			t.Errorf("row %d: %+v", ids[i], r)
 		}
 	}
@@ -178,7 +178,7 @@ func TestOutboxAPIDownThenBack(t *testing.T) {
 	const recipients, each = 5, 3
 	for i := range each {
 		for r := range recipients {
-			e.enqueue(t, fmt.Sprintf("k%d-%d", r, i), store.OutboxText, fmt.Sprintf("oResident%d", r), store.TextPayload{Text: fmt.Sprintf("第%d条", i+1)})
+			e.enqueue(t, fmt.Sprintf("k%d-%d", r, i), lianxin.OutboxText, fmt.Sprintf("oResident%d", r), lianxin.TextPayload{Text: fmt.Sprintf("第%d条", i+1)})
 		}
 	}
 	e.fake.SetDown("", true)
@@ -209,7 +209,7 @@ func TestOutboxAPIDownThenBack(t *testing.T) {
 	}
 	rows, _ := e.db.Outbox(context.Background(), 100)
 	for _, r := range rows {
-		if r.Status != store.OutboxSent {
+		if r.Status != lianxin.OutboxSent {
 			t.Errorf("row %d: %s, %s", r.ID, r.Status, r.LastError)
 		}
 	}
@@ -222,11 +222,11 @@ func TestOutboxTemplateFallback(t *testing.T) {
 	e := newOutboxEnv(t)
 	w := e.worker(t, e.db, nil)
 	e.fake.Set45015("oDeputy1", true)
-	withFallback := e.enqueue(t, "assign:7:deputy1", store.OutboxText, "oDeputy1", store.NotifyPayload{
+	withFallback := e.enqueue(t, "assign:7:deputy1", lianxin.OutboxText, "oDeputy1", lianxin.NotifyPayload{
 		Text:     "新事项 KQ20261127-0007 待您受理，回复“受理”即可",
-		Template: &store.TemplatePayload{URL: "https://example.org/c/7", Data: map[string]string{"first": "新事项待受理", "keyword1": "KQ20261127-0007"}},
+		Template: &lianxin.TemplatePayload{URL: "https://example.org/c/7", Data: map[string]string{"first": "新事项待受理", "keyword1": "KQ20261127-0007"}},
 	})
-	without := e.enqueue(t, "late-reply:1", store.OutboxText, "oDeputy1", store.TextPayload{Text: "收到"})
+	without := e.enqueue(t, "late-reply:1", lianxin.OutboxText, "oDeputy1", lianxin.TextPayload{Text: "收到"})
 	pollOutbox(t, w, 2)
 
 	sent := e.fake.Sent()
@@ -234,10 +234,10 @@ func TestOutboxTemplateFallback(t *testing.T) {
 		sent[0].ClientMsgID != wxapi.ClientMsgID("assign:7:deputy1") || sent[0].URL != "https://example.org/c/7" {
 		t.Fatalf("sent = %+v", sent)
 	}
-	if r := e.row(t, withFallback); r.Status != store.OutboxSent || r.Via != bot.ViaTemplate {
+	if r := e.row(t, withFallback); r.Status != lianxin.OutboxSent || r.Via != bot.ViaTemplate {
 		t.Errorf("with fallback: %+v", r)
 	}
-	if r := e.row(t, without); r.Status != store.OutboxDead || !strings.Contains(r.LastError, "45015") || !strings.Contains(r.LastError, "no template fallback") {
+	if r := e.row(t, without); r.Status != lianxin.OutboxDead || !strings.Contains(r.LastError, "45015") || !strings.Contains(r.LastError, "no template fallback") {
 		t.Errorf("without fallback: %+v", r)
 	}
 }
@@ -250,14 +250,14 @@ func TestOutboxPermanentErrorsAreDead(t *testing.T) {
 	w := e.worker(t, e.db, nil)
 	e.fake.FailNextErrCode(fakewx.PathCustomSend, 1, 40003, "")
 	cases := map[int64]string{
-		e.enqueue(t, "k1", store.OutboxText, "oNobody", store.TextPayload{Text: "x"}):                                                                              "errcode 40003",
-		e.enqueue(t, "k2", store.OutboxRobot, "station-unknown", store.RobotPayload{MsgType: "text", Content: "x"}):                                                "no robot webhook URL",
-		e.enqueue(t, "k3", store.OutboxRobot, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=wrong-key", store.RobotPayload{MsgType: "text", Content: "x"}): "errcode 93000",
-		e.enqueue(t, "k4", store.OutboxTemplate, "oDeputy2", "not an object"):                                                                                      "payload is not a template",
+		e.enqueue(t, "k1", lianxin.OutboxText, "oNobody", lianxin.TextPayload{Text: "x"}):                                                                              "errcode 40003",
+		e.enqueue(t, "k2", lianxin.OutboxRobot, "station-unknown", lianxin.RobotPayload{MsgType: "text", Content: "x"}):                                                "no robot webhook URL",
+		e.enqueue(t, "k3", lianxin.OutboxRobot, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=wrong-key", lianxin.RobotPayload{MsgType: "text", Content: "x"}): "errcode 93000",
+		e.enqueue(t, "k4", lianxin.OutboxTemplate, "oDeputy2", "not an object"):                                                                                        "payload is not a template",
 	}
 	pollOutbox(t, w, 4)
 	for id, want := range cases {
-		if r := e.row(t, id); r.Status != store.OutboxDead || !strings.Contains(r.LastError, want) || r.Attempts != 1 {
+		if r := e.row(t, id); r.Status != lianxin.OutboxDead || !strings.Contains(r.LastError, want) || r.Attempts != 1 {
 			t.Errorf("row %d: status %s, error %q; want dead with %q", id, r.Status, r.LastError, want)
 		}
 	}
@@ -275,14 +275,14 @@ func TestOutboxGivesUpAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
 	e := newOutboxEnv(t)
 	w := e.worker(t, e.db, func(c *bot.OutboxConfig) { c.MaxAttempts = 3 })
-	id := e.enqueue(t, "k1", store.OutboxText, "oResident1", store.TextPayload{Text: "x"})
+	id := e.enqueue(t, "k1", lianxin.OutboxText, "oResident1", lianxin.TextPayload{Text: "x"})
 	e.fake.SetDown(fakewx.PathCustomSend, true)
 	for range 3 {
 		pollOutbox(t, w, 1)
 		e.clk.Add(time.Hour)
 	}
 	pollOutbox(t, w, 0)
-	if r := e.row(t, id); r.Status != store.OutboxDead || r.Attempts != 3 || !strings.Contains(r.LastError, "gave up after 3 attempts") || !strings.Contains(r.LastError, "HTTP 503") {
+	if r := e.row(t, id); r.Status != lianxin.OutboxDead || r.Attempts != 3 || !strings.Contains(r.LastError, "gave up after 3 attempts") || !strings.Contains(r.LastError, "HTTP 503") {
 		t.Errorf("row: %+v", r)
 	}
 }
@@ -294,15 +294,15 @@ func TestOutboxTemplateAnswerLost(t *testing.T) {
 	t.Parallel()
 	e := newOutboxEnv(t)
 	w := e.worker(t, e.db, nil)
-	id := e.enqueue(t, "assign:9", store.OutboxTemplate, "oDeputy1", store.TemplatePayload{Data: map[string]string{"first": "新事项"}})
+	id := e.enqueue(t, "assign:9", lianxin.OutboxTemplate, "oDeputy1", lianxin.TemplatePayload{Data: map[string]string{"first": "新事项"}})
 	e.fake.FailAfterNext(fakewx.PathTemplateSend, 1, 502)
 	pollOutbox(t, w, 1)
-	if r := e.row(t, id); r.Status != store.OutboxPending || !strings.Contains(r.LastError, "HTTP 502") {
+	if r := e.row(t, id); r.Status != lianxin.OutboxPending || !strings.Contains(r.LastError, "HTTP 502") {
 		t.Fatalf("after the lost answer: %+v", r)
 	}
 	e.clk.Add(time.Minute)
 	pollOutbox(t, w, 1)
-	if r := e.row(t, id); r.Status != store.OutboxSent {
+	if r := e.row(t, id); r.Status != lianxin.OutboxSent {
 		t.Errorf("after the retry: %+v", r)
 	}
 	if n := len(e.fake.CallsTo(fakewx.PathTemplateSend)); n != 2 {
@@ -324,7 +324,7 @@ func TestOutboxTwoWorkersNoDoubleSend(t *testing.T) {
 	const recipients, each = 10, 4
 	for i := range each {
 		for r := range recipients {
-			e.enqueue(t, fmt.Sprintf("k%d-%d", r, i), store.OutboxText, fmt.Sprintf("oResident%02d", r), store.TextPayload{Text: fmt.Sprintf("第%d条", i+1)})
+			e.enqueue(t, fmt.Sprintf("k%d-%d", r, i), lianxin.OutboxText, fmt.Sprintf("oResident%02d", r), lianxin.TextPayload{Text: fmt.Sprintf("第%d条", i+1)})
 		}
 	}
 	e.fake.SetLatency(fakewx.PathCustomSend, 5*time.Millisecond)
@@ -363,7 +363,7 @@ func TestOutboxTwoWorkersNoDoubleSend(t *testing.T) {
 func TestOutboxCrashedWorkerLeaseRunsOut(t *testing.T) {
 	t.Parallel()
 	e := newOutboxEnv(t)
-	id := e.enqueue(t, "k1", store.OutboxText, "oResident1", store.TextPayload{Text: "x"})
+	id := e.enqueue(t, "k1", lianxin.OutboxText, "oResident1", lianxin.TextPayload{Text: "x"})
 	if rows, err := e.db.ClaimOutbox(context.Background(), "crashed", e.clk.Now(), 2*time.Minute, 10); err != nil || len(rows) != 1 {
 		t.Fatalf("claim: %v, %v", rows, err)
 	}
@@ -371,7 +371,7 @@ func TestOutboxCrashedWorkerLeaseRunsOut(t *testing.T) {
 	pollOutbox(t, w, 0)
 	e.clk.Add(2*time.Minute + time.Second)
 	pollOutbox(t, w, 1)
-	if r := e.row(t, id); r.Status != store.OutboxSent || r.Attempts != 2 {
+	if r := e.row(t, id); r.Status != lianxin.OutboxSent || r.Attempts != 2 {
 		t.Errorf("row: %+v", r)
 	}
 }
@@ -395,7 +395,7 @@ func TestOutboxNotifyWakesRun(t *testing.T) {
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
 	for i := range 3 {
-		e.enqueue(t, fmt.Sprintf("k%d", i), store.OutboxText, "oResident1", store.TextPayload{Text: fmt.Sprint(i)})
+		e.enqueue(t, fmt.Sprintf("k%d", i), lianxin.OutboxText, "oResident1", lianxin.TextPayload{Text: fmt.Sprint(i)})
 		w.Notify()
 		if err := e.fake.WaitSent(wctx, func(s []fakewx.Sent) bool { return len(s) == i+1 }); err != nil {
 			t.Fatalf("message %d not sent after Notify: %v", i, err)
@@ -432,8 +432,8 @@ func TestOutboxDeputyRecipient(t *testing.T) {
 	e := newOutboxEnv(t)
 	dir := &deputies{bound: map[string]string{"d-wang": ""}}
 	w := e.worker(t, e.db, func(c *bot.OutboxConfig) { c.Deputies = dir; c.MaxAttempts = 2 })
-	waiting := e.enqueue(t, "assign:1", store.OutboxText, "deputy:d-wang", store.NotifyPayload{Text: "新事项待受理"})
-	gone := e.enqueue(t, "assign:2", store.OutboxText, "deputy:d-left", store.NotifyPayload{Text: "x"})
+	waiting := e.enqueue(t, "assign:1", lianxin.OutboxText, "deputy:d-wang", lianxin.NotifyPayload{Text: "新事项待受理"})
+	gone := e.enqueue(t, "assign:2", lianxin.OutboxText, "deputy:d-left", lianxin.NotifyPayload{Text: "x"})
 	for i := range 5 { // more than MaxAttempts: waiting is not failing
 		want := 1
 		if i == 0 {
@@ -441,16 +441,16 @@ func TestOutboxDeputyRecipient(t *testing.T) {
 		}
 		pollOutbox(t, w, want)
 		e.clk.Add(time.Minute)
-		if r := e.row(t, gone); r.Status != store.OutboxDead || !strings.Contains(r.LastError, "no deputy") {
+		if r := e.row(t, gone); r.Status != lianxin.OutboxDead || !strings.Contains(r.LastError, "no deputy") {
 			t.Fatalf("unknown deputy: %+v", r)
 		}
-		if r := e.row(t, waiting); r.Status != store.OutboxPending || r.Attempts != 0 || !strings.Contains(r.LastError, "not bound") {
+		if r := e.row(t, waiting); r.Status != lianxin.OutboxPending || r.Attempts != 0 || !strings.Contains(r.LastError, "not bound") {
 			t.Fatalf("unbound deputy: %+v", r)
 		}
 	}
 	dir.bind("d-wang", "oDeputyWang")
 	pollOutbox(t, w, 1)
-	if r := e.row(t, waiting); r.Status != store.OutboxSent {
+	if r := e.row(t, waiting); r.Status != lianxin.OutboxSent {
 		t.Errorf("after binding: %+v", r)
 	}
 	if got := deliveries(e.fake); got["oDeputyWang|新事项待受理"] != 1 || len(got) != 1 {

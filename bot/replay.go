@@ -9,16 +9,14 @@ import (
 	"time"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/flows"
-	"github.com/lianxin/lianxin/store"
 )
 
 // ReplayStore is the journal as the replayer sees it (store.DB).
 type ReplayStore interface {
-	Unsettled(ctx context.Context, before time.Time, limit int) ([]store.JournalEntry, error)
-	UnsettledFor(ctx context.Context, openid string) ([]store.JournalEntry, error)
-	EnqueueReply(ctx context.Context, m *lianxin.Inbound, outcome string, reply lianxin.Reply) error
-	SettleJournal(ctx context.Context, id int64, outcome, reply string) error
+	Unsettled(ctx context.Context, before time.Time, limit int) ([]lianxin.JournalEntry, error)
+	UnsettledFor(ctx context.Context, openid string) ([]lianxin.JournalEntry, error)
+	EnqueueReply(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply lianxin.Reply) error
+	SettleJournal(ctx context.Context, id int64, outcome lianxin.Outcome, reply string) error
 }
 
 // Replayer feeds messages journaled while Redis was unavailable back into
@@ -114,25 +112,25 @@ func (r *Replayer) CatchUp(ctx context.Context, openid string) error {
 	return nil
 }
 
-func (r *Replayer) replay(ctx context.Context, e *store.JournalEntry) error {
+func (r *Replayer) replay(ctx context.Context, e *lianxin.JournalEntry) error {
 	m, err := e.Inbound()
 	if err != nil {
 		// A payload that cannot be decoded cannot be replayed; keep it for staff.
 		r.log.Error("journal entry cannot be replayed", "id", e.ID, "err", err)
-		return r.db.SettleJournal(ctx, e.ID, store.OutcomeFailed, "")
+		return r.db.SettleJournal(ctx, e.ID, lianxin.OutcomeFailed, "")
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	res, err := r.conv.Dispatch(dctx, flows.Delivery{Msg: m})
+	res, err := r.conv.Dispatch(dctx, lianxin.Delivery{Msg: m})
 	switch {
 	case err == nil:
-	case errors.Is(err, flows.ErrLate):
+	case errors.Is(err, lianxin.ErrLate):
 		// Applied later by another applier, which sends the reply itself.
-		return r.db.EnqueueReply(ctx, m, store.OutcomeLate, lianxin.Reply{})
+		return r.db.EnqueueReply(ctx, m, lianxin.OutcomeLate, lianxin.Reply{})
 	default:
 		return err
 	}
-	if err := r.db.EnqueueReply(ctx, m, store.OutcomeReplayed, res.Reply); err != nil {
+	if err := r.db.EnqueueReply(ctx, m, lianxin.OutcomeReplayed, res.Reply); err != nil {
 		return err
 	}
 	r.metrics.Replayed.Inc()

@@ -18,21 +18,21 @@ import (
 	"time"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/flows"
+	"github.com/lianxin/lianxin/bot/wxcrypt"
 )
 
 // Conversations is what the webhook hands messages to (flows.Dispatcher).
 type Conversations interface {
-	Dispatch(ctx context.Context, d flows.Delivery) (flows.Result, error)
+	Dispatch(ctx context.Context, d lianxin.Delivery) (lianxin.Result, error)
 }
 
 // MessageJournal durably records every accepted message (store.DB).
 type MessageJournal interface {
 	// Journal returns once the record is on disk.
-	Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (id int64, fresh bool, err error)
+	Journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (id int64, fresh bool, err error)
 	// JournalCommitted returns once it is committed (it survives a crash of
 	// the process; the disk follows milliseconds later).
-	JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (id int64, fresh bool, err error)
+	JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (id int64, fresh bool, err error)
 }
 
 // WebhookConfig is what the webhook needs to know about the account.
@@ -51,7 +51,7 @@ type WebhookConfig struct {
 // Webhook is the handler WeChat posts to.
 type Webhook struct {
 	cfg      WebhookConfig
-	keys     []aesKey
+	keys     []wxcrypt.Key
 	conv     Conversations
 	journal  MessageJournal
 	replayer *Replayer
@@ -69,7 +69,7 @@ func NewWebhook(cfg WebhookConfig, conv Conversations, journal MessageJournal, r
 		if k == "" {
 			continue
 		}
-		key, err := decodeAESKey(k)
+		key, err := wxcrypt.DecodeKey(k)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +142,7 @@ func (h *Webhook) refused(w http.ResponseWriter, rj *reject) {
 // checkSignature verifies the URL signature and the timestamp window.
 func (h *Webhook) checkSignature(q url.Values) (timestamp, nonce string, rj *reject) {
 	timestamp, nonce = q.Get("timestamp"), q.Get("nonce")
-	if !signatureOK(q.Get("signature"), signature(h.cfg.Token, timestamp, nonce)) {
+	if !wxcrypt.SignatureOK(q.Get("signature"), wxcrypt.Signature(h.cfg.Token, timestamp, nonce)) {
 		return "", "", errBadSignature
 	}
 	ts, err := strconv.ParseInt(timestamp, 10, 64)
@@ -170,7 +170,7 @@ func (h *Webhook) verifyURL(w http.ResponseWriter, r *http.Request) {
 // parsed is a verified, decrypted, parsed request.
 type parsed struct {
 	msg       *lianxin.Inbound
-	key       aesKey // the key that opened it; nil in plaintext mode
+	key       wxcrypt.Key // the key that opened it; nil in plaintext mode
 	timestamp string
 	nonce     string
 	bodyHash  string
@@ -210,7 +210,7 @@ func (h *Webhook) parse(r *http.Request, mode *string) (*parsed, *reject) {
 		if !ok || enc == "" {
 			return nil, refuse(http.StatusBadRequest, "missing_encrypt")
 		}
-		if !signatureOK(q.Get("msg_signature"), signature(h.cfg.Token, timestamp, nonce, enc)) {
+		if !wxcrypt.SignatureOK(q.Get("msg_signature"), wxcrypt.Signature(h.cfg.Token, timestamp, nonce, enc)) {
 			return nil, refuse(http.StatusForbidden, "bad_msg_signature")
 		}
 		if len(h.keys) == 0 {
@@ -218,7 +218,7 @@ func (h *Webhook) parse(r *http.Request, mode *string) (*parsed, *reject) {
 		}
 		var plain []byte
 		for _, k := range h.keys {
-			if _, plain, err = decrypt(k, h.cfg.AppID, enc); err == nil {
+			if _, plain, err = wxcrypt.Decrypt(k, h.cfg.AppID, enc); err == nil {
 				p.key = k
 				break
 			}
@@ -254,8 +254,8 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	ctx, cancel := context.WithDeadline(r.Context(), deadline.Add(-h.cfg.Budget/4))
 	defer cancel()
 
-	outcome, typ := "replied", string(m.Kind)
-	var res flows.Result
+	outcome, typ := lianxin.OutcomeReplied, string(m.Kind)
+	var res lianxin.Result
 	var err error
 	if h.replayer != nil && h.replayer.HasBacklog() {
 		// Messages this resident sent while Redis was down go first, so the
@@ -268,21 +268,21 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	}
 	if err == nil {
 		t0 := time.Now()
-		res, err = h.conv.Dispatch(ctx, flows.Delivery{Msg: m, NonceKey: p.timestamp + ":" + p.nonce, BodyHash: p.bodyHash})
+		res, err = h.conv.Dispatch(ctx, lianxin.Delivery{Msg: m, NonceKey: p.timestamp + ":" + p.nonce, BodyHash: p.bodyHash})
 		h.metrics.Phase.WithLabelValues("conversation").Observe(time.Since(t0).Seconds())
 	}
 	switch {
 	case err == nil:
 		if res.Duplicate {
-			outcome = "duplicate"
+			outcome = lianxin.OutcomeDuplicate
 			h.metrics.Duplicates.Inc()
 		}
-	case errors.Is(err, flows.ErrReplay):
+	case errors.Is(err, lianxin.ErrReplay):
 		h.refused(w, errReplay)
 		return
-	case errors.Is(err, flows.ErrLate):
-		outcome = "late"
-		res = flows.Result{Reply: lianxin.Reply{Text: h.cfg.LateText}, ReplyTime: m.CreateTime}
+	case errors.Is(err, lianxin.ErrLate):
+		outcome = lianxin.OutcomeLate
+		res = lianxin.Result{Reply: lianxin.Reply{Text: h.cfg.LateText}, ReplyTime: m.CreateTime}
 	default:
 		// Redis is unavailable (down, hung, or failing). Keep the message in
 		// the journal for replay and tell the resident it is safe.
@@ -291,8 +291,8 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 			return
 		}
 		h.log.Warn("conversation unavailable; message deferred", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
-		outcome = "deferred"
-		res = flows.Result{Reply: lianxin.Reply{Text: h.cfg.BusyText}, ReplyTime: m.CreateTime}
+		outcome = lianxin.OutcomeDeferred
+		res = lianxin.Result{Reply: lianxin.Reply{Text: h.cfg.BusyText}, ReplyTime: m.CreateTime}
 	}
 
 	journalOutcome := outcomeForJournal(outcome)
@@ -303,7 +303,7 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	// covers. A retry waits too, as its first copy's write may not be on disk
 	// yet. A plain step's state lives in Redis, which keeps it no more
 	// durably than a commit does.
-	durable := outcome != "replied" || res.Reply.Recorded
+	durable := outcome != lianxin.OutcomeReplied || res.Reply.Recorded
 	t1 := time.Now()
 	fresh, err := h.journalBy(deadline, m, journalOutcome, res.Reply.Text, durable)
 	h.metrics.Phase.WithLabelValues("journal").Observe(time.Since(t1).Seconds())
@@ -314,25 +314,25 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	if outcome == "deferred" {
+	if outcome == lianxin.OutcomeDeferred {
 		if fresh {
 			h.metrics.Deferred.Inc()
 		} else {
-			outcome = "duplicate"
+			outcome = lianxin.OutcomeDuplicate
 			h.metrics.Duplicates.Inc()
 		}
 		if h.replayer != nil {
 			h.replayer.Notify()
 		}
 	}
-	h.metrics.Requests.WithLabelValues(typ, outcome).Inc()
+	h.metrics.Requests.WithLabelValues(typ, string(outcome)).Inc()
 	h.writeReply(w, p, res)
 }
 
 // journalBy journals the message, giving up waiting at the deadline (the
 // database is locked by another process, the disk is stalled): the write
 // still lands, but the reply cannot wait for it, so WeChat is asked to retry.
-func (h *Webhook) journalBy(deadline time.Time, m *lianxin.Inbound, outcome, reply string, durable bool) (fresh bool, err error) {
+func (h *Webhook) journalBy(deadline time.Time, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, durable bool) (fresh bool, err error) {
 	type result struct {
 		fresh bool
 		err   error
@@ -358,17 +358,15 @@ func (h *Webhook) journalBy(deadline time.Time, m *lianxin.Inbound, outcome, rep
 
 var errJournalSlow = errors.New("journal write did not finish in time")
 
-func outcomeForJournal(outcome string) string {
-	switch outcome {
-	case "deferred":
-		return "deferred"
-	case "late":
-		return "late"
+func outcomeForJournal(outcome lianxin.Outcome) lianxin.Outcome {
+	if outcome == lianxin.OutcomeDuplicate {
+		// A retry's record is its first copy's; the insert leaves it be.
+		return lianxin.OutcomeReplied
 	}
-	return "replied"
+	return outcome
 }
 
-func (h *Webhook) writeReply(w http.ResponseWriter, p *parsed, res flows.Result) {
+func (h *Webhook) writeReply(w http.ResponseWriter, p *parsed, res lianxin.Result) {
 	if res.Reply.Empty() {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "success")
@@ -376,8 +374,8 @@ func (h *Webhook) writeReply(w http.ResponseWriter, p *parsed, res flows.Result)
 	}
 	xml := textReplyXML(p.msg.OpenID, p.msg.Account, res.ReplyTime, res.Reply.Text)
 	if p.key != nil {
-		enc := encrypt(p.key, h.cfg.AppID, xml)
-		xml = encryptedReplyXML(enc, signature(h.cfg.Token, p.timestamp, p.nonce, enc), p.timestamp, p.nonce)
+		enc := wxcrypt.Encrypt(p.key, h.cfg.AppID, xml)
+		xml = encryptedReplyXML(enc, wxcrypt.Signature(h.cfg.Token, p.timestamp, p.nonce, enc), p.timestamp, p.nonce)
 	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.Write(xml)

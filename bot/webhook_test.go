@@ -14,18 +14,17 @@ import (
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/bot"
-	"github.com/lianxin/lianxin/bot/wxsim"
-	"github.com/lianxin/lianxin/flows"
+	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
 )
 
 // scriptedConversation answers every message with the same result (or
 // error: Redis unavailable).
 type scriptedConversation struct {
-	res flows.Result
+	res lianxin.Result
 	err error
 }
 
-func (c scriptedConversation) Dispatch(ctx context.Context, d flows.Delivery) (flows.Result, error) {
+func (c scriptedConversation) Dispatch(ctx context.Context, d lianxin.Delivery) (lianxin.Result, error) {
 	return c.res, c.err
 }
 
@@ -42,11 +41,11 @@ func (j *journalSpy) record(kind string) (int64, bool, error) {
 	return int64(len(j.writes)), true, nil
 }
 
-func (j *journalSpy) Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (int64, bool, error) {
+func (j *journalSpy) Journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (int64, bool, error) {
 	return j.record("durable")
 }
 
-func (j *journalSpy) JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (int64, bool, error) {
+func (j *journalSpy) JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (int64, bool, error) {
 	return j.record("committed")
 }
 
@@ -57,14 +56,14 @@ func (j *journalSpy) JournalCommitted(ctx context.Context, m *lianxin.Inbound, o
 func TestReplyWaitsForTheDiskOnlyWhenItAcknowledgesAWrite(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		res   flows.Result
+		res   lianxin.Result
 		err   error
 		reply string
 		want  string
 	}{
-		{name: "plain step", res: flows.Result{Reply: lianxin.Reply{Text: "【选择类别】请回复数字"}}, want: "committed"},
-		{name: "case registered", res: flows.Result{Reply: lianxin.Reply{Text: "提交成功,编号 KQ20261127-0001", Recorded: true}}, want: "durable"},
-		{name: "retry of a registered case", res: flows.Result{Reply: lianxin.Reply{Text: "提交成功,编号 KQ20261127-0001"}, Duplicate: true}, want: "durable"},
+		{name: "plain step", res: lianxin.Result{Reply: lianxin.Reply{Text: "【选择类别】请回复数字"}}, want: "committed"},
+		{name: "case registered", res: lianxin.Result{Reply: lianxin.Reply{Text: "提交成功,编号 KQ20261127-0001", Recorded: true}}, want: "durable"},
+		{name: "retry of a registered case", res: lianxin.Result{Reply: lianxin.Reply{Text: "提交成功,编号 KQ20261127-0001"}, Duplicate: true}, want: "durable"},
 		// Kept only in the journal until Redis returns: it must survive a power cut.
 		{name: "deferred while Redis is down", err: errors.New("redis: connection refused"), reply: "系统繁忙", want: "durable"},
 	} {

@@ -20,10 +20,6 @@ const MaxKeywordWeight = 10
 
 var categoryKeyRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// OtherCategory is the fallback category: it may have no keywords because the
-// classifier falls back to it when nothing else matches.
-const OtherCategory = "other"
-
 // ParseKeyword splits a keyword entry of categories.yaml, "暖气^3", into the
 // word and its weight (1 when no "^" is given). The syntax lives here, beside
 // the file it belongs to, so that the loader and the classifier cannot disagree.
@@ -45,7 +41,7 @@ func ParseKeyword(s string) (word string, weight float64, err error) {
 // LoadCategories parses and validates categories.yaml. Errors name the
 // category and the line, because the people editing the file are station
 // staff, not programmers.
-func LoadCategories(b []byte) ([]lianxin.Category, error) {
+func LoadCategories(b []byte) (lianxin.Categories, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("categories: %w", err)
@@ -170,7 +166,7 @@ func loadCategory(n *yaml.Node, pos int) (lianxin.Category, error) {
 			}
 		}
 	}
-	if !positive && c.Key != OtherCategory {
+	if !positive && c.Key != lianxin.OtherCategory {
 		return c, fail(lineOf(kw, n), "needs at least one keyword with a positive weight, or residents' reports can never be suggested for it")
 	}
 	return c, nil

@@ -3,6 +3,8 @@ package configs
 import (
 	"strings"
 	"testing"
+
+	"github.com/lianxin/lianxin"
 )
 
 func TestEmbeddedCategories(t *testing.T) {
@@ -37,7 +39,7 @@ func TestEmbeddedCategories(t *testing.T) {
 		if c.AcceptHours <= 0 || c.ResolveDays <= 0 {
 			t.Errorf("%s: SLA %dh/%dd", c.Key, c.AcceptHours, c.ResolveDays)
 		}
-		if c.Key != OtherCategory && len(c.Keywords) < 20 {
+		if c.Key != lianxin.OtherCategory && len(c.Keywords) < 20 {
 			t.Errorf("%s: only %d keywords; residents say things many ways", c.Key, len(c.Keywords))
 		}
 	}

@@ -6,7 +6,6 @@ package configs
 
 import (
 	"embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lianxin/lianxin/bot/wxcrypt"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -320,14 +320,8 @@ func (c *Config) Validate() error {
 
 // CheckAESKey checks an EncodingAESKey: 43 characters of base64 that decode to 32 bytes.
 func CheckAESKey(k string) error {
-	if len(k) != 43 {
-		return fmt.Errorf("must be 43 characters, got %d", len(k))
-	}
-	b, err := base64.StdEncoding.DecodeString(k + "=")
-	if err != nil || len(b) != 32 {
-		return errors.New("is not base64 for a 32-byte key")
-	}
-	return nil
+	_, err := wxcrypt.DecodeKey(k)
+	return err
 }
 
 // Location is the configured time zone (validated at load).

@@ -44,12 +44,12 @@ type Classifier struct {
 
 // NewClassifier compiles the categories' keywords. Entries that do not parse
 // are skipped: configs.LoadCategories refuses them before they get here.
-func NewClassifier(cats []lianxin.Category) *Classifier {
+func NewClassifier(cats lianxin.Categories) *Classifier {
 	c := &Classifier{keys: make([]string, len(cats)), other: -1}
 	var b matcherBuilder
 	for i, cat := range cats {
 		c.keys[i] = cat.Key
-		if cat.Key == configs.OtherCategory {
+		if cat.Key == lianxin.OtherCategory {
 			c.other = i
 		}
 		for _, k := range cat.Keywords {
@@ -117,7 +117,7 @@ func (c *Classifier) Suggest(text string) (Suggestion, bool) {
 		}
 	}
 	if best < 0 || t.scores[best] <= 0 {
-		return Suggestion{Key: configs.OtherCategory}, false
+		return Suggestion{Key: lianxin.OtherCategory}, false
 	}
 	s := Suggestion{Key: c.keys[best], Score: t.scores[best]}
 	runnerUp := 0.0

@@ -74,9 +74,6 @@ func (f *Flow) step(id string) *Step {
 	return nil
 }
 
-// position is the step's 1-based number as residents see it in the summary.
-func (f *Flow) position(id string) int { return f.index[id] + 1 }
-
 // Flows is the parsed configs/flows.yaml.
 type Flows struct {
 	Version int    `yaml:"version"`

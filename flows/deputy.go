@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -8,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/store"
 )
 
 // Deputies act from chat with one-line commands: a verb, a case number (the
@@ -100,9 +100,9 @@ func (t *turn) deputyTurn() (reply string, handled bool, err error) {
 func (t *turn) bind(code string) string {
 	d, err := t.st.Bind(t.ctx, code, t.m.OpenID)
 	switch {
-	case err == store.ErrTooManyTries:
+	case errors.Is(err, lianxin.ErrTooManyTries):
 		return t.txt("bind_locked")
-	case err == store.ErrBadCode:
+	case errors.Is(err, lianxin.ErrBadCode):
 		return t.txt("bind_bad")
 	case err != nil:
 		t.e.log.Error("binding failed", "err", err)
@@ -135,7 +135,7 @@ func (t *turn) canAct(d lianxin.Deputy, c *lianxin.Case) bool {
 // and their station's (points included). Finding a colleague's case lets
 // the reply say whose it is rather than "not found".
 func (t *turn) deputyScope(d lianxin.Deputy) ([]lianxin.Case, error) {
-	cases, err := t.e.cfg.Store.Cases(t.ctx, store.CaseFilter{AssigneeID: d.ID, Limit: 500})
+	cases, err := t.e.cfg.Store.Cases(t.ctx, lianxin.CaseFilter{AssigneeID: d.ID, Limit: 500})
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (t *turn) deputyScope(d lianxin.Deputy) ([]lianxin.Case, error) {
 		units = append(units, p.ID)
 	}
 	for _, u := range units {
-		more, err := t.e.cfg.Store.Cases(t.ctx, store.CaseFilter{StationID: u, Limit: 500})
+		more, err := t.e.cfg.Store.Cases(t.ctx, lianxin.CaseFilter{StationID: u, Limit: 500})
 		if err != nil {
 			return nil, err
 		}
@@ -208,7 +208,7 @@ func (t *turn) findCase(d lianxin.Deputy, ref string) (*lianxin.Case, string, er
 }
 
 func (t *turn) slaText(c *lianxin.Case) string {
-	cat, _ := t.category(c.CategoryKey)
+	cat, _ := t.cats.ByKey(c.CategoryKey)
 	s := c.SLA(t.now, t.e.cfg.RemindAt, cat)
 	if s == "" {
 		return ""
@@ -217,7 +217,7 @@ func (t *turn) slaText(c *lianxin.Case) string {
 }
 
 func (t *turn) deputyCases(d lianxin.Deputy) (string, error) {
-	cases, err := t.e.cfg.Store.Cases(t.ctx, store.CaseFilter{AssigneeID: d.ID, Limit: 50,
+	cases, err := t.e.cfg.Store.Cases(t.ctx, lianxin.CaseFilter{AssigneeID: d.ID, Limit: 50,
 		Status: []lianxin.Status{lianxin.StatusRegistered, lianxin.StatusAccepted, lianxin.StatusForwarded, lianxin.StatusReopened}})
 	if err != nil {
 		return "", err
@@ -228,7 +228,7 @@ func (t *turn) deputyCases(d lianxin.Deputy) (string, error) {
 	lines := make([]string, len(cases))
 	for i := range cases {
 		c := &cases[i]
-		cat, _ := t.category(c.CategoryKey)
+		cat, _ := t.cats.ByKey(c.CategoryKey)
 		lines[i] = strings.TrimSpace(t.txt("deputy_case_line", "number", c.Number, "category", cat.Name,
 			"status", t.txt("status_"+string(c.Status)), "sla", t.slaText(c)))
 	}
@@ -236,7 +236,7 @@ func (t *turn) deputyCases(d lianxin.Deputy) (string, error) {
 }
 
 func (t *turn) deputyDetail(c *lianxin.Case) string {
-	cat, _ := t.category(c.CategoryKey)
+	cat, _ := t.cats.ByKey(c.CategoryKey)
 	loc := t.e.cfg.Numbering.Location
 	accept, resolve := t.txt("none"), t.txt("none")
 	if c.AcceptDue != nil {
@@ -290,7 +290,7 @@ func (t *turn) act(d lianxin.Deputy, c *lianxin.Case, verb, text string) (string
 	idem := fmt.Sprintf("act:%s:%s", c.Number, t.m.Account+":"+t.m.Key())
 	actor := "deputy:" + d.ID
 	assignee := c.AssigneeID
-	tr := store.Transition{CaseID: c.ID, From: openStatuses, FromAssignee: &assignee}
+	tr := lianxin.Transition{CaseID: c.ID, From: openStatuses, FromAssignee: &assignee}
 	tell := func(key string, pairs ...string) {
 		body := t.txt(key, append([]string{"number", c.Number, "deputy", d.Name}, pairs...)...)
 		tr.Notices = append(tr.Notices, t.notice(idem+":resident", c.OpenID, body, t.txt("notify_resident_title"), c, d.Name))
@@ -359,14 +359,14 @@ func (t *turn) returnCase(d lianxin.Deputy, c *lianxin.Case, reason, idem string
 	for _, a := range returned {
 		exclude = append(exclude, strings.TrimPrefix(a, "deputy:"))
 	}
-	cat, _ := t.category(c.CategoryKey)
+	cat, _ := t.cats.ByKey(c.CategoryKey)
 	r := lianxin.Report{Category: cat, Description: c.Description, Location: c.Location, StationID: c.StationID}
 	a, err := t.assigner(r, exclude)(t.e.cfg.Store.AssignView(), c.Number)
 	if err != nil {
 		return "", err
 	}
 	assignee := c.AssigneeID
-	tr := store.Transition{CaseID: c.ID, From: openStatuses, FromAssignee: &assignee, Status: lianxin.StatusRegistered,
+	tr := lianxin.Transition{CaseID: c.ID, From: openStatuses, FromAssignee: &assignee, Status: lianxin.StatusRegistered,
 		Assignee: &a.AssigneeID, Events: append([]lianxin.Event{{Type: lianxin.EventReturned, Actor: "deputy:" + d.ID, Text: reason}}, a.Events...)}
 	for i := range a.Notices {
 		a.Notices[i].IdemKey = idem + ":" + a.Notices[i].IdemKey

@@ -1,7 +1,10 @@
-// Package flows owns the conversations: flow definitions loaded from
-// configs/, the engine that moves a resident through them, and the Redis
-// state that keeps each resident's session and applies their messages one at
-// a time, in order, exactly once (Dispatcher).
+// Package flows owns the conversations: the flow definitions loaded from
+// configs/ (flows.yaml, messages.yaml), the engine that moves a resident
+// through a report one message at a time, the deputies' chat commands,
+// ratings, and supervision (督办). A session is a compact JSON blob the
+// caller keeps (dispatch keeps it in Redis); cases, bindings and
+// notifications are written through the narrow Store interface in the
+// domain's terms (store.DB in production).
 package flows
 
 import (
@@ -15,21 +18,20 @@ import (
 	"time"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/store"
 )
 
 // Store is what the engine records in SQLite (store.DB).
 type Store interface {
 	RegisterAttachment(ctx context.Context, m *lianxin.Inbound) (int64, error)
-	CreateCase(ctx context.Context, num store.CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []store.Notice, assign store.Assigner) (*lianxin.Case, bool, error)
-	Cases(ctx context.Context, f store.CaseFilter) ([]lianxin.Case, error)
+	CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []lianxin.Notice, assign lianxin.Assigner) (*lianxin.Case, bool, error)
+	Cases(ctx context.Context, f lianxin.CaseFilter) ([]lianxin.Case, error)
 	Case(ctx context.Context, number string) (*lianxin.Case, error)
-	Transition(ctx context.Context, tr store.Transition) (*lianxin.Case, error)
+	Transition(ctx context.Context, tr lianxin.Transition) (*lianxin.Case, error)
 	AwaitingRating(ctx context.Context, openid string, within time.Duration) (*lianxin.Case, error)
 	ReturnedBy(ctx context.Context, caseID int64) ([]string, error)
 	Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error)
 	DeputyByOpenID(ctx context.Context, openid string) (lianxin.Deputy, bool, error)
-	AssignView() store.AssignView
+	AssignView() lianxin.AssignView
 }
 
 // recordingStore notes whether a turn wrote to SQLite. Such a turn's reply
@@ -46,12 +48,12 @@ func (r *recordingStore) RegisterAttachment(ctx context.Context, m *lianxin.Inbo
 	return r.Store.RegisterAttachment(ctx, m)
 }
 
-func (r *recordingStore) CreateCase(ctx context.Context, num store.CaseNumbering, rep lianxin.Report, events []lianxin.Event, notices []store.Notice, assign store.Assigner) (*lianxin.Case, bool, error) {
+func (r *recordingStore) CreateCase(ctx context.Context, num lianxin.CaseNumbering, rep lianxin.Report, events []lianxin.Event, notices []lianxin.Notice, assign lianxin.Assigner) (*lianxin.Case, bool, error) {
 	r.wrote = true
 	return r.Store.CreateCase(ctx, num, rep, events, notices, assign)
 }
 
-func (r *recordingStore) Transition(ctx context.Context, tr store.Transition) (*lianxin.Case, error) {
+func (r *recordingStore) Transition(ctx context.Context, tr lianxin.Transition) (*lianxin.Case, error) {
 	r.wrote = true
 	return r.Store.Transition(ctx, tr)
 }
@@ -65,10 +67,10 @@ func (r *recordingStore) Bind(ctx context.Context, code, openid string) (lianxin
 type EngineConfig struct {
 	Texts      Texts
 	Flows      *Flows
-	Categories []lianxin.Category
+	Categories lianxin.Categories
 	Directory  *lianxin.Directory
 	Store      Store
-	Numbering  store.CaseNumbering
+	Numbering  lianxin.CaseNumbering
 	IdleTTL    time.Duration // a draft untouched this long is paused and offered back
 	DraftTTL   time.Duration // a draft untouched this long is discarded
 	Notify     NotifyConfig
@@ -90,12 +92,12 @@ type Engine struct {
 // SetDirectory swaps it whole when staff import a new directory.
 type directorySnapshot struct {
 	dir  *lianxin.Directory
-	cats []lianxin.Category
+	cats lianxin.Categories
 	cl   *Classifier
 }
 
 // SetDirectory replaces the directory and categories for the turns that follow.
-func (e *Engine) SetDirectory(dir *lianxin.Directory, cats []lianxin.Category) {
+func (e *Engine) SetDirectory(dir *lianxin.Directory, cats lianxin.Categories) {
 	if dir == nil {
 		dir = &lianxin.Directory{}
 	}
@@ -222,7 +224,7 @@ type turn struct {
 	st *recordingStore
 
 	dir  *lianxin.Directory
-	cats []lianxin.Category
+	cats lianxin.Categories
 	cl   *Classifier
 }
 
@@ -409,7 +411,7 @@ func (t *turn) suggestOrPrompt(raw string) string {
 	st := t.current()
 	if st.Kind == StepCategory {
 		if sug, ok := t.cl.Suggest(raw); ok {
-			if c, found := t.category(sug.Key); found {
+			if c, found := t.cats.ByKey(sug.Key); found {
 				t.s.Suggest = c.Key
 				return t.label(st) + t.txt("suggest", "category", c.Name, "options", t.categoryOptions())
 			}
@@ -526,15 +528,6 @@ func (t *turn) stationOptions() string {
 		fmt.Fprintf(&b, "%d %s", i+1, st.Name)
 	}
 	return b.String()
-}
-
-func (t *turn) category(key string) (lianxin.Category, bool) {
-	for _, c := range t.cats {
-		if c.Key == key {
-			return c, true
-		}
-	}
-	return lianxin.Category{}, false
 }
 
 func (t *turn) stationName(id string) string {

@@ -55,7 +55,7 @@ func newTestEngine(t *testing.T, fl *Flows) *Engine {
 	}
 	t.Cleanup(func() { db.Close() })
 	return NewEngine(EngineConfig{Texts: texts, Flows: fl, Categories: cats, Directory: dir, Store: db,
-		Numbering: store.CaseNumbering{Prefix: "KQ", Location: time.UTC}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		Numbering: lianxin.CaseNumbering{Prefix: "KQ", Location: time.UTC}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 var msgSeq int64

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/store"
 )
 
 // memStore is a Store that keeps nothing: fuzzing the conversation needs
@@ -22,7 +21,7 @@ func (s *memStore) RegisterAttachment(ctx context.Context, m *lianxin.Inbound) (
 	return s.next, nil
 }
 
-func (s *memStore) CreateCase(ctx context.Context, num store.CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []store.Notice, assign store.Assigner) (*lianxin.Case, bool, error) {
+func (s *memStore) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []lianxin.Notice, assign lianxin.Assigner) (*lianxin.Case, bool, error) {
 	c := &lianxin.Case{ID: 1, Number: "KQ20261127-0001", OpenID: r.OpenID, CategoryKey: r.Category.Key, StationID: r.StationID, Status: lianxin.StatusRegistered}
 	if assign != nil {
 		a, err := assign(memView{}, c.Number)
@@ -39,13 +38,13 @@ type memView struct{}
 func (memView) OpenCounts([]string) (map[string]int, error) { return map[string]int{}, nil }
 func (memView) LastAssignee([]string) (string, error)       { return "", nil }
 
-func (s *memStore) Cases(ctx context.Context, f store.CaseFilter) ([]lianxin.Case, error) {
+func (s *memStore) Cases(ctx context.Context, f lianxin.CaseFilter) ([]lianxin.Case, error) {
 	return nil, nil
 }
 func (s *memStore) Case(ctx context.Context, number string) (*lianxin.Case, error) {
 	return nil, lianxin.Errorf(lianxin.ENOTFOUND, "no case")
 }
-func (s *memStore) Transition(ctx context.Context, tr store.Transition) (*lianxin.Case, error) {
+func (s *memStore) Transition(ctx context.Context, tr lianxin.Transition) (*lianxin.Case, error) {
 	return &lianxin.Case{}, nil
 }
 func (s *memStore) AwaitingRating(ctx context.Context, openid string, within time.Duration) (*lianxin.Case, error) {
@@ -53,12 +52,12 @@ func (s *memStore) AwaitingRating(ctx context.Context, openid string, within tim
 }
 func (s *memStore) ReturnedBy(ctx context.Context, caseID int64) ([]string, error) { return nil, nil }
 func (s *memStore) Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error) {
-	return lianxin.Deputy{}, store.ErrBadCode
+	return lianxin.Deputy{}, lianxin.ErrBadCode
 }
 func (s *memStore) DeputyByOpenID(ctx context.Context, openid string) (lianxin.Deputy, bool, error) {
 	return lianxin.Deputy{}, false, nil
 }
-func (s *memStore) AssignView() store.AssignView { return memView{} }
+func (s *memStore) AssignView() lianxin.AssignView { return memView{} }
 
 // FuzzCommandParsing: whatever a resident or deputy types, the parsers
 // neither panic nor invent a case reference out of other characters.
@@ -96,7 +95,7 @@ func FuzzCommandParsing(f *testing.F) {
 func FuzzFlowInput(f *testing.F) {
 	texts, fl, cats, dir := loadShipped(f)
 	e := NewEngine(EngineConfig{Texts: texts, Flows: fl, Categories: cats, Directory: dir, Store: &memStore{},
-		Numbering: store.CaseNumbering{Prefix: "KQ", Location: time.UTC}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		Numbering: lianxin.CaseNumbering{Prefix: "KQ", Location: time.UTC}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	// The state at each step of a report.
 	path := []string{"报事", "2", "3号楼2单元暖气一直不热", "完成", "水滩社区3号楼", "跳过"}

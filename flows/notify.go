@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/store"
 )
 
 // NotifyConfig is how notifications reach people outside the 48-hour
@@ -18,28 +17,18 @@ type NotifyConfig struct {
 	Fields map[string]string
 }
 
-// DeputyRecipient is how an outbox row addresses a deputy: the notifier
-// resolves it to the WeChat user bound at send time, so a notification
-// queued before the deputy binds is delivered once they do.
-func DeputyRecipient(id string) string { return "deputy:" + id }
-
 // notice builds an outbox row: a customer-service text with, when a template
 // is configured, the template to send instead outside the 48-hour window.
-func (t *turn) notice(idem, recipient, text, title string, c *lianxin.Case, deputy string) store.Notice {
+func (t *turn) notice(idem, recipient, text, title string, c *lianxin.Case, deputy string) lianxin.Notice {
 	return t.e.notice(idem, recipient, text, title, c, deputy, t.cats, t.dir)
 }
 
-func (e *Engine) notice(idem, recipient, text, title string, c *lianxin.Case, deputy string, cats []lianxin.Category, dir *lianxin.Directory) store.Notice {
-	p := store.NotifyPayload{Text: text}
+func (e *Engine) notice(idem, recipient, text, title string, c *lianxin.Case, deputy string, cats lianxin.Categories, dir *lianxin.Directory) lianxin.Notice {
+	p := lianxin.NotifyPayload{Text: text}
 	if n := e.cfg.Notify; n.TemplateID != "" {
 		vars := []string{"title", title, "text", text, "deputy", deputy}
 		if c != nil {
-			cat := c.CategoryKey
-			for _, k := range cats {
-				if k.Key == c.CategoryKey {
-					cat = k.Name
-				}
-			}
+			cat := cats.Name(c.CategoryKey)
 			station := c.StationID
 			if st, ok := dir.Station(c.StationID); ok {
 				station = st.Name
@@ -52,9 +41,9 @@ func (e *Engine) notice(idem, recipient, text, title string, c *lianxin.Case, de
 		for field, pattern := range n.Fields {
 			data[field] = clip(r.Replace(pattern), 200)
 		}
-		p.Template = &store.TemplatePayload{TemplateID: n.TemplateID, URL: n.TemplateURL, Data: data}
+		p.Template = &lianxin.TemplatePayload{TemplateID: n.TemplateID, URL: n.TemplateURL, Data: data}
 	}
-	return store.Notice{IdemKey: idem, Kind: store.OutboxText, Recipient: recipient, Payload: p}
+	return lianxin.Notice{IdemKey: idem, Kind: lianxin.OutboxText, Recipient: recipient, Payload: p}
 }
 
 func braced(pairs []string) []string {
@@ -67,14 +56,14 @@ func braced(pairs []string) []string {
 
 // robotNotice posts to the WeCom group robot of the case's station (or its
 // parent station), when it has one.
-func (t *turn) robotNotice(idem string, c *lianxin.Case, text string) (store.Notice, bool) {
+func (t *turn) robotNotice(idem string, c *lianxin.Case, text string) (lianxin.Notice, bool) {
 	unit, ok := t.dir.Station(c.StationID)
 	if ok && unit.RobotWebhook == "" && unit.Kind == lianxin.PointKind {
 		unit, ok = t.dir.Station(unit.Parent)
 	}
 	if !ok || unit.RobotWebhook == "" {
-		return store.Notice{}, false
+		return lianxin.Notice{}, false
 	}
-	return store.Notice{IdemKey: idem, Kind: store.OutboxRobot, Recipient: unit.RobotWebhook,
-		Payload: store.RobotPayload{MsgType: "text", Content: text}}, true
+	return lianxin.Notice{IdemKey: idem, Kind: lianxin.OutboxRobot, Recipient: unit.RobotWebhook,
+		Payload: lianxin.RobotPayload{MsgType: "text", Content: text}}, true
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/store"
 )
 
 // ratingWindow is how long after 办结 a rating is taken.
@@ -46,7 +45,7 @@ func (t *turn) ratingTurn() (string, bool, error) {
 		return "", false, err
 	}
 	label := t.txt("rating_" + rating)
-	tr := store.Transition{CaseID: c.ID, From: []lianxin.Status{lianxin.StatusResolved}, Satisfaction: rating,
+	tr := lianxin.Transition{CaseID: c.ID, From: []lianxin.Status{lianxin.StatusResolved}, Satisfaction: rating,
 		Events: []lianxin.Event{{Type: lianxin.EventRated, Actor: "resident", Text: label}}}
 	if rating != lianxin.Unsatisfied {
 		if _, err := t.st.Transition(t.ctx, tr); err != nil {
@@ -57,19 +56,19 @@ func (t *turn) ratingTurn() (string, bool, error) {
 	// 不满意: the case is done again (重办); its deputy and the station head are told.
 	tr.Status = lianxin.StatusReopened
 	tr.Events = append(tr.Events, lianxin.Event{Type: lianxin.EventReopened, Actor: "resident"})
-	cat, _ := t.category(c.CategoryKey)
+	cat, _ := t.cats.ByKey(c.CategoryKey)
 	d, _ := t.dir.Deputy(c.AssigneeID)
 	idem := fmt.Sprintf("reopen:%s:%s", c.Number, t.m.Account+":"+t.m.Key())
 	body := t.txt("notify_reopened", "number", c.Number, "category", cat.Name, "deputy", d.Name)
 	title := t.txt("notify_reopened_title")
 	told := map[string]bool{}
 	if c.AssigneeID != "" {
-		tr.Notices = append(tr.Notices, t.notice(idem+":"+c.AssigneeID, DeputyRecipient(c.AssigneeID), body, title, c, d.Name))
+		tr.Notices = append(tr.Notices, t.notice(idem+":"+c.AssigneeID, lianxin.DeputyRecipient(c.AssigneeID), body, title, c, d.Name))
 		told[c.AssigneeID] = true
 	}
 	if st, ok := t.dir.StationOf(c.StationID); ok {
 		if head, ok := t.dir.Head(st.ID); ok && !told[head.ID] {
-			tr.Notices = append(tr.Notices, t.notice(idem+":"+head.ID, DeputyRecipient(head.ID), body, title, c, d.Name))
+			tr.Notices = append(tr.Notices, t.notice(idem+":"+head.ID, lianxin.DeputyRecipient(head.ID), body, title, c, d.Name))
 		}
 	}
 	if _, err := t.st.Transition(t.ctx, tr); err != nil {

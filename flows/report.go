@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/store"
 )
 
 // inFlow handles a message while the resident is filling in a report.
@@ -118,7 +117,7 @@ func (t *turn) describeDraft() string {
 	if a == nil {
 		return ""
 	}
-	if c, ok := t.category(a.Category); ok {
+	if c, ok := t.cats.ByKey(a.Category); ok {
 		parts = append(parts, c.Name)
 	}
 	if a.Desc != "" {
@@ -290,7 +289,7 @@ func (t *turn) answerCategory(st *Step) (string, error) {
 		}
 	}
 	if sug, ok := t.cl.Suggest(raw); ok {
-		if c, found := t.category(sug.Key); found {
+		if c, found := t.cats.ByKey(sug.Key); found {
 			s.Suggest = c.Key
 			return t.label(st) + t.txt("suggest", "category", c.Name, "options", t.categoryOptions()), nil
 		}
@@ -444,7 +443,7 @@ func (t *turn) answerConfirm(st *Step) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		cat, _ := t.category(c.CategoryKey)
+		cat, _ := t.cats.ByKey(c.CategoryKey)
 		deputy := ""
 		if d, ok := t.dir.Deputy(c.AssigneeID); ok {
 			deputy = t.txt("submitted_deputy", "name", d.Name)
@@ -477,7 +476,7 @@ func (t *turn) summary() string {
 		n := itoa(i + 1)
 		switch st.Kind {
 		case StepCategory:
-			c, _ := t.category(a.Category)
+			c, _ := t.cats.ByKey(a.Category)
 			lines = append(lines, t.txt("summary_category", "n", n, "value", c.Name))
 		case StepDescription:
 			lines = append(lines, t.txt("summary_description", "n", n, "value", clip(a.Desc, 60)))
@@ -511,9 +510,9 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 	if a == nil {
 		a = &Answers{}
 	}
-	cat, ok := t.category(a.Category)
+	cat, ok := t.cats.ByKey(a.Category)
 	if !ok {
-		cat, _ = t.category("other")
+		cat, _ = t.cats.ByKey(lianxin.OtherCategory)
 	}
 	desc := a.Desc
 	for _, st := range t.e.report.Steps {
@@ -551,12 +550,12 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 // assigner picks a new (or returned) case's deputy inside its transaction
 // and writes who is told: the deputy, and the station's group robot.
 // exclude are deputies who returned the case.
-func (t *turn) assigner(r lianxin.Report, exclude []string) store.Assigner {
-	return func(v store.AssignView, number string) (store.Assignment, error) {
+func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
+	return func(v lianxin.AssignView, number string) (lianxin.Assignment, error) {
 		c := &lianxin.Case{Number: number, CategoryKey: r.Category.Key, StationID: r.StationID, Description: r.Description,
 			Location: r.Location, UpdatedAt: t.now}
 		if r.StationID == "" {
-			return store.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
+			return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
 		}
 		family := []string{r.StationID}
 		if st, ok := t.dir.StationOf(r.StationID); ok {
@@ -573,18 +572,18 @@ func (t *turn) assigner(r lianxin.Report, exclude []string) store.Assigner {
 		}
 		open, err := v.OpenCounts(candidates)
 		if err != nil {
-			return store.Assignment{}, err
+			return lianxin.Assignment{}, err
 		}
 		last, err := v.LastAssignee(family)
 		if err != nil {
-			return store.Assignment{}, err
+			return lianxin.Assignment{}, err
 		}
 		d, why, ok := t.dir.PickDeputy(lianxin.PickInput{StationID: r.StationID, Category: r.Category, Now: t.now,
 			Loc: t.e.cfg.Numbering.Location, Open: open, LastAssigned: last, Exclude: exclude})
 		if !ok {
-			return store.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
+			return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
 		}
-		a := store.Assignment{AssigneeID: d.ID, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: d.Name + "(" + why + ")"}}}
+		a := lianxin.Assignment{AssigneeID: d.ID, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: d.Name + "(" + why + ")"}}}
 		place := r.Location.String()
 		if place == "" {
 			place = t.txt("none")
@@ -596,7 +595,7 @@ func (t *turn) assigner(r lianxin.Report, exclude []string) store.Assigner {
 		text := t.txt("notify_new_case", "number", number, "category", r.Category.Name, "station", t.stationName(r.StationID),
 			"description", clip(r.Description, 200), "place", place, "reason", why, "accept_due", dueText, "short", lianxin.ShortNumber(number))
 		idem := fmt.Sprintf("assign:%s:%s", number, d.ID)
-		a.Notices = append(a.Notices, t.notice(idem, DeputyRecipient(d.ID), text, t.txt("notify_new_case_title"), c, d.Name))
+		a.Notices = append(a.Notices, t.notice(idem, lianxin.DeputyRecipient(d.ID), text, t.txt("notify_new_case_title"), c, d.Name))
 		if n, ok := t.robotNotice("robot:"+idem, c, t.txt("robot_new_case", "number", number, "category", r.Category.Name,
 			"station", t.stationName(r.StationID), "deputy", d.Name, "description", clip(r.Description, 60))); ok {
 			a.Notices = append(a.Notices, n)
@@ -616,7 +615,7 @@ func (t *turn) progress(w string) (string, error) {
 		}
 		return t.caseDetail(c), nil
 	}
-	cases, err := t.e.cfg.Store.Cases(t.ctx, store.CaseFilter{OpenID: t.m.OpenID, Limit: 5})
+	cases, err := t.e.cfg.Store.Cases(t.ctx, lianxin.CaseFilter{OpenID: t.m.OpenID, Limit: 5})
 	if err != nil {
 		return "", err
 	}
@@ -625,14 +624,14 @@ func (t *turn) progress(w string) (string, error) {
 	}
 	lines := make([]string, len(cases))
 	for i, c := range cases {
-		cat, _ := t.category(c.CategoryKey)
+		cat, _ := t.cats.ByKey(c.CategoryKey)
 		lines[i] = t.txt("case_line", "number", c.Number, "category", cat.Name, "status", t.txt("status_"+string(c.Status)))
 	}
 	return t.txt("my_cases", "count", itoa(len(cases)), "cases", strings.Join(lines, "\n")), nil
 }
 
 func (t *turn) caseDetail(c *lianxin.Case) string {
-	cat, _ := t.category(c.CategoryKey)
+	cat, _ := t.cats.ByKey(c.CategoryKey)
 	loc := t.e.cfg.Numbering.Location
 	lines := make([]string, 0, len(c.Events))
 	for _, ev := range c.Events {

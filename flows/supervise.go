@@ -7,13 +7,12 @@ import (
 	"time"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/store"
 )
 
 // SuperviseStore is what supervision reads and marks (store.DB).
 type SuperviseStore interface {
-	Supervised(ctx context.Context, limit int) ([]store.SupervisedCase, error)
-	MarkSupervised(ctx context.Context, caseID int64, mark string, events []lianxin.Event, notices []store.Notice) (bool, error)
+	Supervised(ctx context.Context, limit int) ([]lianxin.SupervisedCase, error)
+	MarkSupervised(ctx context.Context, caseID int64, mark string, events []lianxin.Event, notices []lianxin.Notice) (bool, error)
 }
 
 // Supervisor is 督办: it reminds a case's deputy when most of a deadline's
@@ -64,12 +63,7 @@ func (s *Supervisor) Poll(ctx context.Context) (int, error) {
 	sent := 0
 	for i := range cases {
 		c := &cases[i]
-		var cat lianxin.Category
-		for _, k := range snap.cats {
-			if k.Key == c.CategoryKey {
-				cat = k
-			}
-		}
+		cat, _ := snap.cats.ByKey(c.CategoryKey)
 		due := []struct {
 			at           *time.Time
 			window       time.Duration
@@ -81,9 +75,9 @@ func (s *Supervisor) Poll(ctx context.Context) (int, error) {
 			what         string
 		}{
 			{c.AcceptDue, time.Duration(cat.AcceptHours) * time.Hour, c.AcceptedAt == nil && (c.Status == lianxin.StatusRegistered || c.Status == lianxin.StatusReopened),
-				store.MarkAcceptReminded, store.MarkAcceptOverdue, c.AcceptReminded, c.AcceptOverdue, "remind_accept", "overdue_accept"},
+				lianxin.MarkAcceptReminded, lianxin.MarkAcceptOverdue, c.AcceptReminded, c.AcceptOverdue, "remind_accept", "overdue_accept"},
 			{c.ResolveDue, time.Duration(cat.ResolveDays) * 24 * time.Hour, true,
-				store.MarkResolveReminded, store.MarkResolveOverdue, c.ResolveReminded, c.ResolveOverdue, "remind_resolve", "overdue_resolve"},
+				lianxin.MarkResolveReminded, lianxin.MarkResolveOverdue, c.ResolveReminded, c.ResolveOverdue, "remind_resolve", "overdue_resolve"},
 		}
 		for _, d := range due {
 			if d.at == nil || !d.pending {
@@ -118,12 +112,7 @@ func (s *Supervisor) Poll(ctx context.Context) (int, error) {
 func (s *Supervisor) notify(ctx context.Context, snap *directorySnapshot, c *lianxin.Case, mark, key string, due time.Time, overdue bool) (bool, error) {
 	e := s.engine
 	tx := func(k string, pairs ...string) string { return e.texts.Get(k, pairs...) }
-	cat := c.CategoryKey
-	for _, k := range snap.cats {
-		if k.Key == c.CategoryKey {
-			cat = k.Name
-		}
-	}
+	cat := snap.cats.Name(c.CategoryKey)
 	dep, _ := snap.dir.Deputy(c.AssigneeID)
 	deputyName := dep.Name
 	if deputyName == "" {
@@ -157,9 +146,9 @@ func (s *Supervisor) notify(ctx context.Context, snap *directorySnapshot, c *lia
 			}
 		}
 	}
-	var notices []store.Notice
+	var notices []lianxin.Notice
 	for _, r := range recipients {
-		notices = append(notices, e.notice(idem+":"+r, DeputyRecipient(r), body, title, c, deputyName, snap.cats, snap.dir))
+		notices = append(notices, e.notice(idem+":"+r, lianxin.DeputyRecipient(r), body, title, c, deputyName, snap.cats, snap.dir))
 	}
 	done, err := s.db.MarkSupervised(ctx, c.ID, mark, []lianxin.Event{event}, notices)
 	if done {

@@ -11,15 +11,13 @@ import (
 	"github.com/lianxin/lianxin"
 )
 
-// MediaLifetime is how long WeChat keeps a user's media for media/get.
-const MediaLifetime = 72 * time.Hour
-
 // RegisterAttachment records a photo or voice message the moment it arrives,
 // queued for download, and returns its id. It is idempotent per message: a
 // retry or a replay returns the same attachment. It returns once committed;
 // the message's journal entry, written durably before the reply, makes it
 // durable too (see TxCommitted).
 func (db *DB) RegisterAttachment(ctx context.Context, m *lianxin.Inbound) (id int64, err error) {
+	defer wrap(&err, "RegisterAttachment(%s %d)", m.Kind, m.MsgID)
 	now := db.now()
 	err = db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
 		id, err = registerAttachment(tx, m, now)
@@ -40,7 +38,7 @@ func registerAttachment(tx *sqlx.Tx, m *lianxin.Inbound, now time.Time) (int64, 
 	}
 	_, err := tx.Exec(`INSERT INTO attachments (openid, msg_key, kind, media_id, pic_url, recognition, next_attempt, expires_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_key) DO NOTHING`,
-		m.OpenID, key, string(m.Kind), m.MediaID, m.PicURL, recognition, now, received.Add(MediaLifetime), now, now)
+		m.OpenID, key, string(m.Kind), m.MediaID, m.PicURL, recognition, now, received.Add(lianxin.MediaLifetime), now, now)
 	if err != nil {
 		return 0, err
 	}
@@ -50,9 +48,10 @@ func registerAttachment(tx *sqlx.Tx, m *lianxin.Inbound, now time.Time) (int64, 
 }
 
 // Attachment returns one attachment.
-func (db *DB) Attachment(ctx context.Context, id int64) (*lianxin.Attachment, error) {
+func (db *DB) Attachment(ctx context.Context, id int64) (_ *lianxin.Attachment, err error) {
+	defer wrap(&err, "Attachment(%d)", id)
 	var a lianxin.Attachment
-	err := db.read.GetContext(ctx, &a, `SELECT `+attachmentColumns+` FROM attachments WHERE id = ?`, id)
+	err = db.read.GetContext(ctx, &a, `SELECT `+attachmentColumns+` FROM attachments WHERE id = ?`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, lianxin.Errorf(lianxin.ENOTFOUND, "attachment %d not found", id)
 	}
@@ -61,41 +60,16 @@ func (db *DB) Attachment(ctx context.Context, id int64) (*lianxin.Attachment, er
 
 const attachmentColumns = `id, case_id, kind, media_id, pic_url, status, path, thumb_path, sha256, mime, size, error, attempts, created_at`
 
-// ErrLeaseLost is what finishing a claimed row returns when this worker no
-// longer holds its lease: the lease ran out and another process claimed the
-// row, whose outcome then counts instead.
-var ErrLeaseLost = &lianxin.Error{Code: lianxin.ECONFLICT, Message: "lease lost: another worker took the row over"}
-
-// MediaJob is a pending attachment a media worker has claimed.
-type MediaJob struct {
-	ID        int64           `db:"id"`
-	Kind      lianxin.MsgKind `db:"kind"`
-	MediaID   string          `db:"media_id"`
-	PicURL    string          `db:"pic_url"`
-	Attempts  int             `db:"attempts"` // including the one this claim starts
-	ExpiresAt time.Time       `db:"expires_at"`
-	LastError string          `db:"error"` // why the previous attempt failed
-}
-
-// StoredMedia is where a fetched attachment ended up. Paths are relative to
-// the data directory, so the directory can move.
-type StoredMedia struct {
-	Path      string
-	ThumbPath string // "" when there is none (voice)
-	SHA256    string
-	Mime      string
-	Size      int64
-}
-
 // ClaimAttachments leases up to limit pending attachments that are due at
 // now (and not leased by a live worker) to owner until now+lease, counting
 // an attempt on each. Selecting and leasing are one statement in one write
 // transaction, so two processes sharing the file never claim the same row.
 // Rows past their expiry are claimed too, for the worker to mark failed.
-func (db *DB) ClaimAttachments(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]MediaJob, error) {
+func (db *DB) ClaimAttachments(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) (_ []lianxin.MediaJob, err error) {
+	defer wrap(&err, "ClaimAttachments")
 	now = now.UTC()
-	var jobs []MediaJob
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	var jobs []lianxin.MediaJob
+	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
 		jobs = jobs[:0]
 		return tx.Select(&jobs, `UPDATE attachments
 			SET lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
@@ -110,20 +84,23 @@ func (db *DB) ClaimAttachments(ctx context.Context, owner string, now time.Time,
 }
 
 // MarkAttachmentStored records where a claimed attachment was stored.
-func (db *DB) MarkAttachmentStored(ctx context.Context, id int64, owner string, now time.Time, f StoredMedia) error {
+func (db *DB) MarkAttachmentStored(ctx context.Context, id int64, owner string, now time.Time, f lianxin.StoredMedia) (err error) {
+	defer wrap(&err, "MarkAttachmentStored(%d)", id)
 	return db.finishAttachment(ctx, id, owner, `status = 'stored', path = ?, thumb_path = ?, sha256 = ?, mime = ?, size = ?, error = '', updated_at = ?`,
 		f.Path, f.ThumbPath, f.SHA256, f.Mime, f.Size, now.UTC())
 }
 
 // RetryAttachment gives a claimed attachment back to the queue, due again at
 // next, with the reason the attempt failed.
-func (db *DB) RetryAttachment(ctx context.Context, id int64, owner string, now, next time.Time, reason string) error {
+func (db *DB) RetryAttachment(ctx context.Context, id int64, owner string, now, next time.Time, reason string) (err error) {
+	defer wrap(&err, "RetryAttachment(%d)", id)
 	return db.finishAttachment(ctx, id, owner, `next_attempt = ?, error = ?, updated_at = ?`, next.UTC(), reason, now.UTC())
 }
 
 // MarkAttachmentFailed gives up on a claimed attachment, with the reason
 // staff will see on the case.
-func (db *DB) MarkAttachmentFailed(ctx context.Context, id int64, owner string, now time.Time, reason string) error {
+func (db *DB) MarkAttachmentFailed(ctx context.Context, id int64, owner string, now time.Time, reason string) (err error) {
+	defer wrap(&err, "MarkAttachmentFailed(%d)", id)
 	return db.finishAttachment(ctx, id, owner, `status = 'failed', error = ?, updated_at = ?`, reason, now.UTC())
 }
 

@@ -39,7 +39,7 @@ func BenchmarkJournal(b *testing.B) {
 				if n%3 == 0 {
 					write = db.Journal
 				}
-				if _, _, err := write(context.Background(), m, OutcomeReplied, "【选择类别】请回复数字"); err != nil {
+				if _, _, err := write(context.Background(), m, lianxin.OutcomeReplied, "【选择类别】请回复数字"); err != nil {
 					b.Error(err)
 					return
 				}
@@ -72,18 +72,18 @@ func BenchmarkCreateCase(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	num := CaseNumbering{Prefix: "KQ", Location: time.UTC}
+	num := lianxin.CaseNumbering{Prefix: "KQ", Location: time.UTC}
 	deputies := []string{"d1", "d2", "d3", "d4", "d5", "d6", "d7"}
 	units := []string{"pingtanjie", "shuitan", "dongyaofang"}
 	var seq atomic.Int64
-	assign := func(v AssignView, _ string) (Assignment, error) {
+	assign := func(v lianxin.AssignView, _ string) (lianxin.Assignment, error) {
 		open, err := v.OpenCounts(deputies)
 		if err != nil {
-			return Assignment{}, err
+			return lianxin.Assignment{}, err
 		}
 		last, err := v.LastAssignee(units)
 		if err != nil {
-			return Assignment{}, err
+			return lianxin.Assignment{}, err
 		}
 		best := deputies[0]
 		for _, d := range deputies {
@@ -91,7 +91,7 @@ func BenchmarkCreateCase(b *testing.B) {
 				best = d
 			}
 		}
-		return Assignment{AssigneeID: best}, nil
+		return lianxin.Assignment{AssigneeID: best}, nil
 	}
 	cpu0 := processCPUTime()
 	b.ResetTimer()

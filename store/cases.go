@@ -13,41 +13,6 @@ import (
 	"github.com/lianxin/lianxin"
 )
 
-// Notice is an outbox row written in the same transaction as a case change.
-type Notice struct {
-	IdemKey   string
-	Kind      string
-	Recipient string
-	Payload   any
-}
-
-// CaseNumbering is how case numbers are made: KQ + local date + per-day sequence.
-type CaseNumbering struct {
-	Prefix   string
-	Location *time.Location
-}
-
-// AssignView is what an Assigner may read inside the case's transaction, so
-// two cases created at once never both see the same "fewest open cases".
-type AssignView interface {
-	// OpenCounts is the number of open cases of each of these deputies.
-	OpenCounts(deputyIDs []string) (map[string]int, error)
-	// LastAssignee is the deputy the newest case of these units went to.
-	LastAssignee(unitIDs []string) (string, error)
-}
-
-// Assignment is who gets a new case, why (timeline events) and who is told.
-type Assignment struct {
-	AssigneeID string
-	NeedsStaff bool // nobody could be assigned: the district's staff take it
-	Events     []lianxin.Event
-	Notices    []Notice
-}
-
-// Assigner decides a new case's deputy inside its transaction; number is the
-// case's number, for the notices.
-type Assigner func(v AssignView, number string) (Assignment, error)
-
 // queryer is what the assignment view reads through: a transaction, or the
 // read pool for decisions made outside one.
 type queryer interface {
@@ -61,7 +26,7 @@ type txView struct{ tx queryer }
 // AssignView reads assignment counts outside a transaction (re-routing a
 // returned case); a concurrent assignment may not be counted yet, which only
 // affects load balancing.
-func (db *DB) AssignView() AssignView { return txView{db.read} }
+func (db *DB) AssignView() lianxin.AssignView { return txView{db.read} }
 
 func (v txView) OpenCounts(deputyIDs []string) (map[string]int, error) {
 	out := make(map[string]int, len(deputyIDs))
@@ -117,7 +82,8 @@ func (v txView) LastAssignee(units []string) (string, error) {
 // that case is returned and nothing is written again. It returns once
 // committed: the conversation journals the message durably before the reply
 // carrying the case number leaves (see TxCommitted).
-func (db *DB) CreateCase(ctx context.Context, num CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []Notice, assign Assigner) (c *lianxin.Case, created bool, err error) {
+func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianxin.Report, events []lianxin.Event, notices []lianxin.Notice, assign lianxin.Assigner) (c *lianxin.Case, created bool, err error) {
+	defer wrap(&err, "CreateCase(category %s, station %s)", r.Category.Key, r.StationID)
 	now := db.now()
 	var id int64
 	err = db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
@@ -184,7 +150,7 @@ func (db *DB) CreateCase(ctx context.Context, num CaseNumbering, r lianxin.Repor
 				return err
 			}
 			events = append(append([]lianxin.Event(nil), events...), a.Events...)
-			notices = append(append([]Notice(nil), notices...), a.Notices...)
+			notices = append(append([]lianxin.Notice(nil), notices...), a.Notices...)
 		}
 		for _, e := range events {
 			if err := addEvent(tx, id, e, now); err != nil {
@@ -278,7 +244,8 @@ func (db *DB) caseByID(ctx context.Context, id int64) (*lianxin.Case, error) {
 }
 
 // Case returns the case with the number, with its attachments and timeline.
-func (db *DB) Case(ctx context.Context, number string) (*lianxin.Case, error) {
+func (db *DB) Case(ctx context.Context, number string) (_ *lianxin.Case, err error) {
+	defer wrap(&err, "Case(%s)", number)
 	var r caseRow
 	if err := db.read.GetContext(ctx, &r, `SELECT * FROM cases WHERE number = ?`, strings.ToUpper(strings.TrimSpace(number))); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -299,17 +266,9 @@ func (db *DB) withDetails(ctx context.Context, c *lianxin.Case) (*lianxin.Case, 
 	return c, nil
 }
 
-// CaseFilter selects cases for listing.
-type CaseFilter struct {
-	OpenID     string
-	AssigneeID string
-	StationID  string
-	Status     []lianxin.Status
-	Limit      int
-}
-
 // Cases lists cases, newest first, without attachments and timelines.
-func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]lianxin.Case, error) {
+func (db *DB) Cases(ctx context.Context, f lianxin.CaseFilter) (_ []lianxin.Case, err error) {
+	defer wrap(&err, "Cases")
 	var where []string
 	var args []any
 	if f.OpenID != "" {

@@ -2,38 +2,16 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"sort"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/lianxin/lianxin"
 )
-
-// DirectoryChange is one difference an import made.
-type DirectoryChange struct {
-	Kind   string   `json:"kind"` // station, deputy, department, category
-	ID     string   `json:"id"`
-	Name   string   `json:"name"`
-	Action string   `json:"action"` // added, changed, removed, restored
-	Fields []string `json:"fields,omitempty"`
-}
-
-func (c DirectoryChange) String() string {
-	s := fmt.Sprintf("%-8s %-10s %s (%s)", c.Action, c.Kind, c.ID, c.Name)
-	if len(c.Fields) > 0 {
-		s += fmt.Sprintf(": %v", c.Fields)
-	}
-	return s
-}
 
 // importRow is one record of a directory table, as stored.
 type importRow struct {
@@ -48,10 +26,11 @@ type importRow struct {
 // changes nothing. Records missing from the new data are deactivated, not
 // deleted (cases still refer to them); deputies keep their WeChat binding.
 // With dryRun it only reports what an import would change.
-func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats []lianxin.Category, dryRun bool) ([]DirectoryChange, error) {
+func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats lianxin.Categories, dryRun bool) (_ []lianxin.DirectoryChange, err error) {
+	defer wrap(&err, "ImportDirectory")
 	now := db.now()
-	var changes []DirectoryChange
-	err := db.Tx(ctx, func(tx *sqlx.Tx) (err error) {
+	var changes []lianxin.DirectoryChange
+	err = db.Tx(ctx, func(tx *sqlx.Tx) (err error) {
 		if dryRun {
 			defer func() {
 				if err == nil {
@@ -107,11 +86,11 @@ func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats 
 				prev, had := old[r.id]
 				switch {
 				case !had:
-					changes = append(changes, DirectoryChange{Kind: t.kind, ID: r.id, Name: r.name, Action: "added"})
+					changes = append(changes, lianxin.DirectoryChange{Kind: t.kind, ID: r.id, Name: r.name, Action: "added"})
 				case !prev.Active:
-					changes = append(changes, DirectoryChange{Kind: t.kind, ID: r.id, Name: r.name, Action: "restored"})
+					changes = append(changes, lianxin.DirectoryChange{Kind: t.kind, ID: r.id, Name: r.name, Action: "restored"})
 				case prev.Data != data:
-					changes = append(changes, DirectoryChange{Kind: t.kind, ID: r.id, Name: r.name, Action: "changed", Fields: changedFields(prev.Data, data)})
+					changes = append(changes, lianxin.DirectoryChange{Kind: t.kind, ID: r.id, Name: r.name, Action: "changed", Fields: changedFields(prev.Data, data)})
 				}
 				cols := append([]string{t.key, "name", "data", "position", "active", "updated_at"}, t.extraCols...)
 				args := append([]any{r.id, r.name, data, pos, true, now}, r.extra...)
@@ -127,7 +106,7 @@ func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats 
 			}
 			for id, r := range old {
 				if !seen[id] && r.Active {
-					changes = append(changes, DirectoryChange{Kind: t.kind, ID: id, Name: r.Name, Action: "removed"})
+					changes = append(changes, lianxin.DirectoryChange{Kind: t.kind, ID: id, Name: r.Name, Action: "removed"})
 					if _, err := tx.Exec(fmt.Sprintf(`UPDATE %s SET active = 0, updated_at = ? WHERE %s = ?`, t.table, t.key), now, id); err != nil {
 						return err
 					}
@@ -207,9 +186,10 @@ func changedFields(before, after string) []string {
 }
 
 // DirectoryVersion is the number of imports that changed something (0: never imported).
-func (db *DB) DirectoryVersion(ctx context.Context) (int64, error) {
+func (db *DB) DirectoryVersion(ctx context.Context) (_ int64, err error) {
+	defer wrap(&err, "DirectoryVersion")
 	var v int64
-	err := db.read.GetContext(ctx, &v, `SELECT version FROM directory_meta WHERE id = 1`)
+	err = db.read.GetContext(ctx, &v, `SELECT version FROM directory_meta WHERE id = 1`)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -217,9 +197,10 @@ func (db *DB) DirectoryVersion(ctx context.Context) (int64, error) {
 }
 
 // LoadDirectory returns the active directory and categories as imported.
-func (db *DB) LoadDirectory(ctx context.Context) (*lianxin.Directory, []lianxin.Category, error) {
+func (db *DB) LoadDirectory(ctx context.Context) (_ *lianxin.Directory, _ lianxin.Categories, err error) {
+	defer wrap(&err, "LoadDirectory")
 	dir := &lianxin.Directory{}
-	var cats []lianxin.Category
+	var cats lianxin.Categories
 	load := func(table string, each func(data []byte) error) error {
 		var rows []string
 		if err := db.read.SelectContext(ctx, &rows, fmt.Sprintf(`SELECT data FROM %s WHERE active = 1 ORDER BY position`, table)); err != nil {
@@ -232,7 +213,7 @@ func (db *DB) LoadDirectory(ctx context.Context) (*lianxin.Directory, []lianxin.
 		}
 		return nil
 	}
-	err := errors.Join(
+	err = errors.Join(
 		load("stations", func(b []byte) error {
 			var s lianxin.Station
 			err := json.Unmarshal(b, &s)
@@ -259,163 +240,4 @@ func (db *DB) LoadDirectory(ctx context.Context) (*lianxin.Directory, []lianxin.
 		}),
 	)
 	return dir, cats, err
-}
-
-// DeputyRecord is a deputy with their WeChat binding.
-type DeputyRecord struct {
-	lianxin.Deputy
-	OpenID  string     `json:"-"`
-	Bound   bool       `json:"bound"`
-	BoundAt *time.Time `json:"bound_at,omitempty"`
-	Active  bool       `json:"active"`
-}
-
-// DeputyRecords lists deputies in directory order, inactive ones last.
-func (db *DB) DeputyRecords(ctx context.Context) ([]DeputyRecord, error) {
-	var rows []struct {
-		Data    string         `db:"data"`
-		OpenID  sql.NullString `db:"openid"`
-		BoundAt *time.Time     `db:"bound_at"`
-		Active  bool           `db:"active"`
-	}
-	if err := db.read.SelectContext(ctx, &rows, `SELECT data, openid, bound_at, active FROM deputies ORDER BY active DESC, position`); err != nil {
-		return nil, err
-	}
-	out := make([]DeputyRecord, len(rows))
-	for i, r := range rows {
-		if err := json.Unmarshal([]byte(r.Data), &out[i].Deputy); err != nil {
-			return nil, err
-		}
-		out[i].OpenID, out[i].Bound, out[i].BoundAt, out[i].Active = r.OpenID.String, r.OpenID.Valid, r.BoundAt, r.Active
-	}
-	return out, nil
-}
-
-// DeputyByOpenID returns the active deputy bound to a WeChat user.
-func (db *DB) DeputyByOpenID(ctx context.Context, openid string) (lianxin.Deputy, bool, error) {
-	var data string
-	err := db.read.GetContext(ctx, &data, `SELECT data FROM deputies WHERE openid = ? AND active = 1`, openid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return lianxin.Deputy{}, false, nil
-	} else if err != nil {
-		return lianxin.Deputy{}, false, err
-	}
-	var d lianxin.Deputy
-	err = json.Unmarshal([]byte(data), &d)
-	return d, err == nil, err
-}
-
-// DeputyOpenID returns the WeChat user a deputy is bound to ("" if none).
-func (db *DB) DeputyOpenID(ctx context.Context, deputyID string) (string, error) {
-	var openid sql.NullString
-	err := db.read.GetContext(ctx, &openid, `SELECT openid FROM deputies WHERE id = ?`, deputyID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", lianxin.Errorf(lianxin.ENOTFOUND, "no deputy %s", deputyID)
-	}
-	return openid.String, err
-}
-
-func codeHash(code string) string {
-	h := sha256.Sum256([]byte("lianxin-invite:" + code))
-	return hex.EncodeToString(h[:])
-}
-
-// CreateInvite makes a one-time 6-digit code for a deputy to bind their
-// WeChat with (绑定 CODE). Earlier unused codes of the deputy stop working.
-func (db *DB) CreateInvite(ctx context.Context, deputyID string, ttl time.Duration) (code string, expires time.Time, err error) {
-	now := db.now()
-	expires = now.Add(ttl)
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
-		var n int
-		if err := tx.Get(&n, `SELECT COUNT(*) FROM deputies WHERE id = ? AND active = 1`, deputyID); err != nil {
-			return err
-		} else if n == 0 {
-			return lianxin.Errorf(lianxin.ENOTFOUND, "no active deputy %q (see lianxin deputy list)", deputyID)
-		}
-		if _, err := tx.Exec(`DELETE FROM deputy_invites WHERE deputy_id = ? AND used_at IS NULL`, deputyID); err != nil {
-			return err
-		}
-		for attempt := 0; attempt < 10; attempt++ {
-			v, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-			if err != nil {
-				return err
-			}
-			code = fmt.Sprintf("%06d", v.Int64())
-			res, err := tx.Exec(`INSERT INTO deputy_invites (code_hash, deputy_id, expires_at, created_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (code_hash) DO NOTHING`, codeHash(code), deputyID, expires, now)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				return nil
-			}
-		}
-		return errors.New("store: could not find a free invite code")
-	})
-	return code, expires, err
-}
-
-// Bind errors a deputy can see.
-var (
-	ErrBadCode      = lianxin.Errorf(lianxin.EINVALID, "wrong or expired code")
-	ErrTooManyTries = lianxin.Errorf(lianxin.EUNAUTHORIZED, "too many wrong codes")
-)
-
-// BindLimit is how many wrong codes one WeChat user may send in BindWindow.
-const (
-	BindLimit  = 5
-	BindWindow = time.Hour
-)
-
-// Bind binds the sender's WeChat to the deputy the code was made for. A
-// wrong, used or expired code is counted against the sender; after BindLimit
-// failures in BindWindow every attempt is refused, so six digits cannot be
-// guessed.
-func (db *DB) Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error) {
-	now := db.now()
-	var dep lianxin.Deputy
-	var outcome error
-	err := db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
-		outcome = nil
-		var failures int
-		if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE openid = ? AND at > ?`, openid, now.Add(-BindWindow)); err != nil {
-			return err
-		}
-		if failures >= BindLimit {
-			outcome = ErrTooManyTries
-			return nil
-		}
-		var inv struct {
-			DeputyID  string     `db:"deputy_id"`
-			ExpiresAt time.Time  `db:"expires_at"`
-			UsedAt    *time.Time `db:"used_at"`
-		}
-		err := tx.Get(&inv, `SELECT deputy_id, expires_at, used_at FROM deputy_invites WHERE code_hash = ?`, codeHash(code))
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && (inv.UsedAt != nil || !now.Before(inv.ExpiresAt))) {
-			outcome = ErrBadCode
-			_, err = tx.Exec(`INSERT INTO bind_failures (openid, at) VALUES (?, ?)`, openid, now)
-			return err
-		} else if err != nil {
-			return err
-		}
-		// One WeChat user is one deputy: a re-bind moves the binding.
-		if _, err := tx.Exec(`UPDATE deputies SET openid = NULL, bound_at = NULL WHERE openid = ? AND id <> ?`, openid, inv.DeputyID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`UPDATE deputies SET openid = ?, bound_at = ? WHERE id = ?`, openid, now, inv.DeputyID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`UPDATE deputy_invites SET used_at = ? WHERE code_hash = ?`, now, codeHash(code)); err != nil {
-			return err
-		}
-		var data string
-		if err := tx.Get(&data, `SELECT data FROM deputies WHERE id = ?`, inv.DeputyID); err != nil {
-			return err
-		}
-		return json.Unmarshal([]byte(data), &dep)
-	})
-	if err != nil {
-		return lianxin.Deputy{}, err
-	}
-	return dep, outcome
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -13,49 +12,13 @@ import (
 	"github.com/lianxin/lianxin"
 )
 
-// Journal outcomes: what became of a message.
-const (
-	OutcomeReceived  = "received"  // journaled, not yet through the conversation
-	OutcomeReplied   = "replied"   // went through the conversation, reply sent
-	OutcomeDeferred  = "deferred"  // Redis was unavailable: the resident was told, replay pending
-	OutcomeReplayed  = "replayed"  // a deferred message applied later, reply sent by customer-service message
-	OutcomeLate      = "late"      // applied after the webhook had to answer; reply sent by customer-service message
-	OutcomeFailed    = "failed"    // could not be applied (kept for staff)
-	OutcomeDuplicate = "duplicate" // a retry of a message already journaled
-)
-
-// JournalEntry is one journaled inbound message.
-type JournalEntry struct {
-	ID         int64     `db:"id" json:"id"`
-	Account    string    `db:"account" json:"account"`
-	MsgKey     string    `db:"msg_key" json:"msg_key"`
-	OpenID     string    `db:"openid" json:"-"`
-	Kind       string    `db:"kind" json:"kind"`
-	Content    string    `db:"content" json:"content"`
-	MediaID    string    `db:"media_id" json:"media_id,omitempty"`
-	Payload    string    `db:"payload" json:"-"`
-	SentAt     time.Time `db:"sent_at" json:"sent_at"`
-	ReceivedAt time.Time `db:"received_at" json:"received_at"`
-	Outcome    string    `db:"outcome" json:"outcome"`
-	Reply      string    `db:"reply" json:"reply,omitempty"`
-}
-
-// Inbound decodes the journaled message.
-func (e *JournalEntry) Inbound() (*lianxin.Inbound, error) {
-	var m lianxin.Inbound
-	if err := json.Unmarshal([]byte(e.Payload), &m); err != nil {
-		return nil, fmt.Errorf("store: journal %d: %w", e.ID, err)
-	}
-	m.JournalID = e.ID
-	return &m, nil
-}
-
 // Journal records a message with what became of it and the reply it got,
 // and returns once the record is on disk. fresh is false when (account, msg
 // key) was already journaled: a WeChat retry, which leaves the first record
 // as it is. The resident's last-inbound time (the 48-hour customer-service
 // window) is updated in the same transaction.
-func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (id int64, fresh bool, err error) {
+func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (id int64, fresh bool, err error) {
+	defer wrap(&err, "Journal(%s %d)", m.Kind, m.MsgID)
 	return db.journal(ctx, m, outcome, reply, true)
 }
 
@@ -66,15 +29,16 @@ func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome, reply st
 // a power cut in those milliseconds loses no more than Redis's own
 // persistence would. A reply that acknowledges a case, a photo or a deputy's
 // action uses Journal, whose sync covers those writes too.
-func (db *DB) JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome, reply string) (id int64, fresh bool, err error) {
+func (db *DB) JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (id int64, fresh bool, err error) {
+	defer wrap(&err, "JournalCommitted(%s %d)", m.Kind, m.MsgID)
 	return db.journal(ctx, m, outcome, reply, false)
 }
 
-func (db *DB) journal(ctx context.Context, m *lianxin.Inbound, outcome, reply string, durable bool) (id int64, fresh bool, err error) {
+func (db *DB) journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, durable bool) (id int64, fresh bool, err error) {
 	// The whole message is kept only while it may need replaying; a settled
 	// message's row keeps its summary, media id and reply.
 	payload := []byte("{}")
-	if outcome == OutcomeReceived || outcome == OutcomeDeferred {
+	if outcome == lianxin.OutcomeReceived || outcome == lianxin.OutcomeDeferred {
 		var err error
 		if payload, err = json.Marshal(m); err != nil {
 			return 0, false, err
@@ -131,21 +95,23 @@ func touchResident(tx *sqlx.Tx, m *lianxin.Inbound, now time.Time) error {
 }
 
 // SettleJournal records what became of a journaled message and the reply it got.
-func (db *DB) SettleJournal(ctx context.Context, id int64, outcome, reply string) error {
+func (db *DB) SettleJournal(ctx context.Context, id int64, outcome lianxin.Outcome, reply string) (err error) {
+	defer wrap(&err, "SettleJournal(%d)", id)
 	return db.Tx(ctx, func(tx *sqlx.Tx) error {
 		return settle(tx, id, outcome, reply)
 	})
 }
 
-func settle(tx *sqlx.Tx, id int64, outcome, reply string) error {
+func settle(tx *sqlx.Tx, id int64, outcome lianxin.Outcome, reply string) error {
 	_, err := tx.Exec(`UPDATE journal SET outcome = ?, reply = ? WHERE id = ?`, outcome, reply, id)
 	return err
 }
 
-// JournalEntry returns one journaled message.
-func (db *DB) JournalEntry(ctx context.Context, id int64) (*JournalEntry, error) {
-	var e JournalEntry
-	err := db.read.GetContext(ctx, &e, `SELECT * FROM journal WHERE id = ?`, id)
+// lianxin.JournalEntry returns one journaled message.
+func (db *DB) JournalEntry(ctx context.Context, id int64) (_ *lianxin.JournalEntry, err error) {
+	defer wrap(&err, "JournalEntry(%d)", id)
+	var e lianxin.JournalEntry
+	err = db.read.GetContext(ctx, &e, `SELECT * FROM journal WHERE id = ?`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, lianxin.Errorf(lianxin.ENOTFOUND, "journal entry %d not found", id)
 	}
@@ -155,33 +121,37 @@ func (db *DB) JournalEntry(ctx context.Context, id int64) (*JournalEntry, error)
 // Unsettled returns journaled messages that have not been through the
 // conversation yet (deferred while Redis was down, or left "received" by a
 // crash), oldest first, received before the given time.
-func (db *DB) Unsettled(ctx context.Context, before time.Time, limit int) ([]JournalEntry, error) {
-	var out []JournalEntry
-	err := db.read.SelectContext(ctx, &out, `SELECT * FROM journal
+func (db *DB) Unsettled(ctx context.Context, before time.Time, limit int) (_ []lianxin.JournalEntry, err error) {
+	defer wrap(&err, "Unsettled")
+	var out []lianxin.JournalEntry
+	err = db.read.SelectContext(ctx, &out, `SELECT * FROM journal
 		WHERE outcome IN ('received', 'deferred') AND received_at < ? ORDER BY id LIMIT ?`, before.UTC(), limit)
 	return out, err
 }
 
 // UnsettledFor returns one resident's unsettled messages, oldest first.
-func (db *DB) UnsettledFor(ctx context.Context, openid string) ([]JournalEntry, error) {
-	var out []JournalEntry
-	err := db.read.SelectContext(ctx, &out, `SELECT * FROM journal
+func (db *DB) UnsettledFor(ctx context.Context, openid string) (_ []lianxin.JournalEntry, err error) {
+	defer wrap(&err, "UnsettledFor(%s)", lianxin.MaskOpenID(openid))
+	var out []lianxin.JournalEntry
+	err = db.read.SelectContext(ctx, &out, `SELECT * FROM journal
 		WHERE outcome IN ('received', 'deferred') AND openid = ? ORDER BY id`, openid)
 	return out, err
 }
 
 // Transcript returns a resident's messages, oldest first.
-func (db *DB) Transcript(ctx context.Context, openid string, limit int) ([]JournalEntry, error) {
-	var out []JournalEntry
-	err := db.read.SelectContext(ctx, &out, `SELECT * FROM (SELECT * FROM journal WHERE openid = ? ORDER BY id DESC LIMIT ?) ORDER BY id`, openid, limit)
+func (db *DB) Transcript(ctx context.Context, openid string, limit int) (_ []lianxin.JournalEntry, err error) {
+	defer wrap(&err, "Transcript(%s)", lianxin.MaskOpenID(openid))
+	var out []lianxin.JournalEntry
+	err = db.read.SelectContext(ctx, &out, `SELECT * FROM (SELECT * FROM journal WHERE openid = ? ORDER BY id DESC LIMIT ?) ORDER BY id`, openid, limit)
 	return out, err
 }
 
 // LastInbound is when the WeChat user last wrote to the account, as far as
 // the residents table knows (to within a few minutes, see touchedRecently).
-func (db *DB) LastInbound(ctx context.Context, openid string) (time.Time, bool, error) {
+func (db *DB) LastInbound(ctx context.Context, openid string) (_ time.Time, _ bool, err error) {
+	defer wrap(&err, "LastInbound(%s)", lianxin.MaskOpenID(openid))
 	var t time.Time
-	err := db.read.GetContext(ctx, &t, `SELECT last_inbound FROM residents WHERE openid = ?`, openid)
+	err = db.read.GetContext(ctx, &t, `SELECT last_inbound FROM residents WHERE openid = ?`, openid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}

@@ -44,7 +44,7 @@ func TestClaimAttachments(t *testing.T) {
 	}
 	j := jobs[0]
 	if j.ID != id || j.MediaID != "media-1" || j.PicURL != "http://pic/1" || j.Kind != lianxin.KindImage ||
-		j.Attempts != 1 || !j.ExpiresAt.Equal(qt0.Add(store.MediaLifetime)) {
+		j.Attempts != 1 || !j.ExpiresAt.Equal(qt0.Add(lianxin.MediaLifetime)) {
 		t.Errorf("job = %+v", j)
 	}
 	// Leased: nobody else gets it until the lease runs out.
@@ -56,7 +56,7 @@ func TestClaimAttachments(t *testing.T) {
 		t.Fatalf("after the lease ran out: %+v", again)
 	}
 	// w1 comes back late: its outcome no longer counts.
-	if err := db.RetryAttachment(ctx, id, "w1", qt0, qt0.Add(time.Hour), "x"); !errors.Is(err, store.ErrLeaseLost) {
+	if err := db.RetryAttachment(ctx, id, "w1", qt0, qt0.Add(time.Hour), "x"); !errors.Is(err, lianxin.ErrLeaseLost) {
 		t.Errorf("late finish by the old owner: %v", err)
 	}
 	if err := db.RetryAttachment(ctx, id, "w2", qt0.Add(61*time.Second), qt0.Add(time.Hour), "media/get: HTTP 503"); err != nil {
@@ -72,7 +72,7 @@ func TestClaimAttachments(t *testing.T) {
 	if len(jobs) != 1 || jobs[0].LastError != "media/get: HTTP 503" {
 		t.Fatalf("due again: %+v", jobs)
 	}
-	f := store.StoredMedia{Path: "media/ab/cd/abcd.jpg", ThumbPath: "media/ab/cd/abcd.thumb.jpg", SHA256: "abcd", Mime: "image/jpeg", Size: 1234}
+	f := lianxin.StoredMedia{Path: "media/ab/cd/abcd.jpg", ThumbPath: "media/ab/cd/abcd.thumb.jpg", SHA256: "abcd", Mime: "image/jpeg", Size: 1234}
 	if err := db.MarkAttachmentStored(ctx, id, "w1", qt0.Add(time.Hour), f); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestClaimAttachments(t *testing.T) {
 		a.Mime != "image/jpeg" || a.Size != 1234 || a.Error != "" || a.Attempts != 3 {
 		t.Errorf("stored: %+v", a)
 	}
-	if err := db.MarkAttachmentFailed(ctx, id, "w1", qt0, "x"); !errors.Is(err, store.ErrLeaseLost) {
+	if err := db.MarkAttachmentFailed(ctx, id, "w1", qt0, "x"); !errors.Is(err, lianxin.ErrLeaseLost) {
 		t.Errorf("finishing a stored row twice: %v", err)
 	}
 }

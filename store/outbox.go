@@ -12,73 +12,6 @@ import (
 	"github.com/lianxin/lianxin"
 )
 
-// Outbox kinds.
-const (
-	OutboxText     = "cs_text"  // customer-service text message to an openid
-	OutboxTemplate = "template" // template message to an openid
-	OutboxRobot    = "robot"    // WeCom group robot post
-)
-
-// OutboxMessage is one queued send.
-type OutboxMessage struct {
-	ID          int64      `db:"id" json:"id"`
-	IdemKey     string     `db:"idem_key" json:"idem_key"`
-	Kind        string     `db:"kind" json:"kind"`
-	Recipient   string     `db:"recipient" json:"-"`
-	Payload     string     `db:"payload" json:"payload"`
-	CaseID      *int64     `db:"case_id" json:"case_id,omitempty"`
-	Status      string     `db:"status" json:"status"`
-	Attempts    int        `db:"attempts" json:"attempts"`
-	NextAttempt time.Time  `db:"next_attempt" json:"next_attempt"`
-	LeaseOwner  string     `db:"lease_owner" json:"-"`
-	LeaseUntil  *time.Time `db:"lease_until" json:"-"`
-	LastError   string     `db:"last_error" json:"last_error,omitempty"`
-	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
-	SentAt      *time.Time `db:"sent_at" json:"sent_at,omitempty"`
-	Via         string     `db:"via" json:"via,omitempty"` // how it went out: custom, template, robot
-}
-
-// Outbox statuses.
-const (
-	OutboxPending = "pending" // waiting, or between attempts
-	OutboxSent    = "sent"    // WeChat accepted it
-	OutboxDead    = "dead"    // given up: a permanent refusal, or out of attempts; last_error says why
-)
-
-// TextPayload is the payload of a customer-service text message.
-type TextPayload struct {
-	Text string `json:"text"`
-}
-
-// NotifyPayload is the payload of a customer-service text message that has a
-// way to reach its recipient outside the 48-hour window: when WeChat refuses
-// the text with 45015, Template is sent instead. It is TextPayload plus the
-// fallback, so a TextPayload row reads as a NotifyPayload without one.
-type NotifyPayload struct {
-	Text     string           `json:"text"`
-	Template *TemplatePayload `json:"template,omitempty"`
-}
-
-// TemplatePayload is a template message (kind OutboxTemplate, or the
-// fallback of a NotifyPayload). Its client_msg_id is derived from the outbox
-// row's idem_key, so retries are one message to WeChat.
-type TemplatePayload struct {
-	// TemplateID may be empty: the notifier then uses the configured
-	// template (LIANXIN_WECHAT_TEMPLATE_ID).
-	TemplateID string            `json:"template_id,omitempty"`
-	URL        string            `json:"url,omitempty"`
-	Data       map[string]string `json:"data"` // first, keyword1..n, remark
-}
-
-// RobotPayload is a WeCom group-robot post (kind OutboxRobot). The row's
-// recipient is the robot's webhook URL or a station key the notifier maps
-// to one.
-type RobotPayload struct {
-	MsgType          string   `json:"msgtype"` // "text" or "markdown"
-	Content          string   `json:"content"`
-	MentionedMobiles []string `json:"mentioned_mobiles,omitempty"`
-}
-
 // enqueue adds a send inside the caller's transaction; a second enqueue with
 // the same idempotency key is a no-op.
 func enqueue(tx *sqlx.Tx, now time.Time, idemKey, kind, recipient string, payload any, caseID *int64) error {
@@ -96,11 +29,12 @@ func enqueue(tx *sqlx.Tx, now time.Time, idemKey, kind, recipient string, payloa
 // the webhook response (applied late, or replayed after Redis came back) as a
 // customer-service message, and records it on the journal in the same
 // transaction. At most one such reply is ever queued per message.
-func (db *DB) EnqueueReply(ctx context.Context, m *lianxin.Inbound, outcome string, reply lianxin.Reply) error {
+func (db *DB) EnqueueReply(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply lianxin.Reply) (err error) {
+	defer wrap(&err, "EnqueueReply(%s %d)", m.Kind, m.MsgID)
 	now := db.now()
 	return db.Tx(ctx, func(tx *sqlx.Tx) error {
 		if !reply.Empty() {
-			if err := enqueue(tx, now, "reply:"+m.Account+":"+m.Key(), OutboxText, m.OpenID, TextPayload{Text: reply.Text}, nil); err != nil {
+			if err := enqueue(tx, now, "reply:"+m.Account+":"+m.Key(), lianxin.OutboxText, m.OpenID, lianxin.TextPayload{Text: reply.Text}, nil); err != nil {
 				return err
 			}
 		}
@@ -117,36 +51,40 @@ func (db *DB) EnqueueReply(ctx context.Context, m *lianxin.Inbound, outcome stri
 }
 
 // OutboxWithStatus lists sends with a status (all when ""), newest first.
-func (db *DB) OutboxWithStatus(ctx context.Context, status string, limit int) ([]OutboxMessage, error) {
+func (db *DB) OutboxWithStatus(ctx context.Context, status string, limit int) (_ []lianxin.OutboxMessage, err error) {
+	defer wrap(&err, "OutboxWithStatus(%s)", status)
 	if status == "" {
 		return db.Outbox(ctx, limit)
 	}
-	var out []OutboxMessage
-	err := db.read.SelectContext(ctx, &out, `SELECT * FROM outbox WHERE status = ? ORDER BY id DESC LIMIT ?`, status, limit)
+	var out []lianxin.OutboxMessage
+	err = db.read.SelectContext(ctx, &out, `SELECT * FROM outbox WHERE status = ? ORDER BY id DESC LIMIT ?`, status, limit)
 	return out, err
 }
 
 // Outbox lists queued sends, newest first (for operators and tests).
-func (db *DB) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
-	var out []OutboxMessage
-	err := db.read.SelectContext(ctx, &out, `SELECT * FROM outbox ORDER BY id DESC LIMIT ?`, limit)
+func (db *DB) Outbox(ctx context.Context, limit int) (_ []lianxin.OutboxMessage, err error) {
+	defer wrap(&err, "Outbox")
+	var out []lianxin.OutboxMessage
+	err = db.read.SelectContext(ctx, &out, `SELECT * FROM outbox ORDER BY id DESC LIMIT ?`, limit)
 	return out, err
 }
 
 // Enqueue queues a send on its own, outside any other change (operators,
 // tests); code that changes a case queues its sends in the same transaction
 // instead. A second Enqueue with the same idempotency key is a no-op.
-func (db *DB) Enqueue(ctx context.Context, idemKey, kind, recipient string, payload any, caseID *int64) error {
+func (db *DB) Enqueue(ctx context.Context, idemKey, kind, recipient string, payload any, caseID *int64) (err error) {
+	defer wrap(&err, "Enqueue(%s)", kind)
 	now := db.now()
 	return db.Tx(ctx, func(tx *sqlx.Tx) error {
 		return enqueue(tx, now, idemKey, kind, recipient, payload, caseID)
 	})
 }
 
-// OutboxMessage returns one queued send.
-func (db *DB) OutboxMessage(ctx context.Context, id int64) (*OutboxMessage, error) {
-	var m OutboxMessage
-	err := db.read.GetContext(ctx, &m, `SELECT * FROM outbox WHERE id = ?`, id)
+// lianxin.OutboxMessage returns one queued send.
+func (db *DB) OutboxMessage(ctx context.Context, id int64) (_ *lianxin.OutboxMessage, err error) {
+	defer wrap(&err, "OutboxMessage(%d)", id)
+	var m lianxin.OutboxMessage
+	err = db.read.GetContext(ctx, &m, `SELECT * FROM outbox WHERE id = ?`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, lianxin.Errorf(lianxin.ENOTFOUND, "outbox message %d not found", id)
 	}
@@ -159,10 +97,11 @@ func (db *DB) OutboxMessage(ctx context.Context, id int64) (*OutboxMessage, erro
 // attempts or leased), so each recipient gets their messages in order.
 // Selecting and leasing are one statement in one write transaction, so two
 // processes never claim the same send.
-func (db *DB) ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error) {
+func (db *DB) ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) (_ []lianxin.OutboxMessage, err error) {
+	defer wrap(&err, "ClaimOutbox")
 	now = now.UTC()
-	var msgs []OutboxMessage
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	var msgs []lianxin.OutboxMessage
+	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
 		msgs = msgs[:0]
 		return tx.Select(&msgs, `UPDATE outbox
 			SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
@@ -178,24 +117,28 @@ func (db *DB) ClaimOutbox(ctx context.Context, owner string, now time.Time, leas
 }
 
 // MarkOutboxSent records that WeChat accepted a claimed send, and how it went.
-func (db *DB) MarkOutboxSent(ctx context.Context, id int64, owner, via string, now time.Time) error {
+func (db *DB) MarkOutboxSent(ctx context.Context, id int64, owner, via string, now time.Time) (err error) {
+	defer wrap(&err, "MarkOutboxSent(%d)", id)
 	return db.finishOutbox(ctx, id, owner, `status = 'sent', via = ?, sent_at = ?, last_error = ''`, via, now.UTC())
 }
 
 // RetryOutbox gives a claimed send back to the queue, due again at next.
-func (db *DB) RetryOutbox(ctx context.Context, id int64, owner string, next time.Time, lastErr string) error {
+func (db *DB) RetryOutbox(ctx context.Context, id int64, owner string, next time.Time, lastErr string) (err error) {
+	defer wrap(&err, "RetryOutbox(%d)", id)
 	return db.finishOutbox(ctx, id, owner, `next_attempt = ?, last_error = ?`, next.UTC(), lastErr)
 }
 
 // DeferOutbox gives a claimed send back to the queue, due again at next,
 // without counting the attempt: there was nobody to send to yet (a deputy who
 // has not bound their WeChat), which is waiting, not failing.
-func (db *DB) DeferOutbox(ctx context.Context, id int64, owner string, next time.Time, reason string) error {
+func (db *DB) DeferOutbox(ctx context.Context, id int64, owner string, next time.Time, reason string) (err error) {
+	defer wrap(&err, "DeferOutbox(%d)", id)
 	return db.finishOutbox(ctx, id, owner, `next_attempt = ?, last_error = ?, attempts = MAX(attempts - 1, 0)`, next.UTC(), reason)
 }
 
 // MarkOutboxDead gives up on a claimed send, with the reason.
-func (db *DB) MarkOutboxDead(ctx context.Context, id int64, owner string, lastErr string) error {
+func (db *DB) MarkOutboxDead(ctx context.Context, id int64, owner string, lastErr string) (err error) {
+	defer wrap(&err, "MarkOutboxDead(%d)", id)
 	return db.finishOutbox(ctx, id, owner, `status = 'dead', last_error = ?`, lastErr)
 }
 
@@ -205,7 +148,7 @@ func (db *DB) finishOutbox(ctx context.Context, id int64, owner, set string, arg
 
 // finishLeased applies set to a pending row of a work queue table
 // (attachments, outbox) that this owner holds the lease on, and releases the
-// lease. ErrLeaseLost means the lease had expired and another worker took
+// lease. lianxin.ErrLeaseLost means the lease had expired and another worker took
 // the row: the caller's outcome is not recorded, theirs will be.
 func (db *DB) finishLeased(ctx context.Context, table string, id int64, owner, set string, args ...any) error {
 	return db.Tx(ctx, func(tx *sqlx.Tx) error {
@@ -215,7 +158,7 @@ func (db *DB) finishLeased(ctx context.Context, table string, id int64, owner, s
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrLeaseLost
+			return lianxin.ErrLeaseLost
 		}
 		return nil
 	})

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/internal/testenv"
-	"github.com/lianxin/lianxin/store"
 )
 
 func TestClaimOutboxInOrderPerRecipient(t *testing.T) {
@@ -17,12 +17,12 @@ func TestClaimOutboxInOrderPerRecipient(t *testing.T) {
 	for _, m := range []struct{ key, to, text string }{
 		{"k1", "oA", "a1"}, {"k2", "oA", "a2"}, {"k3", "oB", "b1"}, {"k4", "oA", "a3"},
 	} {
-		if err := db.Enqueue(ctx, m.key, store.OutboxText, m.to, store.TextPayload{Text: m.text}, nil); err != nil {
+		if err := db.Enqueue(ctx, m.key, lianxin.OutboxText, m.to, lianxin.TextPayload{Text: m.text}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Idempotent per key.
-	if err := db.Enqueue(ctx, "k1", store.OutboxText, "oA", store.TextPayload{Text: "again"}, nil); err != nil {
+	if err := db.Enqueue(ctx, "k1", lianxin.OutboxText, "oA", lianxin.TextPayload{Text: "again"}, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -33,9 +33,9 @@ func TestClaimOutboxInOrderPerRecipient(t *testing.T) {
 	if len(msgs) != 2 || msgs[0].IdemKey != "k1" || msgs[1].IdemKey != "k3" || msgs[0].Attempts != 1 {
 		t.Fatalf("first claim: %+v (want the head of each recipient's queue)", msgs)
 	}
-	var p store.NotifyPayload
+	var p lianxin.NotifyPayload
 	if err := json.Unmarshal([]byte(msgs[0].Payload), &p); err != nil || p.Text != "a1" || p.Template != nil {
-		t.Errorf("payload %s as NotifyPayload: %+v, %v", msgs[0].Payload, p, err)
+		t.Errorf("payload %s as lianxin.NotifyPayload: %+v, %v", msgs[0].Payload, p, err)
 	}
 	// While a1 is in flight, a2 waits.
 	if more, _ := db.ClaimOutbox(ctx, "w2", qt0, time.Minute, 10); len(more) != 0 {
@@ -55,7 +55,7 @@ func TestClaimOutboxInOrderPerRecipient(t *testing.T) {
 	if held, _ := db.ClaimOutbox(ctx, "w2", qt0.Add(30*time.Second), time.Minute, 10); len(held) != 0 {
 		t.Fatalf("a3 overtook a2, or a2 was claimed early: %+v", held)
 	}
-	if err := db.MarkOutboxDead(ctx, msgs[1].ID, "w2", "x"); !errors.Is(err, store.ErrLeaseLost) {
+	if err := db.MarkOutboxDead(ctx, msgs[1].ID, "w2", "x"); !errors.Is(err, lianxin.ErrLeaseLost) {
 		t.Errorf("dead by a worker without the lease: %v", err)
 	}
 	if err := db.MarkOutboxDead(ctx, msgs[1].ID, "w1", "wxapi: custom/send: errcode 40003: invalid openid"); err != nil {
@@ -63,15 +63,15 @@ func TestClaimOutboxInOrderPerRecipient(t *testing.T) {
 	}
 
 	sent, _ := db.OutboxMessage(ctx, msgs[0].ID)
-	if sent.Status != store.OutboxSent || sent.Via != "custom" || sent.SentAt == nil || !sent.SentAt.Equal(qt0) || sent.LeaseOwner != "" {
+	if sent.Status != lianxin.OutboxSent || sent.Via != "custom" || sent.SentAt == nil || !sent.SentAt.Equal(qt0) || sent.LeaseOwner != "" {
 		t.Errorf("sent row: %+v", sent)
 	}
 	dead, _ := db.OutboxMessage(ctx, msgs[1].ID)
-	if dead.Status != store.OutboxDead || dead.LastError == "" {
+	if dead.Status != lianxin.OutboxDead || dead.LastError == "" {
 		t.Errorf("dead row: %+v", dead)
 	}
 	waiting, _ := db.OutboxMessage(ctx, more[0].ID)
-	if waiting.Status != store.OutboxPending || !waiting.NextAttempt.Equal(qt0.Add(time.Minute)) || waiting.LastError == "" || waiting.Attempts != 1 {
+	if waiting.Status != lianxin.OutboxPending || !waiting.NextAttempt.Equal(qt0.Add(time.Minute)) || waiting.LastError == "" || waiting.Attempts != 1 {
 		t.Errorf("waiting row: %+v", waiting)
 	}
 	if _, err := db.OutboxMessage(ctx, 999); err == nil {

@@ -188,8 +188,19 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 
 // InstanceID identifies this database, made when it was created. Every
 // process using the same file gets the same id.
-func (db *DB) InstanceID(ctx context.Context) (string, error) {
+func (db *DB) InstanceID(ctx context.Context) (_ string, err error) {
+	defer wrap(&err, "InstanceID")
 	var id string
-	err := db.read.GetContext(ctx, &id, `SELECT id FROM instance LIMIT 1`)
+	err = db.read.GetContext(ctx, &id, `SELECT id FROM instance LIMIT 1`)
 	return id, err
+}
+
+// wrap says where a store method failed, so a log line names the query that
+// broke ("store: Case(KQ20261127-0007): ..."). Domain errors keep their
+// code: errors.Is and lianxin.ErrorCode see through the wrapping. Arguments
+// that identify a resident are masked by the callers.
+func wrap(errp *error, format string, args ...any) {
+	if *errp != nil {
+		*errp = fmt.Errorf("store: %s: %w", fmt.Sprintf(format, args...), *errp)
+	}
 }

@@ -38,7 +38,7 @@ func TestCaseNumbersAreUniqueAndSequentialAcrossProcesses(t *testing.T) {
 	for _, db := range dbs {
 		db.Now = func() time.Time { return day }
 	}
-	num := CaseNumbering{Prefix: "KQ", Location: yangquan}
+	num := lianxin.CaseNumbering{Prefix: "KQ", Location: yangquan}
 	const n = 40
 	numbers := make([]string, n)
 	var wg sync.WaitGroup
@@ -88,9 +88,9 @@ func TestCreateCaseIsIdempotentPerSubmission(t *testing.T) {
 	r := report("oU", "gh:confirm-1")
 	r.Attachments = []int64{id}
 	r.Phone = "13812345678"
-	num := CaseNumbering{Prefix: "KQ", Location: yangquan}
+	num := lianxin.CaseNumbering{Prefix: "KQ", Location: yangquan}
 	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: "resident"}}
-	notices := []Notice{{IdemKey: "n1", Kind: OutboxText, Recipient: "oDeputy", Payload: TextPayload{Text: "新反映"}}}
+	notices := []lianxin.Notice{{IdemKey: "n1", Kind: lianxin.OutboxText, Recipient: "oDeputy", Payload: lianxin.TextPayload{Text: "新反映"}}}
 	first, created, err := db.CreateCase(ctx, num, r, events, notices, nil)
 	if err != nil || !created {
 		t.Fatal(err, created)
@@ -168,9 +168,11 @@ func TestMigrationsApplyOnceAndSurviveReopen(t *testing.T) {
 func TestOpenCountsFollowEveryCaseMove(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t, testenv.DBPath(t))
-	num := CaseNumbering{Prefix: "KQ", Location: yangquan}
-	to := func(id string) Assigner {
-		return func(AssignView, string) (Assignment, error) { return Assignment{AssigneeID: id}, nil }
+	num := lianxin.CaseNumbering{Prefix: "KQ", Location: yangquan}
+	to := func(id string) lianxin.Assigner {
+		return func(lianxin.AssignView, string) (lianxin.Assignment, error) {
+			return lianxin.Assignment{AssigneeID: id}, nil
+		}
 	}
 	var cases []*lianxin.Case
 	for i, who := range []string{"d1", "d1", "d1", "d2", ""} {
@@ -186,7 +188,7 @@ func TestOpenCountsFollowEveryCaseMove(t *testing.T) {
 	}
 	move := func(c *lianxin.Case, status lianxin.Status, assignee *string) {
 		t.Helper()
-		if _, err := db.Transition(ctx, Transition{CaseID: c.ID, Status: status, Assignee: assignee}); err != nil {
+		if _, err := db.Transition(ctx, lianxin.Transition{CaseID: c.ID, Status: status, Assignee: assignee}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -232,7 +234,7 @@ func TestCloseSyncsCommitOnlyWrites(t *testing.T) {
 	}
 	for i := 0; i < 20; i++ {
 		m := &lianxin.Inbound{Account: "gh", OpenID: "oLazy", Kind: lianxin.KindText, MsgID: int64(1000 + i), CreateTime: 1, Text: "报事"}
-		if _, _, err := db.JournalCommitted(context.Background(), m, OutcomeReplied, "好的"); err != nil {
+		if _, _, err := db.JournalCommitted(context.Background(), m, lianxin.OutcomeReplied, "好的"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"image/png"
 	"testing"
 
-	"github.com/lianxin/lianxin/bot/fakewx"
+	"github.com/lianxin/lianxin/internal/wxtest/photos"
 )
 
 // TestOrient checks all eight EXIF orientations on a 3x2 picture whose
@@ -52,7 +52,7 @@ func TestOrient(t *testing.T) {
 }
 
 func TestJPEGOrientation(t *testing.T) {
-	if o := jpegOrientation(fakewx.JPEGWithGPS(16, 16, 1, 1)); o != 1 {
+	if o := jpegOrientation(photos.JPEGWithGPS(16, 16, 1, 1)); o != 1 {
 		t.Errorf("phone photo: %d", o)
 	}
 	// Big-endian TIFF (as many cameras write it) with Orientation 8.
@@ -98,7 +98,7 @@ func TestPixelLimit(t *testing.T) {
 // FuzzSanitize: whatever the bytes, sanitize neither panics nor lets
 // metadata through, and what it accepts is a picture of the type it says.
 func FuzzSanitize(f *testing.F) {
-	f.Add(fakewx.JPEGWithGPS(24, 16, 37.85, 113.58))
+	f.Add(photos.JPEGWithGPS(24, 16, 37.85, 113.58))
 	var pngBuf, gifBuf bytes.Buffer
 	png.Encode(&pngBuf, image.NewNRGBA(image.Rect(0, 0, 5, 3)))
 	f.Add(pngBuf.Bytes())
@@ -118,7 +118,7 @@ func FuzzSanitize(f *testing.F) {
 		if sniffImage(p.data) != p.mime {
 			t.Fatalf("stored bytes sniff as %q, labelled %q", sniffImage(p.data), p.mime)
 		}
-		if p.mime == mimeJPEG && (fakewx.HasEXIF(p.data) || jpegEXIF(p.data) != nil) {
+		if p.mime == mimeJPEG && (photos.HasEXIF(p.data) || jpegEXIF(p.data) != nil) {
 			t.Fatal("EXIF survived")
 		}
 		th, err := jpeg.Decode(bytes.NewReader(p.thumb))
@@ -131,7 +131,7 @@ func FuzzSanitize(f *testing.F) {
 // BenchmarkSanitizePhonePhoto is the CPU cost of one 640x480 phone photo:
 // decode, re-encode, thumbnail.
 func BenchmarkSanitizePhonePhoto(b *testing.B) {
-	data := fakewx.JPEGWithGPS(640, 480, 37.85, 113.58)
+	data := photos.JPEGWithGPS(640, 480, 37.85, 113.58)
 	for b.Loop() {
 		if _, err := sanitize(data, DefaultThumbSize, maxPixels); err != nil {
 			b.Fatal(err)

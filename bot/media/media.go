@@ -35,13 +35,12 @@ import (
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/bot/wxapi"
 	"github.com/lianxin/lianxin/internal/queue"
-	"github.com/lianxin/lianxin/store"
 )
 
 // Store is the attachment queue as the worker sees it (store.DB).
 type Store interface {
-	ClaimAttachments(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.MediaJob, error)
-	MarkAttachmentStored(ctx context.Context, id int64, owner string, now time.Time, f store.StoredMedia) error
+	ClaimAttachments(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]lianxin.MediaJob, error)
+	MarkAttachmentStored(ctx context.Context, id int64, owner string, now time.Time, f lianxin.StoredMedia) error
 	RetryAttachment(ctx context.Context, id int64, owner string, now, next time.Time, reason string) error
 	MarkAttachmentFailed(ctx context.Context, id int64, owner string, now time.Time, reason string) error
 }
@@ -88,7 +87,7 @@ type Config struct {
 // Notify (an attachment was registered: fetch it now), Run and Poll come
 // from the embedded queue runner.
 type Worker struct {
-	*queue.Runner[store.MediaJob]
+	*queue.Runner[lianxin.MediaJob]
 	db   Store
 	api  API
 	cfg  Config
@@ -129,7 +128,7 @@ func NewWorker(db Store, api API, cfg Config) (*Worker, error) {
 	return w, nil
 }
 
-func (w *Worker) process(ctx context.Context, j store.MediaJob) {
+func (w *Worker) process(ctx context.Context, j lianxin.MediaJob) {
 	log := w.cfg.Log.With("attachment", j.ID, "kind", string(j.Kind), "attempt", j.Attempts)
 	if now := w.cfg.Now(); !now.Before(j.ExpiresAt) {
 		reason := "not fetched within WeChat's 3-day limit"
@@ -181,7 +180,7 @@ func (w *Worker) process(ctx context.Context, j store.MediaJob) {
 
 // fetch downloads by media id, and by PicUrl when WeChat no longer knows the
 // id (an image message carries both).
-func (w *Worker) fetch(ctx context.Context, j store.MediaJob) (data []byte, contentType, via string, err error) {
+func (w *Worker) fetch(ctx context.Context, j lianxin.MediaJob) (data []byte, contentType, via string, err error) {
 	data, contentType, err = w.api.GetMedia(ctx, j.MediaID)
 	if err == nil {
 		return data, contentType, "media/get", w.checkSize(data)
@@ -239,7 +238,7 @@ func earlier(a, b time.Time) time.Time {
 	return b
 }
 
-func (w *Worker) retry(ctx context.Context, log *slog.Logger, j store.MediaJob, next time.Time, reason string) {
+func (w *Worker) retry(ctx context.Context, log *slog.Logger, j lianxin.MediaJob, next time.Time, reason string) {
 	if err := w.db.RetryAttachment(context.WithoutCancel(ctx), j.ID, w.cfg.Owner, w.cfg.Now(), next, reason); err != nil {
 		log.Warn("media queue: rescheduling failed; the lease will run out", "err", err)
 		return
@@ -248,7 +247,7 @@ func (w *Worker) retry(ctx context.Context, log *slog.Logger, j store.MediaJob, 
 	log.Info("attachment fetch failed; will retry", "next", next, "err", reason)
 }
 
-func (w *Worker) fail(ctx context.Context, log *slog.Logger, j store.MediaJob, reason string) {
+func (w *Worker) fail(ctx context.Context, log *slog.Logger, j lianxin.MediaJob, reason string) {
 	if err := w.db.MarkAttachmentFailed(context.WithoutCancel(ctx), j.ID, w.cfg.Owner, w.cfg.Now(), reason); err != nil {
 		log.Warn("media queue: marking failed failed; the lease will run out", "err", err)
 		return
@@ -259,38 +258,38 @@ func (w *Worker) fail(ctx context.Context, log *slog.Logger, j store.MediaJob, r
 
 // save turns what was downloaded into files: photos sanitised (image.go),
 // voice and anything else stored as it came.
-func (w *Worker) save(ctx context.Context, j store.MediaJob, data []byte, contentType string) (store.StoredMedia, error) {
+func (w *Worker) save(ctx context.Context, j lianxin.MediaJob, data []byte, contentType string) (lianxin.StoredMedia, error) {
 	if j.Kind != lianxin.KindImage {
 		mt, ext := audioType(data, contentType)
 		rel, sum := contentPath(data, ext)
 		if err := w.put(rel, data); err != nil {
-			return store.StoredMedia{}, err
+			return lianxin.StoredMedia{}, err
 		}
-		return store.StoredMedia{Path: rel, SHA256: sum, Mime: mt, Size: int64(len(data))}, nil
+		return lianxin.StoredMedia{Path: rel, SHA256: sum, Mime: mt, Size: int64(len(data))}, nil
 	}
 	// CPU-bound and memory-hungry: GOMAXPROCS at a time, however many
 	// downloads are in flight.
 	select {
 	case w.cpu <- struct{}{}:
 	case <-ctx.Done():
-		return store.StoredMedia{}, ctx.Err()
+		return lianxin.StoredMedia{}, ctx.Err()
 	}
 	p, err := sanitize(data, w.cfg.ThumbSize, maxPixels)
 	<-w.cpu
 	if err != nil {
-		return store.StoredMedia{}, err
+		return lianxin.StoredMedia{}, err
 	}
 	rel, sum := contentPath(p.data, p.ext)
 	thumb := thumbPath(rel)
 	// The thumbnail first: a stored photo whose thumbnail is missing would
 	// look complete but is not.
 	if err := w.put(thumb, p.thumb); err != nil {
-		return store.StoredMedia{}, err
+		return lianxin.StoredMedia{}, err
 	}
 	if err := w.put(rel, p.data); err != nil {
-		return store.StoredMedia{}, err
+		return lianxin.StoredMedia{}, err
 	}
-	return store.StoredMedia{Path: rel, ThumbPath: thumb, SHA256: sum, Mime: p.mime, Size: int64(len(p.data))}, nil
+	return lianxin.StoredMedia{Path: rel, ThumbPath: thumb, SHA256: sum, Mime: p.mime, Size: int64(len(p.data))}, nil
 }
 
 // contentPath is where bytes live: media/ab/cd/<sha256><ext>, named by the

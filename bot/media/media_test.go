@@ -22,14 +22,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lianxin/lianxin/internal/wxtest/photos"
+
 	"github.com/silenceper/wechat/v2/util"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/bot/fakewx"
 	"github.com/lianxin/lianxin/bot/media"
 	"github.com/lianxin/lianxin/bot/wxapi"
 	"github.com/lianxin/lianxin/internal/queue"
 	"github.com/lianxin/lianxin/internal/testenv"
+	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
 	"github.com/lianxin/lianxin/store"
 )
 
@@ -114,7 +116,7 @@ func (e *env) register(t testing.TB, kind lianxin.MsgKind, mediaID, picURL strin
 // because the race detector makes image coding slow.
 func (e *env) photo(t testing.TB, i int) int64 {
 	id := fakewx.NewMediaID()
-	e.fake.AddMedia(id, "image/jpeg", fakewx.JPEGWithGPS(96, 64, 37.85+float64(i)/1000, 113.58))
+	e.fake.AddMedia(id, "image/jpeg", photos.JPEGWithGPS(96, 64, 37.85+float64(i)/1000, 113.58))
 	return e.register(t, lianxin.KindImage, id, e.fake.PicURL(id))
 }
 
@@ -187,7 +189,7 @@ func TestPhotosStoredWithoutEXIF(t *testing.T) {
 			t.Fatalf("attachment %d: %+v", id, a)
 		}
 		data := e.read(t, a.Path)
-		if fakewx.HasEXIF(data) || fakewx.HasGPS(data) {
+		if photos.HasEXIF(data) || photos.HasGPS(data) {
 			t.Errorf("attachment %d stored with EXIF", id)
 		}
 		sum := sha256.Sum256(data)
@@ -218,7 +220,7 @@ func TestIdenticalPhotosStoredOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	w := e.worker(t, e.db, nil)
-	data := fakewx.JPEGWithGPS(320, 200, 37.86, 113.58)
+	data := photos.JPEGWithGPS(320, 200, 37.86, 113.58)
 	var ids []int64
 	for range 3 {
 		id := fakewx.NewMediaID()
@@ -251,7 +253,7 @@ func TestRefusedFiles(t *testing.T) {
 	bmp := add("image/bmp", append([]byte("BM"), make([]byte, 100)...))
 	heic := add("image/heic", append([]byte("\x00\x00\x00\x18ftypheic"), make([]byte, 100)...))
 	corrupt := add("image/jpeg", append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte{7}, 500)...))
-	big := add("image/jpeg", append(fakewx.JPEGWithGPS(64, 64, 1, 1), make([]byte, 10<<20)...))
+	big := add("image/jpeg", append(photos.JPEGWithGPS(64, 64, 1, 1), make([]byte, 10<<20)...))
 	poll(t, w, 4)
 	for id, want := range map[int64]string{bmp: "unsupported type image/bmp", heic: "unsupported type video/mp4 or HEIC", corrupt: "cannot ", big: "larger than 10485760 bytes"} {
 		a := e.attachment(t, id)
@@ -316,7 +318,7 @@ func TestFormats(t *testing.T) {
 	}
 	check("webp", "image/jpeg", func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }, 1, 1)
 	rotated := check("rotated", "image/jpeg", func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }, 20, 40)
-	if fakewx.HasEXIF(rotated) {
+	if photos.HasEXIF(rotated) {
 		t.Error("rotated photo kept its EXIF")
 	}
 	// The marker pixel (top-left, red) of a photo taken with the phone
@@ -405,7 +407,7 @@ func TestInvalidMediaFallsBackToPicURL(t *testing.T) {
 	deadPic := e.register(t, lianxin.KindImage, "forgotten-three", e.fake.PicURL("gone"))
 	poll(t, w, 3)
 
-	if a := e.attachment(t, viaPic); a.Status != lianxin.AttachmentStored || fakewx.HasEXIF(e.read(t, a.Path)) {
+	if a := e.attachment(t, viaPic); a.Status != lianxin.AttachmentStored || photos.HasEXIF(e.read(t, a.Path)) {
 		t.Errorf("PicUrl fallback: %+v", a)
 	}
 	if a := e.attachment(t, noPic); a.Status != lianxin.AttachmentFailed || !strings.Contains(a.Error, "40007") {
@@ -463,7 +465,7 @@ type countingStore struct {
 	stored chan int64
 }
 
-func (s *countingStore) MarkAttachmentStored(ctx context.Context, id int64, owner string, now time.Time, f store.StoredMedia) error {
+func (s *countingStore) MarkAttachmentStored(ctx context.Context, id int64, owner string, now time.Time, f lianxin.StoredMedia) error {
 	err := s.DB.MarkAttachmentStored(ctx, id, owner, now, f)
 	if err == nil {
 		s.stored <- id

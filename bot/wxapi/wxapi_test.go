@@ -13,9 +13,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/silenceper/wechat/v2/util"
 
-	"github.com/lianxin/lianxin/bot/fakewx"
 	"github.com/lianxin/lianxin/bot/wxapi"
 	"github.com/lianxin/lianxin/internal/testenv"
+	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
 )
 
 // TestMain installs the production HTTP client as the SDK's global client,

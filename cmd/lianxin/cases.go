@@ -11,79 +11,12 @@ import (
 	"time"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/configs"
-	"github.com/lianxin/lianxin/flows"
-	"github.com/lianxin/lianxin/store"
+	"github.com/lianxin/lianxin/internal/clitable"
 )
 
 const casesUsage = `usage:
   lianxin cases list [--json] [--status S] [--station ID] [--limit N]
   lianxin cases show NUMBER [--json]`
-
-// operatorEnv is what the operator commands share: the configuration, the
-// station data and the database.
-type operatorEnv struct {
-	cfg   configs.Config
-	data  *stationData
-	db    *store.DB
-	clock func() time.Time
-}
-
-func openOperatorEnv(ctx context.Context, getenv func(string) string) (*operatorEnv, error) {
-	cfg, err := configs.Load(getenv)
-	if err != nil {
-		return nil, fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	data, err := loadData(cfg)
-	if err != nil {
-		return nil, err
-	}
-	db, err := store.Open(ctx, cfg.DBPath)
-	if err != nil {
-		return nil, fmt.Errorf("LIANXIN_DB: %w", err)
-	}
-	return &operatorEnv{cfg: cfg, data: data, db: db}, nil
-}
-
-func (e *operatorEnv) category(key string) lianxin.Category {
-	for _, c := range e.data.categories {
-		if c.Key == key {
-			return c
-		}
-	}
-	return lianxin.Category{Key: key}
-}
-
-// now is the clock operator commands judge deadlines by (tests replace it).
-func (e *operatorEnv) now() time.Time {
-	if e.clock != nil {
-		return e.clock()
-	}
-	return time.Now()
-}
-
-func (e *operatorEnv) categoryName(key string) string {
-	for _, c := range e.data.categories {
-		if c.Key == key {
-			return c.Name
-		}
-	}
-	return key
-}
-
-func (e *operatorEnv) stationName(id string) string {
-	if st, ok := e.data.directory.Station(id); ok {
-		return st.Name
-	}
-	return id
-}
-
-func (e *operatorEnv) deputyName(id string) string {
-	if d, ok := e.data.directory.Deputy(id); ok {
-		return d.Name
-	}
-	return id
-}
 
 // caseJSON is a case as the CLI prints it: names resolved, contact masked.
 type caseJSON struct {
@@ -138,7 +71,7 @@ func cmdCases(ctx context.Context, args []string, getenv func(string) string, st
 		if len(positional) > 0 {
 			return errors.New(casesUsage)
 		}
-		f := store.CaseFilter{StationID: *station, Limit: *limit}
+		f := lianxin.CaseFilter{StationID: *station, Limit: *limit}
 		if *status != "" {
 			f.Status = []lianxin.Status{lianxin.Status(*status)}
 		}
@@ -188,8 +121,8 @@ func (e *operatorEnv) printList(w io.Writer, cases []lianxin.Case) error {
 		fmt.Fprintln(w, "no cases")
 		return nil
 	}
-	var tb table
-	tb.row("NUMBER", "STATUS", "SLA", "CATEGORY", "STATION", "ASSIGNEE", "CREATED", "DESCRIPTION")
+	var tb clitable.Table
+	tb.Row("NUMBER", "STATUS", "SLA", "CATEGORY", "STATION", "ASSIGNEE", "CREATED", "DESCRIPTION")
 	for i := range cases {
 		c := &cases[i]
 		assignee := "-"
@@ -204,9 +137,9 @@ func (e *operatorEnv) printList(w io.Writer, cases []lianxin.Case) error {
 		if sla == "" {
 			sla = "-"
 		}
-		tb.row(c.Number, string(c.Status), sla, e.categoryName(c.CategoryKey), station, assignee, e.local(c.CreatedAt), oneLine(c.Description, 24))
+		tb.Row(c.Number, string(c.Status), sla, e.categoryName(c.CategoryKey), station, assignee, e.local(c.CreatedAt), oneLine(c.Description, 24))
 	}
-	return tb.write(w)
+	return tb.Write(w)
 }
 
 func oneLine(s string, n int) string {
@@ -271,41 +204,6 @@ func (e *operatorEnv) printCase(w io.Writer, c *lianxin.Case) error {
 			line += "  " + ev.Text
 		}
 		fmt.Fprintln(w, line)
-	}
-	return nil
-}
-
-func cmdCategories(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) < 2 || args[0] != "suggest" {
-		return errors.New("usage: lianxin categories suggest TEXT")
-	}
-	cfg, err := configs.Load(getenv)
-	if err != nil {
-		return fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	data, err := loadData(cfg)
-	if err != nil {
-		return err
-	}
-	text := strings.Join(args[1:], " ")
-	cl := flows.NewClassifier(data.categories)
-	best, confident := cl.Suggest(text)
-	name := best.Key
-	for _, c := range data.categories {
-		if c.Key == best.Key {
-			name = c.Name
-		}
-	}
-	verdict := "confident"
-	if !confident {
-		verdict = "not confident: the resident is shown the full list"
-	}
-	fmt.Fprintf(stdout, "%s %s (score %.1f, %s)\n", best.Key, name, best.Score, verdict)
-	for i, s := range cl.Rank(text) {
-		if i >= 3 || s.Score <= 0 {
-			break
-		}
-		fmt.Fprintf(stdout, "  %-12s %.1f\n", s.Key, s.Score)
 	}
 	return nil
 }

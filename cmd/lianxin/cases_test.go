@@ -6,42 +6,13 @@ import (
 	"io"
 	"strings"
 	"testing"
-
-	"github.com/lianxin/lianxin/bot/wxsim"
 )
 
-// reportCase files a complete report through the webhook and returns its number.
-func reportCase(t *testing.T, ts *testService, user string) string {
-	t.Helper()
-	c := ts.client(wxsim.Safe)
-	say(t, c, user, "报事")
-	say(t, c, user, "2")
-	say(t, c, user, "3号楼2单元暖气一直不热,屋里才十四五度")
-	send(t, c, wxsim.Image(user, "CLI_PHOTO_"+user, "http://mmbiz.qpic.cn/x"))
-	say(t, c, user, "完成")
-	send(t, c, wxsim.Location(user, 37.8560, 113.5726, "水滩社区3号楼"))
-	say(t, c, user, "13812345678")
-	reply := say(t, c, user, "确认")
-	i := strings.Index(reply, "编号 ")
-	if i < 0 {
-		t.Fatalf("no case number in %q", reply)
-	}
-	return strings.Fields(reply[i+len("编号 "):])[0][:len("KQ20261127-0001")]
-}
-
-func (ts *testService) env() func(string) string {
-	m := map[string]string{
-		"LIANXIN_CONFIG":       ts.cfg.ConfigDir,
-		"LIANXIN_DB":           ts.cfg.DBPath,
-		"LIANXIN_WECHAT_APPID": ts.cfg.WeChat.AppID,
-	}
-	return func(k string) string { return m[k] }
-}
-
+// runCLI runs `lianxin ARGS` against the service's database and data.
 func runCLI(t *testing.T, ts *testService, args ...string) string {
 	t.Helper()
 	var out, errOut strings.Builder
-	if code := run(context.Background(), args, ts.env(), strings.NewReader(""), &out, &errOut); code != 0 {
+	if code := run(context.Background(), args, ts.Env(), strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("lianxin %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
 	}
 	return out.String()
@@ -49,7 +20,7 @@ func runCLI(t *testing.T, ts *testService, args ...string) string {
 
 func TestCasesCommands(t *testing.T) {
 	ts := startService(t, testConfig(t))
-	number := reportCase(t, ts, "oCLI_resident_000000001")
+	number := ts.ReportCase(t, "oCLI_resident_000000001")
 
 	var shown struct {
 		Number      string `json:"number"`
@@ -59,6 +30,7 @@ func TestCasesCommands(t *testing.T) {
 		AssigneeID  string `json:"assignee_id"`
 		Description string `json:"description"`
 		Contact     string `json:"contact"`
+		SLA         string `json:"sla"`
 		Location    struct {
 			Lat   float64 `json:"lat"`
 			Label string  `json:"label"`
@@ -77,6 +49,9 @@ func TestCasesCommands(t *testing.T) {
 	}
 	if shown.Number != number || shown.Status != "registered" || shown.Category != "heating" || shown.StationID != "shuitan" {
 		t.Errorf("show: %+v", shown)
+	}
+	if shown.SLA != "green" && shown.SLA != "yellow" && shown.SLA != "red" {
+		t.Errorf("an open case shows its standing against its deadlines: sla = %q", shown.SLA)
 	}
 	if shown.Contact != "138****5678" || strings.Contains(out, "13812345678") {
 		t.Errorf("contact must be masked everywhere in the output: %q", shown.Contact)
@@ -106,7 +81,7 @@ func TestCasesCommands(t *testing.T) {
 		}
 	}
 	var errOut strings.Builder
-	if code := run(context.Background(), []string{"cases", "show", "KQ20990101-0001"}, ts.env(), nil, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "no case") {
+	if code := run(context.Background(), []string{"cases", "show", "KQ20990101-0001"}, ts.Env(), nil, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "no case") {
 		t.Errorf("unknown case: exit %d %q", code, errOut.String())
 	}
 }
@@ -121,7 +96,7 @@ func TestCategoriesSuggest(t *testing.T) {
 
 func TestOutboxCommand(t *testing.T) {
 	ts := startService(t, testConfig(t))
-	reportCase(t, ts, "oOutboxResident000000001")
+	ts.ReportCase(t, "oOutboxResident000000001")
 	// No AppSecret in this service: the deputy's notification waits.
 	out := runCLI(t, ts, "outbox", "--pending")
 	if !strings.Contains(out, "deputy:d-st-02") || !strings.Contains(out, "pending") {

@@ -1,5 +1,8 @@
-// Command lianxin runs the deputy liaison stations' WeChat service and its
-// operator tools. See `lianxin help`.
+// Command lianxin runs the deputy liaison stations' WeChat service (serve)
+// and the tools its operators use on the server: the case register, the
+// directory, deputies' bindings, the outbox. Developer tools (sim, fakewx,
+// bench) are in cmd/lianxin-dev, so this binary links no test double. See
+// `lianxin help`.
 package main
 
 import (
@@ -20,8 +23,6 @@ const usage = `lianxin — WeChat service for people's-congress deputy liaison s
 
 Usage:
   lianxin serve              run the webhook service
-  lianxin sim [flags]        chat with a running service as a WeChat user
-  lianxin fakewx [flags]     run the fake WeChat API (for sim and tests)
   lianxin cases list [--json]
   lianxin cases show NUMBER [--json]
                              the case register
@@ -32,11 +33,11 @@ Usage:
   lianxin deputy invite ID   a one-time code the deputy sends as 绑定 CODE
   lianxin outbox [--dead|--pending|--sent] [--json]
                              notifications sent or still to send, and why not
-  lianxin bench [flags]      throughput and latency against the bare WeChat SDK
   lianxin version            print the version
 
 Configuration comes from configs/lianxin.yaml and LIANXIN_* environment
-variables; see README.md.
+variables; see README.md. Developer tools (a WeChat chat simulator, a fake
+WeChat API, the benchmark) are in lianxin-dev: go run ./cmd/lianxin-dev help.
 `
 
 func main() {
@@ -62,10 +63,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "serve":
 		err = cmdServe(ctx, rest, getenv, stderr)
-	case "sim":
-		err = cmdSim(ctx, rest, getenv, stdin, stdout, stderr)
-	case "fakewx":
-		err = cmdFakewx(ctx, rest, getenv, stdout, stderr)
 	case "cases":
 		err = cmdCases(ctx, rest, getenv, stdout)
 	case "categories":
@@ -76,8 +73,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdDeputy(ctx, rest, getenv, stdout)
 	case "outbox":
 		err = cmdOutbox(ctx, rest, getenv, stdout)
-	case "bench":
-		err = cmdBench(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "lianxin %s\n", version)
 	case "help", "-h", "--help":

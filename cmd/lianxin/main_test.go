@@ -45,9 +45,9 @@ func TestServeRunsAndStopsGracefully(t *testing.T) {
 	env := map[string]string{
 		"LIANXIN_CONFIG":       dir,
 		"LIANXIN_ADDR":         "127.0.0.1:0",
-		"LIANXIN_DB":           dir + "/lianxin.db",
+		"LIANXIN_DB":           dir + "/lianxin.DB",
 		"LIANXIN_DATA_DIR":     dir,
-		"LIANXIN_REDIS_URL":    "redis://" + testenv.RedisAddr(t) + "/0",
+		"LIANXIN_REDIS_URL":    testenv.RedisURL(t),
 		"LIANXIN_WECHAT_APPID": "wx" + testenv.Prefix(t),
 	}
 	pr, pw := io.Pipe()

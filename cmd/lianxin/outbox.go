@@ -9,8 +9,9 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/bot"
-	"github.com/lianxin/lianxin/store"
+	"github.com/lianxin/lianxin/internal/clitable"
 )
 
 const outboxUsage = "usage: lianxin outbox [--dead | --pending | --sent] [--json] [--limit N]"
@@ -29,7 +30,7 @@ func cmdOutbox(ctx context.Context, args []string, getenv func(string) string, s
 		return errors.New(outboxUsage)
 	}
 	status := ""
-	for flagSet, s := range map[*bool]string{dead: store.OutboxDead, pending: store.OutboxPending, sent: store.OutboxSent} {
+	for flagSet, s := range map[*bool]string{dead: lianxin.OutboxDead, pending: lianxin.OutboxPending, sent: lianxin.OutboxSent} {
 		if *flagSet {
 			if status != "" {
 				return errors.New(outboxUsage)
@@ -79,10 +80,10 @@ func cmdOutbox(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stdout, "nothing in the outbox")
 		return nil
 	}
-	var tb table
-	tb.row("ID", "STATUS", "KIND", "TO", "TRIES", "CREATED", "TEXT", "LAST ERROR")
+	var tb clitable.Table
+	tb.Row("ID", "STATUS", "KIND", "TO", "TRIES", "CREATED", "TEXT", "LAST ERROR")
 	for _, r := range out {
-		tb.row(strconv.FormatInt(r.ID, 10), r.Status, r.Kind, r.Recipient, strconv.Itoa(r.Attempts), r.Created, oneLine(r.Text, 20), r.LastError)
+		tb.Row(strconv.FormatInt(r.ID, 10), r.Status, r.Kind, r.Recipient, strconv.Itoa(r.Attempts), r.Created, oneLine(r.Text, 20), r.LastError)
 	}
-	return tb.write(stdout)
+	return tb.Write(stdout)
 }

@@ -10,12 +10,14 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/lianxin/lianxin/internal/embedredis"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/lianxin/lianxin/internal/embedredis"
 )
 
 // RedisEnv names the Redis the tests must use. CI sets it so the suite runs
@@ -60,6 +62,33 @@ func RedisAddr(t testing.TB) string {
 	return fallback.Addr()
 }
 
+// RedisDB is the database number of the Redis the tests use: the one in
+// LIANXIN_TEST_REDIS_URL ("0" otherwise), so a developer can keep the tests
+// out of a database that holds anything else.
+func RedisDB(t testing.TB) string {
+	t.Helper()
+	return strconv.Itoa(redisDB(t))
+}
+
+// RedisURL is the URL of the test Redis, database included, for a service
+// configuration.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	return "redis://" + RedisAddr(t) + "/" + RedisDB(t)
+}
+
+func redisDB(t testing.TB) int {
+	u := os.Getenv(RedisEnv)
+	if u == "" || u == "embedded" {
+		return 0
+	}
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		t.Fatalf("%s: %v", RedisEnv, err)
+	}
+	return opt.DB
+}
+
 func ping(addr string) error {
 	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 300 * time.Millisecond, MaxRetries: -1})
 	defer c.Close()
@@ -77,7 +106,7 @@ func Redis(t testing.TB) *redis.Client {
 // RedisAt returns a client for addr with the service's short timeouts.
 func RedisAt(t testing.TB, addr string) *redis.Client {
 	c := redis.NewClient(&redis.Options{
-		Addr: addr, DialTimeout: 500 * time.Millisecond,
+		Addr: addr, DB: redisDB(t), DialTimeout: 500 * time.Millisecond,
 		ReadTimeout: time.Second, WriteTimeout: time.Second, PoolTimeout: time.Second, MaxRetries: 1,
 	})
 	t.Cleanup(func() { c.Close() })
@@ -91,9 +120,9 @@ func Prefix(t testing.TB) (id string) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	id = "t" + hex.EncodeToString(b[:])
-	addr := RedisAddr(t)
+	addr, db := RedisAddr(t), redisDB(t)
 	t.Cleanup(func() {
-		c := redis.NewClient(&redis.Options{Addr: addr})
+		c := redis.NewClient(&redis.Options{Addr: addr, DB: db})
 		defer c.Close()
 		ctx := context.Background()
 		iter := c.Scan(ctx, 0, "*"+id+"*", 1000).Iterator()

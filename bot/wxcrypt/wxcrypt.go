@@ -1,0 +1,102 @@
+// Package wxcrypt is WeChat's message envelope: the request signature, the
+// EncodingAESKey, and the AES encryption of safe and compatible mode. The
+// webhook opens requests and seals replies with it, the WeChat player
+// (internal/wxtest/wxsim) does the reverse, and configuration validation
+// checks keys with it, so there is one implementation, checked against an
+// independent one (testdata/crypto_vectors.json, from npm wechat-crypto).
+package wxcrypt
+
+import (
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/silenceper/wechat/v2/util"
+)
+
+// Signature is WeChat's request signature: the hex SHA-1 of the sorted,
+// concatenated parts (token, timestamp, nonce, and for encrypted messages the
+// ciphertext). Same algorithm as the SDK's util.Signature, without its
+// fmt.Sprintf, because it runs twice on every request. It sorts parts in place.
+func Signature(parts ...string) string {
+	sort.Strings(parts)
+	h := sha1.New()
+	for _, s := range parts {
+		h.Write([]byte(s))
+	}
+	var sum [sha1.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// SignatureOK compares in constant time, so response timing reveals nothing
+// about how much of a forged signature was right.
+func SignatureOK(got, want string) bool {
+	return len(got) == len(want) && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// Key is a decoded EncodingAESKey.
+type Key []byte
+
+// DecodeKey checks and decodes an EncodingAESKey: 43 characters of base64
+// for a 32-byte key. Its errors say what is wrong without repeating the
+// key, for the caller to prefix with where the key came from.
+func DecodeKey(encoded string) (Key, error) {
+	if len(encoded) != 43 {
+		return nil, fmt.Errorf("must be 43 characters, got %d", len(encoded))
+	}
+	k, err := base64.StdEncoding.DecodeString(encoded + "=")
+	if err != nil || len(k) != 32 {
+		return nil, errors.New("is not base64 for a 32-byte key")
+	}
+	return k, nil
+}
+
+// NewKey returns a random EncodingAESKey as the WeChat console generates one.
+func NewKey() string {
+	var k [32]byte
+	_, _ = rand.Read(k[:])
+	return strings.TrimSuffix(base64.StdEncoding.EncodeToString(k[:]), "=")
+}
+
+// ErrDecrypt is any ciphertext that does not open: bad base64, bad padding,
+// a hostile length, or a message for another app id.
+var ErrDecrypt = errors.New("cannot decrypt message")
+
+// Decrypt opens WeChat's envelope with the SDK's AES routine: AES-256-CBC,
+// IV = key[:16], PKCS#7 to 32-byte blocks, plaintext = random(16) ||
+// len(4, big-endian) || xml || appid. The app id inside must be appID.
+func Decrypt(key Key, appID, encrypted string) (random, xml []byte, err error) {
+	ct, err := base64.StdEncoding.DecodeString(encrypted)
+	if err != nil {
+		return nil, nil, ErrDecrypt
+	}
+	defer func() {
+		// The SDK routine can index out of range on hostile lengths.
+		if recover() != nil {
+			random, xml, err = nil, nil, ErrDecrypt
+		}
+	}()
+	random, xml, gotAppID, err := util.AESDecryptMsg(ct, key)
+	if err != nil || string(gotAppID) != appID {
+		return nil, nil, ErrDecrypt
+	}
+	return random, xml, nil
+}
+
+// Encrypt seals a message the way WeChat expects, with a fresh random prefix.
+func Encrypt(key Key, appID string, xml []byte) string {
+	var random [16]byte
+	_, _ = rand.Read(random[:])
+	return EncryptWithRandom(key, appID, random[:], xml)
+}
+
+// EncryptWithRandom is Encrypt with a given random prefix (for test vectors).
+func EncryptWithRandom(key Key, appID string, random, xml []byte) string {
+	return base64.StdEncoding.EncodeToString(util.AESEncryptMsg(random, xml, appID, key))
+}

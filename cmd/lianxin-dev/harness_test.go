@@ -1,0 +1,31 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/lianxin/lianxin/configs"
+	"github.com/lianxin/lianxin/internal/servicetest"
+	"github.com/lianxin/lianxin/internal/testenv"
+	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
+)
+
+// The end-to-end harness lives in internal/servicetest; these names keep the
+// tests reading as they did.
+
+type testService = servicetest.Running
+
+const testToken = servicetest.Token
+
+func testConfig(t testing.TB) configs.Config { return servicetest.Config(t) }
+
+func startService(t testing.TB, cfg configs.Config, clock ...*testenv.Clock) *testService {
+	t.Helper()
+	return servicetest.Start(t, cfg, clock...)
+}
+
+func withFakeWeChat(t testing.TB, cfg *configs.Config) *fakewx.Server {
+	t.Helper()
+	return servicetest.WithFakeWeChat(t, cfg)
+}
+
+type logBuffer = servicetest.LogBuffer

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/configs"
+	"github.com/lianxin/lianxin/internal/service"
+	"github.com/lianxin/lianxin/store"
+)
+
+// operatorEnv is what the operator commands share: the configuration, the
+// station data and the database.
+type operatorEnv struct {
+	cfg   configs.Config
+	data  *service.Data
+	db    *store.DB
+	clock func() time.Time
+}
+
+func openOperatorEnv(ctx context.Context, getenv func(string) string) (*operatorEnv, error) {
+	cfg, err := configs.Load(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	data, err := service.LoadData(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return nil, fmt.Errorf("LIANXIN_DB: %w", err)
+	}
+	return &operatorEnv{cfg: cfg, data: data, db: db}, nil
+}
+
+func (e *operatorEnv) category(key string) lianxin.Category {
+	if c, ok := e.data.Categories.ByKey(key); ok {
+		return c
+	}
+	return lianxin.Category{Key: key}
+}
+
+// now is the clock operator commands judge deadlines by (tests replace it).
+func (e *operatorEnv) now() time.Time {
+	if e.clock != nil {
+		return e.clock()
+	}
+	return time.Now()
+}
+
+func (e *operatorEnv) categoryName(key string) string { return e.data.Categories.Name(key) }
+
+func (e *operatorEnv) stationName(id string) string {
+	if st, ok := e.data.Directory.Station(id); ok {
+		return st.Name
+	}
+	return id
+}
+
+func (e *operatorEnv) deputyName(id string) string {
+	if d, ok := e.data.Directory.Deputy(id); ok {
+		return d.Name
+	}
+	return id
+}

@@ -1,0 +1,49 @@
+package lianxin
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Outcome is what became of a journaled message.
+type Outcome string
+
+// Journal outcomes.
+const (
+	OutcomeReceived  Outcome = "received"  // journaled, not yet through the conversation
+	OutcomeReplied   Outcome = "replied"   // went through the conversation, reply sent
+	OutcomeDeferred  Outcome = "deferred"  // Redis was unavailable: the resident was told, replay pending
+	OutcomeReplayed  Outcome = "replayed"  // a deferred message applied later, reply sent by customer-service message
+	OutcomeLate      Outcome = "late"      // applied after the webhook had to answer; reply sent by customer-service message
+	OutcomeFailed    Outcome = "failed"    // could not be applied (kept for staff)
+	OutcomeDuplicate Outcome = "duplicate" // a retry of a message already journaled
+)
+
+// JournalEntry is one journaled inbound message: every message a resident
+// sent is kept, whatever became of it.
+type JournalEntry struct {
+	ID         int64     `db:"id" json:"id"`
+	Account    string    `db:"account" json:"account"`
+	MsgKey     string    `db:"msg_key" json:"msg_key"`
+	OpenID     string    `db:"openid" json:"-"`
+	Kind       string    `db:"kind" json:"kind"`
+	Content    string    `db:"content" json:"content"`
+	MediaID    string    `db:"media_id" json:"media_id,omitempty"`
+	Payload    string    `db:"payload" json:"-"`
+	SentAt     time.Time `db:"sent_at" json:"sent_at"`
+	ReceivedAt time.Time `db:"received_at" json:"received_at"`
+	Outcome    Outcome   `db:"outcome" json:"outcome"`
+	Reply      string    `db:"reply" json:"reply,omitempty"`
+}
+
+// Inbound decodes the journaled message (kept whole only while it may need
+// replaying).
+func (e *JournalEntry) Inbound() (*Inbound, error) {
+	var m Inbound
+	if err := json.Unmarshal([]byte(e.Payload), &m); err != nil {
+		return nil, fmt.Errorf("journal entry %d: %w", e.ID, err)
+	}
+	m.JournalID = e.ID
+	return &m, nil
+}

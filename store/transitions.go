@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/lianxin/lianxin"
+)
+
+// Transition applies tr (see lianxin.Transition). It returns once committed; the
+// message that caused it is journaled durably before anyone is told.
+func (db *DB) Transition(ctx context.Context, tr lianxin.Transition) (_ *lianxin.Case, err error) {
+	defer wrap(&err, "Transition(case %d)", tr.CaseID)
+	now := db.now()
+	err = db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+		var cur struct {
+			Status     string     `db:"status"`
+			Assignee   string     `db:"assignee_id"`
+			CreatedAt  time.Time  `db:"created_at"`
+			AcceptDue  *time.Time `db:"accept_due"`
+			ResolveDue *time.Time `db:"resolve_due"`
+		}
+		if err := tx.Get(&cur, `SELECT status, assignee_id, created_at, accept_due, resolve_due FROM cases WHERE id = ?`, tr.CaseID); err != nil {
+			return err
+		}
+		if len(tr.From) > 0 && !slices.Contains(tr.From, lianxin.Status(cur.Status)) {
+			return lianxin.Errorf(lianxin.ECONFLICT, "case is %s", cur.Status)
+		}
+		if tr.FromAssignee != nil && *tr.FromAssignee != cur.Assignee {
+			return lianxin.Errorf(lianxin.ECONFLICT, "case was reassigned")
+		}
+		set := `updated_at = ?`
+		args := []any{now}
+		if tr.Status != "" {
+			set += `, status = ?`
+			args = append(args, string(tr.Status))
+			switch tr.Status {
+			case lianxin.StatusAccepted:
+				set += `, accepted_at = COALESCE(accepted_at, ?)`
+				args = append(args, now)
+			case lianxin.StatusResolved:
+				// Resolved (again): a new rating is due; earlier ones stay on the timeline.
+				set += `, resolved_at = ?, satisfaction = ''`
+				args = append(args, now)
+			case lianxin.StatusReopened:
+				// A reopened case gets its deadlines afresh (the same
+				// windows, from now) and is supervised again.
+				set += `, resolved_at = NULL, accepted_at = NULL, accept_reminded_at = NULL, accept_overdue_at = NULL,
+					resolve_reminded_at = NULL, resolve_overdue_at = NULL, accept_due = ?, resolve_due = ?`
+				args = append(args, shift(cur.AcceptDue, cur.CreatedAt, now), shift(cur.ResolveDue, cur.CreatedAt, now))
+			}
+		}
+		if tr.Assignee != nil {
+			set += `, assignee_id = ?`
+			args = append(args, *tr.Assignee)
+		}
+		if tr.NeedsStaff != nil {
+			set += `, needs_staff = ?`
+			args = append(args, *tr.NeedsStaff)
+		}
+		if tr.Satisfaction != "" {
+			set += `, satisfaction = ?`
+			args = append(args, tr.Satisfaction)
+		}
+		args = append(args, tr.CaseID)
+		if _, err := tx.Exec(`UPDATE cases SET `+set+` WHERE id = ?`, args...); err != nil {
+			return err
+		}
+		for _, e := range tr.Events {
+			if err := addEvent(tx, tr.CaseID, e, now); err != nil {
+				return err
+			}
+		}
+		for _, n := range tr.Notices {
+			caseID := tr.CaseID
+			if err := enqueue(tx, now, n.IdemKey, n.Kind, n.Recipient, n.Payload, &caseID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.caseByID(ctx, tr.CaseID)
+}
+
+// shift moves a deadline so it is as far from now as it was from created.
+func shift(due *time.Time, created, now time.Time) *time.Time {
+	if due == nil {
+		return nil
+	}
+	t := now.Add(due.Sub(created))
+	return &t
+}
+
+// ReturnedBy lists the deputies who returned the case (退回), so it is not
+// routed back to them.
+func (db *DB) ReturnedBy(ctx context.Context, caseID int64) (_ []string, err error) {
+	defer wrap(&err, "ReturnedBy(%d)", caseID)
+	var out []string
+	err = db.read.SelectContext(ctx, &out, `SELECT DISTINCT actor FROM case_events WHERE case_id = ? AND type = ?`, caseID, lianxin.EventReturned)
+	return out, err
+}
