@@ -254,48 +254,12 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	ctx, cancel := context.WithDeadline(r.Context(), deadline.Add(-h.cfg.Budget/4))
 	defer cancel()
 
-	outcome, typ := lianxin.OutcomeReplied, string(m.Kind)
-	var res lianxin.Result
-	var err error
-	if h.replayer != nil && h.replayer.HasBacklog() {
-		// Messages this resident sent while Redis was down go first, so the
-		// conversation sees them in the order they were sent. If they cannot
-		// go now, this one must not overtake them: it waits in the journal too.
-		err = h.replayer.CatchUp(ctx, m.OpenID)
-		if err != nil {
-			h.log.Warn("catch-up before new message failed; deferring it too", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
-		}
-	}
-	if err == nil {
-		t0 := time.Now()
-		res, err = h.conv.Dispatch(ctx, lianxin.Delivery{Msg: m, NonceKey: p.timestamp + ":" + p.nonce, BodyHash: p.bodyHash})
-		h.metrics.Phase.WithLabelValues("conversation").Observe(time.Since(t0).Seconds())
-	}
-	switch {
-	case err == nil:
-		if res.Duplicate {
-			outcome = lianxin.OutcomeDuplicate
-			h.metrics.Duplicates.Inc()
-		}
-	case errors.Is(err, lianxin.ErrReplay):
-		h.refused(w, errReplay)
+	outcome, res, rj := h.converse(ctx, p)
+	if rj != nil {
+		h.refused(w, rj)
 		return
-	case errors.Is(err, lianxin.ErrLate):
-		outcome = lianxin.OutcomeLate
-		res = lianxin.Result{Reply: lianxin.Reply{Text: h.cfg.LateText}, ReplyTime: m.CreateTime}
-	default:
-		// Redis is unavailable (down, hung, or failing). Keep the message in
-		// the journal for replay and tell the resident it is safe.
-		if !h.nonces.check(p.timestamp+":"+p.nonce, p.bodyHash, h.Now()) {
-			h.refused(w, errReplay)
-			return
-		}
-		h.log.Warn("conversation unavailable; message deferred", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
-		outcome = lianxin.OutcomeDeferred
-		res = lianxin.Result{Reply: lianxin.Reply{Text: h.cfg.BusyText}, ReplyTime: m.CreateTime}
 	}
-
-	journalOutcome := outcomeForJournal(outcome)
+	typ := string(m.Kind)
 	// The reply may leave once the message is committed, unless it
 	// acknowledges something that must survive a power cut: a message kept
 	// only in the journal (deferred, late), or a write the conversation made
@@ -305,7 +269,7 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	// durably than a commit does.
 	durable := outcome != lianxin.OutcomeReplied || res.Reply.Recorded
 	t1 := time.Now()
-	fresh, err := h.journalBy(deadline, m, journalOutcome, res.Reply.Text, durable)
+	fresh, err := h.journalBy(deadline, m, outcomeForJournal(outcome), res.Reply.Text, durable)
 	h.metrics.Phase.WithLabelValues("journal").Observe(time.Since(t1).Seconds())
 	if err != nil {
 		// Not durable: do not acknowledge, so WeChat retries the message.
@@ -327,6 +291,50 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	}
 	h.metrics.Requests.WithLabelValues(typ, string(outcome)).Inc()
 	h.writeReply(w, p, res)
+}
+
+// converse hands the message to the conversation and says what became of
+// it: replied (or a duplicate of a message already applied), late (applied
+// after the deadline; the reply follows by customer-service message), or
+// deferred (Redis unavailable: the journal keeps it for replay). A replayed
+// (timestamp, nonce) is refused.
+func (h *Webhook) converse(ctx context.Context, p *parsed) (lianxin.Outcome, lianxin.Result, *reject) {
+	m := p.msg
+	var err error
+	if h.replayer != nil && h.replayer.HasBacklog() {
+		// Messages this resident sent while Redis was down go first, so the
+		// conversation sees them in the order they were sent. If they cannot
+		// go now, this one must not overtake them: it waits in the journal too.
+		err = h.replayer.CatchUp(ctx, m.OpenID)
+		if err != nil {
+			h.log.Warn("catch-up before new message failed; deferring it too", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
+		}
+	}
+	var res lianxin.Result
+	if err == nil {
+		t0 := time.Now()
+		res, err = h.conv.Dispatch(ctx, lianxin.Delivery{Msg: m, NonceKey: p.timestamp + ":" + p.nonce, BodyHash: p.bodyHash})
+		h.metrics.Phase.WithLabelValues("conversation").Observe(time.Since(t0).Seconds())
+	}
+	switch {
+	case err == nil:
+		if res.Duplicate {
+			h.metrics.Duplicates.Inc()
+			return lianxin.OutcomeDuplicate, res, nil
+		}
+		return lianxin.OutcomeReplied, res, nil
+	case errors.Is(err, lianxin.ErrReplay):
+		return "", res, errReplay
+	case errors.Is(err, lianxin.ErrLate):
+		return lianxin.OutcomeLate, lianxin.Result{Reply: lianxin.Reply{Text: h.cfg.LateText}, ReplyTime: m.CreateTime}, nil
+	}
+	// Redis is unavailable (down, hung, or failing). Keep the message in
+	// the journal for replay and tell the resident it is safe.
+	if !h.nonces.check(p.timestamp+":"+p.nonce, p.bodyHash, h.Now()) {
+		return "", res, errReplay
+	}
+	h.log.Warn("conversation unavailable; message deferred", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
+	return lianxin.OutcomeDeferred, lianxin.Result{Reply: lianxin.Reply{Text: h.cfg.BusyText}, ReplyTime: m.CreateTime}, nil
 }
 
 // journalBy journals the message, giving up waiting at the deadline (the

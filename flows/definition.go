@@ -112,116 +112,134 @@ func LoadFlows(b []byte) (*Flows, error) {
 	if err := doc.Decode(&fs); err != nil {
 		return nil, fmt.Errorf("flows: %w", err)
 	}
-	lines := stepLines(&doc)
-	var errs []string
-	bad := func(flow string, i int, format string, args ...any) {
-		where := "flow " + flow
-		if i >= 0 {
-			where += fmt.Sprintf(", step %d", i+1)
-			if l := lines[flow]; i < len(l) {
-				where = fmt.Sprintf("line %d: %s", l[i], where)
-			}
-		}
-		errs = append(errs, where+": "+fmt.Sprintf(format, args...))
-	}
+	c := &flowCheck{lines: stepLines(&doc)}
 	if fs.Version < 1 {
-		errs = append(errs, "version must be a positive number")
+		c.errs = append(c.errs, "version must be a positive number")
 	}
 	if len(fs.Flows) == 0 {
-		errs = append(errs, "no flows")
+		c.errs = append(c.errs, "no flows")
 	}
 	if fs.Flow("report") == nil {
-		errs = append(errs, "the report flow (id: report) is missing")
+		c.errs = append(c.errs, "the report flow (id: report) is missing")
 	}
 	for fi := range fs.Flows {
-		f := &fs.Flows[fi]
-		f.index = map[string]int{}
-		if !idPattern.MatchString(f.ID) {
-			bad(f.ID, -1, "id must be lower-case letters, digits and _")
-		}
-		confirms := 0
-		for i := range f.Steps {
-			s := &f.Steps[i]
-			if !idPattern.MatchString(s.ID) {
-				bad(f.ID, i, "step id %q must be lower-case letters, digits and _", s.ID)
-			}
-			if _, dup := f.index[s.ID]; dup {
-				bad(f.ID, i, "step id %q is used twice", s.ID)
-			}
-			f.index[s.ID] = i
-			if !stepKinds[s.Kind] {
-				bad(f.ID, i, "kind %q is not one of category, description, photos, location, station, phone, text, confirm", s.Kind)
-			}
-			if strings.TrimSpace(s.Label) == "" || strings.ContainsAny(s.Label, "【】") {
-				bad(f.ID, i, "label must be a short name without 【】 (they are added)")
-			}
-			if strings.TrimSpace(s.Prompt) == "" {
-				bad(f.ID, i, "prompt is empty")
-			}
-			if s.Short == "" {
-				s.Short = s.Prompt
-			}
-			if len(s.Accepts) == 0 {
-				s.Accepts = defaultAccepts[s.Kind]
-			}
-			for _, a := range s.Accepts {
-				if !inputKinds[a] {
-					bad(f.ID, i, "accepts %q: not one of text, voice, image, location", a)
-				}
-			}
-			if s.Kind == StepText && !idPattern.MatchString(s.Field) {
-				bad(f.ID, i, "a text step needs a field name (lower-case letters, digits and _)")
-			}
-			if s.Kind == StepPhotos && (s.Max < 1 || s.Max > 9) {
-				bad(f.ID, i, "photos max must be 1 to 9")
-			}
-			if s.Kind == StepDescription || s.Kind == StepText {
-				if s.Min < 0 || (s.Max != 0 && s.Max < s.Min) || s.Max > 2000 {
-					bad(f.ID, i, "min and max must satisfy 0 <= min <= max <= 2000")
-				}
-			}
-			if s.When != "" && s.When != whenStationUnknown {
-				bad(f.ID, i, "when %q is not a known condition (station_unknown)", s.When)
-			}
-			if s.Kind == StepConfirm {
-				confirms++
-				if i != len(f.Steps)-1 {
-					bad(f.ID, i, "the confirm step must be the last")
-				}
-				if !strings.Contains(s.Prompt, "{summary}") {
-					bad(f.ID, i, "the confirm prompt must contain {summary}")
-				}
-			}
-			if (s.Kind == StepCategory || s.Kind == StepStation) && !strings.Contains(s.Prompt, "{options}") {
-				bad(f.ID, i, "the prompt must contain {options}")
-			}
-		}
-		for i := range f.Steps {
-			if n := f.Steps[i].Next; n != "" {
-				if j, ok := f.index[n]; !ok || j <= i {
-					bad(f.ID, i, "next %q must name a later step", n)
-				}
-			}
-		}
-		if confirms != 1 {
-			bad(f.ID, -1, "needs exactly one confirm step, as the last")
-		}
-		if f.ID == "report" {
-			for _, need := range []string{StepCategory, StepDescription} {
-				found := false
-				for _, s := range f.Steps {
-					found = found || s.Kind == need
-				}
-				if !found {
-					bad(f.ID, -1, "the report flow needs a %s step", need)
-				}
-			}
-		}
+		c.flow(&fs.Flows[fi])
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("flows:\n  %s", strings.Join(errs, "\n  "))
+	if len(c.errs) > 0 {
+		return nil, fmt.Errorf("flows:\n  %s", strings.Join(c.errs, "\n  "))
 	}
 	return &fs, nil
+}
+
+// flowCheck collects every fault of a flows file, each with its line, so
+// one edit-and-reload shows them all.
+type flowCheck struct {
+	lines map[string][]int // flow id → line of each step
+	errs  []string
+}
+
+func (c *flowCheck) bad(flow string, i int, format string, args ...any) {
+	where := "flow " + flow
+	if i >= 0 {
+		where += fmt.Sprintf(", step %d", i+1)
+		if l := c.lines[flow]; i < len(l) {
+			where = fmt.Sprintf("line %d: %s", l[i], where)
+		}
+	}
+	c.errs = append(c.errs, where+": "+fmt.Sprintf(format, args...))
+}
+
+// flow checks one flow, indexes its steps and fills their defaults.
+func (c *flowCheck) flow(f *Flow) {
+	f.index = map[string]int{}
+	if !idPattern.MatchString(f.ID) {
+		c.bad(f.ID, -1, "id must be lower-case letters, digits and _")
+	}
+	confirms := 0
+	for i := range f.Steps {
+		s := &f.Steps[i]
+		if _, dup := f.index[s.ID]; dup {
+			c.bad(f.ID, i, "step id %q is used twice", s.ID)
+		}
+		f.index[s.ID] = i
+		c.step(f.ID, i, s, i == len(f.Steps)-1)
+		if s.Kind == StepConfirm {
+			confirms++
+		}
+	}
+	for i := range f.Steps {
+		if n := f.Steps[i].Next; n != "" {
+			if j, ok := f.index[n]; !ok || j <= i {
+				c.bad(f.ID, i, "next %q must name a later step", n)
+			}
+		}
+	}
+	if confirms != 1 {
+		c.bad(f.ID, -1, "needs exactly one confirm step, as the last")
+	}
+	if f.ID == "report" {
+		for _, need := range []string{StepCategory, StepDescription} {
+			found := false
+			for _, s := range f.Steps {
+				found = found || s.Kind == need
+			}
+			if !found {
+				c.bad(f.ID, -1, "the report flow needs a %s step", need)
+			}
+		}
+	}
+}
+
+// step checks one step and fills its defaults (Short, Accepts).
+func (c *flowCheck) step(flow string, i int, s *Step, last bool) {
+	if !idPattern.MatchString(s.ID) {
+		c.bad(flow, i, "step id %q must be lower-case letters, digits and _", s.ID)
+	}
+	if !stepKinds[s.Kind] {
+		c.bad(flow, i, "kind %q is not one of category, description, photos, location, station, phone, text, confirm", s.Kind)
+	}
+	if strings.TrimSpace(s.Label) == "" || strings.ContainsAny(s.Label, "【】") {
+		c.bad(flow, i, "label must be a short name without 【】 (they are added)")
+	}
+	if strings.TrimSpace(s.Prompt) == "" {
+		c.bad(flow, i, "prompt is empty")
+	}
+	if s.Short == "" {
+		s.Short = s.Prompt
+	}
+	if len(s.Accepts) == 0 {
+		s.Accepts = defaultAccepts[s.Kind]
+	}
+	for _, a := range s.Accepts {
+		if !inputKinds[a] {
+			c.bad(flow, i, "accepts %q: not one of text, voice, image, location", a)
+		}
+	}
+	if s.Kind == StepText && !idPattern.MatchString(s.Field) {
+		c.bad(flow, i, "a text step needs a field name (lower-case letters, digits and _)")
+	}
+	if s.Kind == StepPhotos && (s.Max < 1 || s.Max > 9) {
+		c.bad(flow, i, "photos max must be 1 to 9")
+	}
+	if s.Kind == StepDescription || s.Kind == StepText {
+		if s.Min < 0 || (s.Max != 0 && s.Max < s.Min) || s.Max > 2000 {
+			c.bad(flow, i, "min and max must satisfy 0 <= min <= max <= 2000")
+		}
+	}
+	if s.When != "" && s.When != whenStationUnknown {
+		c.bad(flow, i, "when %q is not a known condition (station_unknown)", s.When)
+	}
+	if s.Kind == StepConfirm {
+		if !last {
+			c.bad(flow, i, "the confirm step must be the last")
+		}
+		if !strings.Contains(s.Prompt, "{summary}") {
+			c.bad(flow, i, "the confirm prompt must contain {summary}")
+		}
+	}
+	if (s.Kind == StepCategory || s.Kind == StepStation) && !strings.Contains(s.Prompt, "{options}") {
+		c.bad(flow, i, "the prompt must contain {options}")
+	}
 }
 
 // stepLines maps flow id to the line of each of its steps.

@@ -12,8 +12,42 @@ import (
 )
 
 // Deputies act from chat with one-line commands: a verb, a case number (the
-// short form "7" is enough) and, for most verbs, their words.
-var deputyVerbs = []string{"我的", "详情", "受理", "答复", "转办", "进展", "办结", "退回"}
+// short form "7" is enough) and, for most verbs, their words. The table is
+// the one place a verb is spelled: parsing, what each may act on, how
+// replies name it and what it does.
+type deputyVerb struct {
+	word string // what the deputy types
+	// nameKey is the messages.yaml key replies name the verb by ("" for
+	// verbs that change nothing).
+	nameKey string
+	// needsText: the verb carries the deputy's words (答复 7 内容).
+	needsText bool
+	// acceptOnly: the verb takes a case up, so only a case waiting to be
+	// taken up may be its object; the others act on any open case.
+	acceptOnly bool
+	// do acts on a case the deputy may act on, in a state the verb allows.
+	do func(t *turn, d lianxin.Deputy, c *lianxin.Case, text, idem string) (string, error)
+}
+
+var deputyVerbs = []deputyVerb{
+	{word: "我的"},
+	{word: "详情", do: (*turn).detailVerb},
+	{word: "受理", nameKey: "verb_accept", acceptOnly: true, do: (*turn).acceptVerb},
+	{word: "答复", nameKey: "verb_answer", needsText: true, do: (*turn).answerVerb},
+	{word: "转办", nameKey: "verb_forward", needsText: true, do: (*turn).forwardVerb},
+	{word: "进展", nameKey: "verb_progress", needsText: true, do: (*turn).progressVerb},
+	{word: "办结", nameKey: "verb_resolve", needsText: true, do: (*turn).resolveVerb},
+	{word: "退回", nameKey: "verb_return", needsText: true, do: (*turn).returnCase},
+}
+
+func verbNamed(word string) (deputyVerb, bool) {
+	for _, v := range deputyVerbs {
+		if v.word == word {
+			return v, true
+		}
+	}
+	return deputyVerb{}, false
+}
 
 const bindVerb = "绑定"
 
@@ -28,7 +62,11 @@ var (
 // full-width digits.
 func deputyCommand(text string) (verb, ref, rest string, ok bool) {
 	s := strings.TrimSpace(text)
-	for _, v := range append([]string{bindVerb}, deputyVerbs...) {
+	words := []string{bindVerb}
+	for _, v := range deputyVerbs {
+		words = append(words, v.word)
+	}
+	for _, v := range words {
 		if after, found := strings.CutPrefix(s, v); found {
 			verb, s, ok = v, strings.TrimLeft(after, " \t:：,，"), true
 			break
@@ -272,76 +310,95 @@ func (t *turn) deputyDetail(c *lianxin.Case) string {
 		"photos", itoa(photos), "accept_due", accept, "resolve_due", resolve, "timeline", strings.Join(lines, "\n")))
 }
 
-var openStatuses = []lianxin.Status{lianxin.StatusRegistered, lianxin.StatusAccepted, lianxin.StatusForwarded, lianxin.StatusReopened}
-
 // act carries out a deputy's command on a case they may act on.
-func (t *turn) act(d lianxin.Deputy, c *lianxin.Case, verb, text string) (string, error) {
-	if verb == "详情" {
-		return t.deputyDetail(c), nil
+func (t *turn) act(d lianxin.Deputy, c *lianxin.Case, word, text string) (string, error) {
+	v, _ := verbNamed(word)
+	if v.nameKey != "" && (!c.Status.Open() || (v.acceptOnly && c.Status != lianxin.StatusRegistered && c.Status != lianxin.StatusReopened)) {
+		return t.txt("deputy_wrong_status", "number", c.Number, "status", t.txt("status_"+string(c.Status)), "verb", t.txt(v.nameKey)), nil
 	}
-	short := lianxin.ShortNumber(c.Number)
-	verbKey := map[string]string{"受理": "verb_accept", "答复": "verb_answer", "转办": "verb_forward", "进展": "verb_progress", "办结": "verb_resolve", "退回": "verb_return"}[verb]
-	if !c.Status.Open() || (verb == "受理" && c.Status != lianxin.StatusRegistered && c.Status != lianxin.StatusReopened) {
-		return t.txt("deputy_wrong_status", "number", c.Number, "status", t.txt("status_"+string(c.Status)), "verb", t.txt(verbKey)), nil
-	}
-	if verb != "受理" && text == "" {
-		return t.txt("deputy_need_text", "verb", verb, "short", short), nil
+	if v.needsText && text == "" {
+		return t.txt("deputy_need_text", "verb", v.word, "short", lianxin.ShortNumber(c.Number)), nil
 	}
 	idem := fmt.Sprintf("act:%s:%s", c.Number, t.m.Account+":"+t.m.Key())
-	actor := "deputy:" + d.ID
+	return v.do(t, d, c, text, idem)
+}
+
+// change is a deputy's transition of a case they saw as it is now: it
+// applies only if nobody moved the case meanwhile.
+func (t *turn) change(c *lianxin.Case) lianxin.Transition {
 	assignee := c.AssigneeID
-	tr := lianxin.Transition{CaseID: c.ID, From: openStatuses, FromAssignee: &assignee}
-	tell := func(key string, pairs ...string) {
-		body := t.txt(key, append([]string{"number", c.Number, "deputy", d.Name}, pairs...)...)
-		tr.Notices = append(tr.Notices, t.notice(idem+":resident", c.OpenID, body, t.txt("notify_resident_title"), c, d.Name))
+	return lianxin.Transition{CaseID: c.ID, From: lianxin.OpenStatuses, FromAssignee: &assignee}
+}
+
+// tellResident adds the notice to the case's resident, in the words of key.
+func (t *turn) tellResident(tr *lianxin.Transition, d lianxin.Deputy, c *lianxin.Case, idem, key string, pairs ...string) {
+	body := t.txt(key, append([]string{"number", c.Number, "deputy", d.Name}, pairs...)...)
+	tr.Notices = append(tr.Notices, t.notice(idem+":resident", c.OpenID, body, t.txt("notify_resident_title"), c, d.Name))
+}
+
+func (t *turn) detailVerb(_ lianxin.Deputy, c *lianxin.Case, _, _ string) (string, error) {
+	return t.deputyDetail(c), nil
+}
+
+func (t *turn) acceptVerb(d lianxin.Deputy, c *lianxin.Case, _, idem string) (string, error) {
+	tr := t.change(c)
+	tr.Status = lianxin.StatusAccepted
+	tr.Events = []lianxin.Event{{Type: lianxin.EventAccepted, Actor: "deputy:" + d.ID, Text: d.Name}}
+	t.tellResident(&tr, d, c, idem, "notify_resident_accepted")
+	resolve := t.txt("none")
+	if c.ResolveDue != nil {
+		resolve = c.ResolveDue.In(t.e.cfg.Numbering.Location).Format("01-02 15:04")
 	}
-	var reply string
-	switch verb {
-	case "受理":
-		tr.Status = lianxin.StatusAccepted
-		tr.Events = []lianxin.Event{{Type: lianxin.EventAccepted, Actor: actor, Text: d.Name}}
-		tell("notify_resident_accepted")
-		resolve := t.txt("none")
-		if c.ResolveDue != nil {
-			resolve = c.ResolveDue.In(t.e.cfg.Numbering.Location).Format("01-02 15:04")
-		}
-		reply = t.txt("deputy_accepted", "number", c.Number, "resolve_due", resolve)
-	case "答复":
-		if c.Status == lianxin.StatusRegistered || c.Status == lianxin.StatusReopened {
-			tr.Status = lianxin.StatusAccepted // answering takes the case up
-		}
-		tr.Events = []lianxin.Event{{Type: lianxin.EventAnswered, Actor: actor, Text: text}}
-		tell("notify_resident_answered", "text", text)
-		reply = t.txt("deputy_answered", "number", c.Number)
-	case "转办":
-		dept, note, ok := t.department(text)
-		if !ok {
-			key := "deputy_dept_unknown"
-			if strings.TrimSpace(text) == "" {
-				key = "deputy_need_dept"
-			}
-			return t.txt(key, "dept", text, "short", short, "departments", t.departmentList()), nil
-		}
-		tr.Status = lianxin.StatusForwarded
-		tr.Events = []lianxin.Event{{Type: lianxin.EventForwarded, Actor: actor, Text: strings.TrimSpace(dept.Name + " " + note)}}
-		tell("notify_resident_forwarded", "department", dept.Name, "text", note)
-		contact := dept.Contact
-		if contact == "" {
-			contact = t.txt("none")
-		}
-		reply = t.txt("deputy_forwarded", "number", c.Number, "department", dept.Name, "contact", contact)
-	case "进展":
-		tr.Events = []lianxin.Event{{Type: lianxin.EventProgress, Actor: actor, Text: text}}
-		tell("notify_resident_progress", "text", text)
-		reply = t.txt("deputy_progress", "number", c.Number)
-	case "办结":
-		tr.Status = lianxin.StatusResolved
-		tr.Events = []lianxin.Event{{Type: lianxin.EventResolved, Actor: actor, Text: text}}
-		tell("notify_resident_resolved", "text", text)
-		reply = t.txt("deputy_resolved", "number", c.Number)
-	case "退回":
-		return t.returnCase(d, c, text, idem)
+	return t.apply(tr, t.txt("deputy_accepted", "number", c.Number, "resolve_due", resolve))
+}
+
+func (t *turn) answerVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string) (string, error) {
+	tr := t.change(c)
+	if c.Status == lianxin.StatusRegistered || c.Status == lianxin.StatusReopened {
+		tr.Status = lianxin.StatusAccepted // answering takes the case up
 	}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventAnswered, Actor: "deputy:" + d.ID, Text: text}}
+	t.tellResident(&tr, d, c, idem, "notify_resident_answered", "text", text)
+	return t.apply(tr, t.txt("deputy_answered", "number", c.Number))
+}
+
+func (t *turn) forwardVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string) (string, error) {
+	dept, note, ok := t.department(text)
+	if !ok {
+		key := "deputy_dept_unknown"
+		if strings.TrimSpace(text) == "" {
+			key = "deputy_need_dept"
+		}
+		return t.txt(key, "dept", text, "short", lianxin.ShortNumber(c.Number), "departments", t.departmentList()), nil
+	}
+	tr := t.change(c)
+	tr.Status = lianxin.StatusForwarded
+	tr.Events = []lianxin.Event{{Type: lianxin.EventForwarded, Actor: "deputy:" + d.ID, Text: strings.TrimSpace(dept.Name + " " + note)}}
+	t.tellResident(&tr, d, c, idem, "notify_resident_forwarded", "department", dept.Name, "text", note)
+	contact := dept.Contact
+	if contact == "" {
+		contact = t.txt("none")
+	}
+	return t.apply(tr, t.txt("deputy_forwarded", "number", c.Number, "department", dept.Name, "contact", contact))
+}
+
+func (t *turn) progressVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string) (string, error) {
+	tr := t.change(c)
+	tr.Events = []lianxin.Event{{Type: lianxin.EventProgress, Actor: "deputy:" + d.ID, Text: text}}
+	t.tellResident(&tr, d, c, idem, "notify_resident_progress", "text", text)
+	return t.apply(tr, t.txt("deputy_progress", "number", c.Number))
+}
+
+func (t *turn) resolveVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string) (string, error) {
+	tr := t.change(c)
+	tr.Status = lianxin.StatusResolved
+	tr.Events = []lianxin.Event{{Type: lianxin.EventResolved, Actor: "deputy:" + d.ID, Text: text}}
+	t.tellResident(&tr, d, c, idem, "notify_resident_resolved", "text", text)
+	return t.apply(tr, t.txt("deputy_resolved", "number", c.Number))
+}
+
+// apply writes the transition and, once it is in, gives the deputy reply.
+func (t *turn) apply(tr lianxin.Transition, reply string) (string, error) {
 	if _, err := t.st.Transition(t.ctx, tr); err != nil {
 		return "", err
 	}
@@ -365,9 +422,9 @@ func (t *turn) returnCase(d lianxin.Deputy, c *lianxin.Case, reason, idem string
 	if err != nil {
 		return "", err
 	}
-	assignee := c.AssigneeID
-	tr := lianxin.Transition{CaseID: c.ID, From: openStatuses, FromAssignee: &assignee, Status: lianxin.StatusRegistered,
-		Assignee: &a.AssigneeID, Events: append([]lianxin.Event{{Type: lianxin.EventReturned, Actor: "deputy:" + d.ID, Text: reason}}, a.Events...)}
+	tr := t.change(c)
+	tr.Status, tr.Assignee = lianxin.StatusRegistered, &a.AssigneeID
+	tr.Events = append([]lianxin.Event{{Type: lianxin.EventReturned, Actor: "deputy:" + d.ID, Text: reason}}, a.Events...)
 	for i := range a.Notices {
 		a.Notices[i].IdemKey = idem + ":" + a.Notices[i].IdemKey
 	}
@@ -410,12 +467,25 @@ func (t *turn) department(text string) (lianxin.Department, string, bool) {
 	return lianxin.Department{}, "", false
 }
 
-// sharedPrefix counts the runes two names share after dropping the common
-// "区"/"矿区" prefixes, so 供热站 finds 矿区供热站(供热公司).
+// sharedPrefix counts the runes two department names share at the start,
+// with or without the administrative area they begin with: deputies type
+// 供热站 for 矿区供热站(供热公司), but 市政 must still find 市政道路养护所.
 func sharedPrefix(a, b string) int {
-	for _, p := range []string{"矿区", "区"} {
-		a, b = strings.TrimPrefix(a, p), strings.TrimPrefix(b, p)
+	return max(commonRunes(a, b), commonRunes(dropArea(a), dropArea(b)))
+}
+
+// areaPrefix is a leading administrative area: 区, 矿区, 阳泉市, 某某县.
+var areaPrefix = regexp.MustCompile(`^\p{Han}{0,3}?[区市县]`)
+
+// dropArea removes up to two leading areas (阳泉市矿区…).
+func dropArea(s string) string {
+	for range 2 {
+		s = areaPrefix.ReplaceAllString(s, "")
 	}
+	return s
+}
+
+func commonRunes(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	n := 0
 	for n < len(ra) && n < len(rb) && ra[n] == rb[n] {

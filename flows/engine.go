@@ -155,15 +155,22 @@ func (e *Engine) Load(blob string, now time.Time) *Session {
 }
 
 // Save encodes the session and says how long Redis should keep it: a draft
-// for DraftTTL, anything else for IdleTTL.
+// for DraftTTL plus draftNoticeGrace, anything else for IdleTTL. The draft
+// is discarded after DraftTTL by the next turn (from the session's own
+// timestamps); keeping the session past that is what lets the turn tell the
+// resident their draft is gone, instead of greeting them as a stranger.
 func (e *Engine) Save(s *Session, now time.Time) (string, time.Duration) {
 	s.Ver = sessionVersion
 	b, _ := json.Marshal(s)
 	if s.inFlow() {
-		return string(b), e.cfg.DraftTTL
+		return string(b), e.cfg.DraftTTL + draftNoticeGrace
 	}
 	return string(b), e.cfg.IdleTTL
 }
+
+// draftNoticeGrace is how long past its discarding a draft's session stays,
+// so a resident who comes back within a week is told what happened to it.
+const draftNoticeGrace = 7 * 24 * time.Hour
 
 // Apply applies one message to the session and returns the reply. It never
 // panics and never fails: an internal error leaves the session as it was and

@@ -96,72 +96,26 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 				return err
 			}
 		}
-		day := now.In(num.Location).Format("20060102")
-		var seq int
-		if _, err := tx.Exec(`INSERT INTO case_counters (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1`, day); err != nil {
-			return err
-		}
-		if err := tx.Get(&seq, `SELECT last FROM case_counters WHERE day = ?`, day); err != nil {
-			return err
-		}
-		number := fmt.Sprintf("%s%s-%04d", num.Prefix, day, seq)
-		var acceptDue, resolveDue *time.Time
-		if h := r.Category.AcceptHours; h > 0 {
-			t := now.Add(time.Duration(h) * time.Hour)
-			acceptDue = &t
-		}
-		if d := r.Category.ResolveDays; d > 0 {
-			t := now.AddDate(0, 0, d)
-			resolveDue = &t
-		}
-		desc := r.Description
-		var source any
-		if r.SourceKey != "" {
-			source = r.SourceKey
-		}
-		res, err := tx.Exec(`INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
-			lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due)
-			VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			number, source, r.OpenID, lianxin.StatusRegistered, r.Category.Key, r.StationID, desc,
-			r.Location.Lat, r.Location.Lng, r.Location.Label, r.Location.Address, r.Phone, r.NeedsStaff,
-			now, now, acceptDue, resolveDue)
+		number, err := nextNumber(tx, num, now)
 		if err != nil {
 			return err
 		}
-		if id, err = res.LastInsertId(); err != nil {
+		if id, err = insertCase(tx, number, r, now); err != nil {
 			return err
 		}
-		for _, a := range r.Attachments {
-			if _, err := tx.Exec(`UPDATE attachments SET case_id = ?, updated_at = ? WHERE id = ? AND openid = ? AND case_id IS NULL`, id, now, a, r.OpenID); err != nil {
-				return err
-			}
-		}
-		if r.Phone != "" {
-			if _, err := tx.Exec(`UPDATE residents SET phone = ? WHERE openid = ?`, r.Phone, r.OpenID); err != nil {
-				return err
-			}
+		if err := claimAttachments(tx, id, r, now); err != nil {
+			return err
 		}
 		if assign != nil {
-			a, err := assign(txView{tx}, number)
+			a, err := assignCase(tx, id, number, assign)
 			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(`UPDATE cases SET assignee_id = ?, needs_staff = needs_staff OR ? WHERE id = ?`, a.AssigneeID, a.NeedsStaff, id); err != nil {
 				return err
 			}
 			events = append(append([]lianxin.Event(nil), events...), a.Events...)
 			notices = append(append([]lianxin.Notice(nil), notices...), a.Notices...)
 		}
-		for _, e := range events {
-			if err := addEvent(tx, id, e, now); err != nil {
-				return err
-			}
-		}
-		for _, n := range notices {
-			caseID := id
-			if err := enqueue(tx, now, n.IdemKey, n.Kind, n.Recipient, n.Payload, &caseID); err != nil {
-				return err
-			}
+		if err := record(tx, id, events, notices, now); err != nil {
+			return err
 		}
 		created = true
 		return nil
@@ -176,6 +130,92 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 		return nil, false, err
 	}
 	return row.toCase(), created, nil
+}
+
+// nextNumber takes the day's next number (in the stations' time zone).
+func nextNumber(tx *sqlx.Tx, num lianxin.CaseNumbering, now time.Time) (string, error) {
+	day := now.In(num.Location)
+	key := day.Format("20060102")
+	if _, err := tx.Exec(`INSERT INTO case_counters (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1`, key); err != nil {
+		return "", err
+	}
+	var seq int
+	if err := tx.Get(&seq, `SELECT last FROM case_counters WHERE day = ?`, key); err != nil {
+		return "", err
+	}
+	return lianxin.CaseNumber(num.Prefix, day, seq), nil
+}
+
+// insertCase writes the case row, registered, with its category's deadlines.
+func insertCase(tx *sqlx.Tx, number string, r lianxin.Report, now time.Time) (int64, error) {
+	var acceptDue, resolveDue *time.Time
+	if h := r.Category.AcceptHours; h > 0 {
+		t := now.Add(time.Duration(h) * time.Hour)
+		acceptDue = &t
+	}
+	if d := r.Category.ResolveDays; d > 0 {
+		t := now.AddDate(0, 0, d)
+		resolveDue = &t
+	}
+	var source any
+	if r.SourceKey != "" {
+		source = r.SourceKey
+	}
+	res, err := tx.Exec(`INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
+		lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due)
+		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		number, source, r.OpenID, lianxin.StatusRegistered, r.Category.Key, r.StationID, r.Description,
+		r.Location.Lat, r.Location.Lng, r.Location.Label, r.Location.Address, r.Phone, r.NeedsStaff,
+		now, now, acceptDue, resolveDue)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// claimAttachments links the draft's photos and voice to the case (only the
+// resident's own, only those not yet in a case) and keeps the phone the
+// resident left.
+func claimAttachments(tx *sqlx.Tx, id int64, r lianxin.Report, now time.Time) error {
+	for _, a := range r.Attachments {
+		if _, err := tx.Exec(`UPDATE attachments SET case_id = ?, updated_at = ? WHERE id = ? AND openid = ? AND case_id IS NULL`, id, now, a, r.OpenID); err != nil {
+			return err
+		}
+	}
+	if r.Phone != "" {
+		if _, err := tx.Exec(`UPDATE residents SET phone = ? WHERE openid = ?`, r.Phone, r.OpenID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// assignCase lets the assigner decide inside the transaction and records
+// its decision on the case.
+func assignCase(tx *sqlx.Tx, id int64, number string, assign lianxin.Assigner) (lianxin.Assignment, error) {
+	a, err := assign(txView{tx}, number)
+	if err != nil {
+		return a, err
+	}
+	_, err = tx.Exec(`UPDATE cases SET assignee_id = ?, needs_staff = needs_staff OR ? WHERE id = ?`, a.AssigneeID, a.NeedsStaff, id)
+	return a, err
+}
+
+// record writes a change's timeline events and queues its notices, in the
+// change's own transaction.
+func record(tx *sqlx.Tx, caseID int64, events []lianxin.Event, notices []lianxin.Notice, now time.Time) error {
+	for _, e := range events {
+		if err := addEvent(tx, caseID, e, now); err != nil {
+			return err
+		}
+	}
+	for _, n := range notices {
+		id := caseID
+		if err := enqueue(tx, now, n.IdemKey, n.Kind, n.Recipient, n.Payload, &id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

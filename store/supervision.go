@@ -50,16 +50,8 @@ func (db *DB) MarkSupervised(ctx context.Context, caseID int64, mark string, eve
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		for _, e := range events {
-			if err := addEvent(tx, caseID, e, now); err != nil {
-				return err
-			}
-		}
-		for _, n := range notices {
-			id := caseID
-			if err := enqueue(tx, now, n.IdemKey, n.Kind, n.Recipient, n.Payload, &id); err != nil {
-				return err
-			}
+		if err := record(tx, caseID, events, notices, now); err != nil {
+			return err
 		}
 		done = true
 		return nil

@@ -69,16 +69,8 @@ func (db *DB) Transition(ctx context.Context, tr lianxin.Transition) (_ *lianxin
 		if _, err := tx.Exec(`UPDATE cases SET `+set+` WHERE id = ?`, args...); err != nil {
 			return err
 		}
-		for _, e := range tr.Events {
-			if err := addEvent(tx, tr.CaseID, e, now); err != nil {
-				return err
-			}
-		}
-		for _, n := range tr.Notices {
-			caseID := tr.CaseID
-			if err := enqueue(tx, now, n.IdemKey, n.Kind, n.Recipient, n.Payload, &caseID); err != nil {
-				return err
-			}
+		if err := record(tx, tr.CaseID, tr.Events, tr.Notices, now); err != nil {
+			return err
 		}
 		return nil
 	})

@@ -33,3 +33,12 @@ var (
 	say         = servicetest.Say
 	mustContain = servicetest.MustContain
 )
+
+// clipRunes shortens s to n characters for a log line.
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

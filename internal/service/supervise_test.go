@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lianxin/lianxin/internal/testenv"
+	"github.com/lianxin/lianxin/internal/transcript"
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
@@ -48,7 +49,7 @@ func countContaining(texts []string, frag string) int {
 // the case shows green, yellow, red.
 func TestSupervisionRemindsThenEscalates(t *testing.T) {
 	cfg := testConfig(t)
-	clock := testenv.NewClock(transcriptStart)
+	clock := testenv.NewClock(transcript.Start)
 	a := startService(t, cfg, clock)
 	b := startService(t, cfg, clock) // a second process checking the same cases
 	ctx := context.Background()
@@ -75,14 +76,14 @@ func TestSupervisionRemindsThenEscalates(t *testing.T) {
 		clock.Add(d)
 		poll()
 		if got := sla(); got != wantSLA {
-			t.Errorf("at +%s: SLA %s, want %s", clock.Now().Sub(transcriptStart), got, wantSLA)
+			t.Errorf("at +%s: SLA %s, want %s", clock.Now().Sub(transcript.Start), got, wantSLA)
 		}
 		// Reminders go to the deputy; overdue notices to the head (and a copy to the deputy).
 		r := countContaining(noticesTo(t, a, assignee), "督办提醒")
 		o := countContaining(noticesTo(t, a, head), "超期督办")
 		if r != wantRemind || o != wantOverdue {
 			t.Errorf("at +%s: %d reminders to the deputy and %d overdue notices to the head, want %d and %d",
-				clock.Now().Sub(transcriptStart), r, o, wantRemind, wantOverdue)
+				clock.Now().Sub(transcript.Start), r, o, wantRemind, wantOverdue)
 		}
 	}
 	step(time.Hour, "green", 0, 0)
