@@ -13,8 +13,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/lianxin/lianxin/bot/wxsim"
+	"github.com/lianxin/lianxin/bot/wxcrypt"
 	"github.com/lianxin/lianxin/internal/testenv"
+	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
 )
 
 // testLog sends the bot's error log to the test's log.
@@ -356,7 +357,7 @@ func TestProtocolChecks(t *testing.T) {
 	}
 	ts, nonce := "1700000000", "42"
 	resp, err := http.Get(h.client.URL + "?echostr=hello&timestamp=" + ts + "&nonce=" + nonce +
-		"&signature=" + wxsim.Signature(h.client.Token, ts, nonce))
+		"&signature=" + wxcrypt.Signature(h.client.Token, ts, nonce))
 	if err != nil {
 		t.Fatal(err)
 	}
