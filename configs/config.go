@@ -18,8 +18,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lianxin/lianxin/bot/wxcrypt"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lianxin/lianxin/bot/wxcrypt"
 )
 
 //go:embed *.yaml

@@ -192,7 +192,7 @@ func (e *Engine) Apply(ctx context.Context, s *Session, m *lianxin.Inbound, now 
 	if err != nil {
 		e.log.Error("conversation step failed", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
 		*s = *before
-		return lianxin.Reply{Text: e.texts.Get("error")}
+		return lianxin.Reply{Text: e.texts.Get(lianxin.ErrorTextKey(err))}
 	}
 	s.Last = now.Unix()
 	return lianxin.Reply{Text: text}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lianxin/lianxin"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -46,7 +47,7 @@ func LoadTexts(b []byte) (Texts, error) {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
 	var missing []string
-	for _, k := range requiredTexts {
+	for _, k := range append(requiredTexts, lianxin.ErrorTextKeys()...) {
 		if _, ok := t[k]; !ok {
 			missing = append(missing, k)
 		}
