@@ -29,9 +29,9 @@ import (
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/configs"
+	"github.com/lianxin/lianxin/internal/obviousbot"
 	"github.com/lianxin/lianxin/internal/service"
 	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
-	"github.com/lianxin/lianxin/store"
 )
 
 // reportScript plays each sender as a resident filing reports one after
@@ -141,7 +141,14 @@ type benchSide struct {
 	name   string
 	client *wxsim.Client
 	strict bool
-	rounds []wxsim.LoadStats
+	// svc and url are set for an in-process lianxin.
+	svc *service.Service
+	url string
+	// cases counts the server's registered cases, when it keeps any.
+	cases       func(context.Context) (int, error)
+	casesBefore int
+	close       func()
+	rounds      []wxsim.LoadStats
 	// CPU time per message: this process (server and load generator) and
 	// Redis, over all rounds.
 	cpu, redisCPU time.Duration
@@ -163,60 +170,72 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	target := fs.String("target", "", "benchmark a running lianxin at this webhook URL instead of an in-process one (uses LIANXIN_WECHAT_TOKEN/APPID/AESKEY)")
 	baseline := fs.Bool("baseline", true, "also run the bare silenceper/wechat SDK echo server")
 	floor := fs.Bool("floor", true, "also run a bare net/http handler that answers \"success\" (what the load generator and HTTP alone cost)")
+	obvious := fs.Bool("obvious", true, "also run the obvious report bot on the SDK (internal/obviousbot): the peer lianxin is measured against")
+	register := fs.Int("register", 0, "also run a second lianxin whose register already holds this many cases (e.g. 100000), to show cost does not grow with it")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured rounds to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	// Whole conversations for every sender.
 	*conversations = (*conversations + *senders - 1) / *senders * *senders
-	if *senders < 1 || *conversations < 1 || *rounds < 1 {
-		return errors.New("-senders, -conversations and -rounds must be at least 1")
+	if *senders < 1 || *conversations < 1 || *rounds < 1 || *register < 0 {
+		return errors.New("-senders, -conversations and -rounds must be at least 1, -register at least 0")
 	}
 	cfg, err := configs.Load(getenv)
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
+	dir, err := os.MkdirTemp("", "lianxin-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+
 	var lx *benchSide
-	var db *store.DB
-	var lxURL string   // the in-process server, for its phase metrics
-	var rdbAddr string // the Redis the in-process server uses, for its CPU
+	var rdb *redis.Client // the Redis lianxin uses; the obvious bot shares it
 	if *target != "" {
 		if cfg.WeChat.AESKey == "" || cfg.WeChat.Token == "" {
 			return errors.New("-target needs LIANXIN_WECHAT_TOKEN, LIANXIN_WECHAT_APPID and LIANXIN_WECHAT_AESKEY of that server")
 		}
 		lx = &benchSide{name: "lianxin (" + *target + ")", strict: true, client: &wxsim.Client{URL: *target, Token: cfg.WeChat.Token,
 			AppID: cfg.WeChat.AppID, AESKey: cfg.WeChat.AESKey, Account: "gh_bench", Mode: wxsim.Safe}}
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("LIANXIN_REDIS_URL: %w", err)
+		}
+		rdb = redis.NewClient(opt)
+		defer rdb.Close()
 	} else {
-		dir, err := os.MkdirTemp("", "lianxin-bench-")
+		lx, err = startLianxin(ctx, cfg, filepath.Join(dir, "lianxin"), "lianxin", log)
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		cfg.DBPath, cfg.DataDir = filepath.Join(dir, "lianxin.db"), dir
-		cfg.WeChat.AppID, cfg.WeChat.Token, cfg.WeChat.AESKey, cfg.WeChat.AESKeyPrev = "wxbench"+randomHex(5), "bench-"+randomHex(8), wxsim.NewAESKey(), ""
-		cfg.WeChat.AppSecret = "" // no WeChat API calls: this measures the webhook path
-		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-		svc, err := service.New(ctx, cfg, log, service.Options{})
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		defer cleanRedis(svc, cfg)
-		wctx, stop := context.WithCancel(ctx)
-		wait := svc.Start(wctx)
-		defer func() { stop(); wait() }()
-		url, closeSrv, err := serveLoopback(ctx, svc.Handler())
-		if err != nil {
-			return err
-		}
-		defer closeSrv()
-		db = svc.DB
-		lxURL = url
-		rdbAddr = svc.Redis.Options().Addr
-		lx = &benchSide{name: "lianxin", strict: true, client: &wxsim.Client{URL: url + "/wechat", Token: cfg.WeChat.Token,
-			AppID: cfg.WeChat.AppID, AESKey: cfg.WeChat.AESKey, Account: "gh_bench", Mode: wxsim.Safe}}
+		defer lx.close()
+		rdb = lx.svc.Redis
 	}
 	sides := []*benchSide{lx}
+	if *register > 0 && *target == "" {
+		big, err := startLianxin(ctx, cfg, filepath.Join(dir, "register"), fmt.Sprintf("lianxin, %d cases", *register), log)
+		if err != nil {
+			return err
+		}
+		defer big.close()
+		fmt.Fprintf(stderr, "registering %d cases in the second lianxin's register…\n", *register)
+		if err := preloadRegister(ctx, big.svc, *register); err != nil {
+			return err
+		}
+		sides = append(sides, big)
+	}
+	var ob *benchSide
+	if *obvious {
+		ob, err = startObvious(ctx, rdb, filepath.Join(dir, "obvious.db"), log)
+		if err != nil {
+			return err
+		}
+		defer ob.close()
+		sides = append([]*benchSide{ob}, sides...)
+	}
 	var sdk *benchSide
 	if *baseline {
 		key, token, appID := wxsim.NewAESKey(), "bench-"+randomHex(8), "wxbaseline"+randomHex(4)
@@ -236,17 +255,18 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		defer closeSrv()
 		sides = append([]*benchSide{{name: "bare net/http", client: &wxsim.Client{URL: url, Token: "floor", AppID: "wxfloor", AESKey: wxsim.NewAESKey(), Account: "gh_bench", Mode: wxsim.Safe}}}, sides...)
 	}
+	rdbAddr := rdb.Options().Addr
 	messages := *conversations * reportSteps
 	fmt.Fprintf(stdout, "lianxin bench: %d senders, %d conversations (%d messages) per round, %d rounds per server, AES mode, report-conversation mix\n",
 		*senders, *conversations, messages, *rounds)
-	// Warm up connections, caches and Redis's script cache on both sides.
+	// Warm up connections, caches and Redis's script cache on every side.
 	for _, s := range sides {
 		wxsim.Load(ctx, s.client, reportScript{prefix: "w" + randomHex(3), strict: s.strict}, *senders, *senders*reportSteps)
 	}
-	casesBefore := 0
-	if db != nil {
-		cs, _ := db.Cases(ctx, lianxin.CaseFilter{})
-		casesBefore = len(cs)
+	for _, s := range sides {
+		if s.cases != nil {
+			s.casesBefore, _ = s.cases(ctx)
+		}
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -266,37 +286,152 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			s.redisCPU += redisCPU(ctx, rdbAddr) - redis0
 			s.msgs += st.Messages
 			s.rounds = append(s.rounds, st)
-			fmt.Fprintf(stderr, "  round %d %-14s %7.0f msg/s  p99 %s  errors %d\n", r+1, s.name, st.PerSecond(), st.P99.Round(10*time.Microsecond), st.Errors)
+			fmt.Fprintf(stderr, "  round %d %-22s %7.0f msg/s  p99 %s  errors %d\n", r+1, s.name, st.PerSecond(), st.P99.Round(10*time.Microsecond), st.Errors)
 		}
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "server\tmsg/s\tp50\tp99\tmax\terrors\tCPU/msg\tRedis CPU/msg\t")
+	fmt.Fprintln(tw, "server\tmsg/s\tp50\tp99\tmax\terrors\tCPU/msg\tRedis CPU/msg\tcases\t")
 	for _, s := range sides {
 		m := s.median()
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t%s\t%s\t\n", s.name, m.PerSecond(), ms(m.P50), ms(m.P99), ms(m.Max), m.Errors,
-			perMsg(s.cpu, s.msgs), perMsg(s.redisCPU, s.msgs))
+		cases := "-"
+		if s.cases != nil {
+			n, err := s.cases(ctx)
+			if err != nil {
+				return err
+			}
+			cases = fmt.Sprintf("%d/%d", n-s.casesBefore, *conversations*len(s.rounds))
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n", s.name, m.PerSecond(), ms(m.P50), ms(m.P99), ms(m.Max), m.Errors,
+			perMsg(s.cpu, s.msgs), perMsg(s.redisCPU, s.msgs), cases)
 	}
 	tw.Flush()
-	if db != nil {
-		cs, err := db.Cases(ctx, lianxin.CaseFilter{})
-		if err != nil {
-			return err
-		}
-		want := *conversations * len(lx.rounds)
-		fmt.Fprintf(stdout, "cases created: %d of %d conversations\n", len(cs)-casesBefore, want)
-	}
-	if lxURL != "" {
-		printPhases(stdout, lxURL)
-		ws := db.WriterStats()
+	if lx.svc != nil {
+		printPhases(stdout, lx.url)
+		ws := lx.svc.DB.WriterStats()
 		if g := ws.Groups.Load(); g > 0 {
 			fmt.Fprintf(stdout, "  sqlite writer: %d groups, %.1f writes per group, exec %.2fms and commit %.2fms per group\n",
 				g, float64(ws.Writes.Load())/float64(g), float64(ws.ExecNanos.Load())/float64(g)/1e6, float64(ws.CommitNanos.Load())/float64(max(ws.Commits.Load(), 1))/1e6)
 		}
 	}
-	if sdk != nil {
-		base, ours := sdk.median(), lx.median()
-		fmt.Fprintf(stdout, "ratio to the bare SDK: %.2f× throughput, p99 %.2f× (lower is better)\n",
-			ours.PerSecond()/base.PerSecond(), float64(ours.P99)/float64(base.P99))
+	ours := lx.median()
+	for _, peer := range []*benchSide{ob, sdk} {
+		if peer != nil {
+			p := peer.median()
+			fmt.Fprintf(stdout, "lianxin ÷ %s: %.2f× throughput, p99 %.2f× (lower is better)\n",
+				peer.name, ours.PerSecond()/p.PerSecond(), float64(ours.P99)/float64(p.P99))
+		}
+	}
+	for _, s := range sides[1:] {
+		if s.name != lx.name && strings.HasPrefix(s.name, "lianxin,") {
+			m := s.median()
+			fmt.Fprintf(stdout, "%s ÷ empty register: %.2f× throughput, p99 %.2f×\n", s.name, m.PerSecond()/ours.PerSecond(), float64(m.P99)/float64(ours.P99))
+		}
+	}
+	return nil
+}
+
+// startLianxin runs an in-process lianxin on its own database under dir,
+// with no WeChat API (this measures the webhook path).
+func startLianxin(ctx context.Context, cfg configs.Config, dir, name string, log *slog.Logger) (*benchSide, error) {
+	cfg.DBPath, cfg.DataDir = filepath.Join(dir, "lianxin.db"), dir
+	cfg.WeChat.AppID, cfg.WeChat.Token, cfg.WeChat.AESKey, cfg.WeChat.AESKeyPrev = "wxbench"+randomHex(5), "bench-"+randomHex(8), wxsim.NewAESKey(), ""
+	cfg.WeChat.AppSecret = ""
+	svc, err := service.New(ctx, cfg, log, service.Options{})
+	if err != nil {
+		return nil, err
+	}
+	wctx, stop := context.WithCancel(ctx)
+	wait := svc.Start(wctx)
+	url, closeSrv, err := serveLoopback(ctx, svc.Handler())
+	if err != nil {
+		stop()
+		wait()
+		svc.Close()
+		return nil, err
+	}
+	side := &benchSide{name: name, strict: true, svc: svc, url: url, client: &wxsim.Client{URL: url + "/wechat", Token: cfg.WeChat.Token,
+		AppID: cfg.WeChat.AppID, AESKey: cfg.WeChat.AESKey, Account: "gh_bench", Mode: wxsim.Safe}}
+	side.cases = func(ctx context.Context) (int, error) {
+		cs, err := svc.DB.Cases(ctx, lianxin.CaseFilter{})
+		return len(cs), err
+	}
+	side.close = func() {
+		closeSrv()
+		stop()
+		wait()
+		cleanRedis(svc, cfg)
+		svc.Close()
+	}
+	return side, nil
+}
+
+// startObvious runs the obvious report bot on the SDK against the same Redis.
+func startObvious(ctx context.Context, rdb *redis.Client, dbPath string, log *slog.Logger) (*benchSide, error) {
+	key, token, appID := wxsim.NewAESKey(), "bench-"+randomHex(8), "wxobvious"+randomHex(4)
+	prefix := "lxbench:obvious:" + randomHex(4) + ":"
+	bot, err := obviousbot.New(ctx, obviousbot.Config{AppID: appID, Token: token, AESKey: key, Redis: rdb, KeyPrefix: prefix, DBPath: dbPath, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	url, closeSrv, err := serveLoopback(ctx, bot)
+	if err != nil {
+		bot.Close()
+		return nil, err
+	}
+	side := &benchSide{name: "obvious SDK bot", strict: true, client: &wxsim.Client{URL: url, Token: token, AppID: appID, AESKey: key, Account: "gh_bench", Mode: wxsim.Safe}}
+	side.cases = bot.Cases
+	side.close = func() {
+		closeSrv()
+		bot.Close()
+		deleteKeys(rdb, prefix+"*")
+	}
+	return side, nil
+}
+
+// preloadRegister registers n cases as the report flow would (routed to
+// the stations' deputies, most of them long closed), concurrently so the
+// writer's group commit makes it quick.
+func preloadRegister(ctx context.Context, svc *service.Service, n int) error {
+	data := svc.Data()
+	units := data.Directory.Stations
+	num := lianxin.CaseNumbering{Prefix: svc.Config.CasePrefix, Location: svc.Config.Location()}
+	const workers = 32
+	errc := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := w; i < n; i += workers {
+				unit := units[i%len(units)]
+				cat := data.Categories[i%len(data.Categories)]
+				deputies := data.Directory.DeputiesOf(unit.ID)
+				r := lianxin.Report{SourceKey: fmt.Sprintf("preload:%d", i), OpenID: fmt.Sprintf("oPreload%06d", i%20000), Category: cat,
+					Description: "预置的历史反映,用于测量登记簿大小对速度的影响", StationID: unit.ID,
+					Location: lianxin.Location{Lat: 37.856, Lng: 113.5726}}
+				assign := func(v lianxin.AssignView, number string) (lianxin.Assignment, error) {
+					if len(deputies) == 0 {
+						return lianxin.Assignment{NeedsStaff: true}, nil
+					}
+					return lianxin.Assignment{AssigneeID: deputies[i%len(deputies)].ID}, nil
+				}
+				c, _, err := svc.DB.CreateCase(ctx, num, r, []lianxin.Event{{Type: lianxin.EventCreated, Actor: "resident"}}, nil, assign)
+				if err != nil {
+					errc <- err
+					return
+				}
+				if i%10 != 0 { // nine in ten are closed, as in a register a few years old
+					if _, err := svc.DB.Transition(ctx, lianxin.Transition{CaseID: c.ID, Status: lianxin.StatusResolved,
+						Events: []lianxin.Event{{Type: lianxin.EventResolved, Actor: "system"}}}); err != nil {
+						errc <- err
+						return
+					}
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errc; err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -376,18 +511,23 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microse
 
 // cleanRedis removes the bench's keys (its own app id prefix).
 func cleanRedis(svc *service.Service, cfg configs.Config) {
+	deleteKeys(svc.Redis, service.RedisPrefix(cfg)+"*")
+}
+
+// deleteKeys removes the keys matching pattern.
+func deleteKeys(rdb *redis.Client, pattern string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	iter := svc.Redis.Scan(ctx, 0, service.RedisPrefix(cfg)+"*", 1000).Iterator()
+	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
 	var keys []string
 	for iter.Next(ctx) {
 		keys = append(keys, iter.Val())
 		if len(keys) == 500 {
-			svc.Redis.Del(ctx, keys...)
+			rdb.Del(ctx, keys...)
 			keys = keys[:0]
 		}
 	}
 	if len(keys) > 0 {
-		svc.Redis.Del(ctx, keys...)
+		rdb.Del(ctx, keys...)
 	}
 }
