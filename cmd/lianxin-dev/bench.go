@@ -34,58 +34,6 @@ import (
 	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
 )
 
-// reportScript plays each sender as a resident filing reports one after
-// another: 报事, category, description, two photos, 完成, a location, no
-// phone, 确认 — nine messages a conversation.
-type reportScript struct {
-	prefix string
-	// strict checks that every conversation ends in a registered case
-	// (lianxin); the baseline only echoes, so it is checked for HTTP 200.
-	strict bool
-}
-
-const reportSteps = 9
-
-func (s reportScript) user(w int) string { return fmt.Sprintf("o%sreport%05d", s.prefix, w) }
-
-func (s reportScript) Next(w, i int) wxsim.Message {
-	u := s.user(w)
-	switch i % reportSteps {
-	case 0:
-		return wxsim.Text(u, "报事")
-	case 1:
-		return wxsim.Text(u, "2")
-	case 2:
-		return wxsim.Text(u, "3号楼2单元暖气一直不热,屋里才十四五度,老人受不了")
-	case 3, 4:
-		id := fmt.Sprintf("BENCH_%s_%d", u, i)
-		return wxsim.Image(u, id, "http://mmbiz.qpic.cn/"+id)
-	case 5:
-		return wxsim.Text(u, "完成")
-	case 6:
-		return wxsim.Location(u, 37.8560, 113.5726, "阳泉市矿区水滩社区3号楼")
-	case 7:
-		return wxsim.Text(u, "跳过")
-	}
-	return wxsim.Text(u, "确认")
-}
-
-func (s reportScript) Check(w, i int, m wxsim.Message, r *wxsim.Reply) error {
-	if r.Status != 200 {
-		return fmt.Errorf("step %d: HTTP %d", i%reportSteps, r.Status)
-	}
-	if !s.strict {
-		return nil
-	}
-	if r.Content == "" {
-		return fmt.Errorf("step %d: empty reply", i%reportSteps)
-	}
-	if i%reportSteps == reportSteps-1 && !strings.Contains(r.Content, "提交成功") {
-		return fmt.Errorf("confirm: %q", r.Content)
-	}
-	return nil
-}
-
 // bareSDKHandler is the baseline: the silenceper/wechat SDK's own server
 // answering every message with an echo and nothing else (no dedupe, no
 // journal, no conversation state).
@@ -256,12 +204,12 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		sides = append([]*benchSide{{name: "bare net/http", client: &wxsim.Client{URL: url, Token: "floor", AppID: "wxfloor", AESKey: wxsim.NewAESKey(), Account: "gh_bench", Mode: wxsim.Safe}}}, sides...)
 	}
 	rdbAddr := rdb.Options().Addr
-	messages := *conversations * reportSteps
+	messages := *conversations * wxsim.ReportSteps
 	fmt.Fprintf(stdout, "lianxin bench: %d senders, %d conversations (%d messages) per round, %d rounds per server, AES mode, report-conversation mix\n",
 		*senders, *conversations, messages, *rounds)
 	// Warm up connections, caches and Redis's script cache on every side.
 	for _, s := range sides {
-		wxsim.Load(ctx, s.client, reportScript{prefix: "w" + randomHex(3), strict: s.strict}, *senders, *senders*reportSteps)
+		wxsim.Load(ctx, s.client, wxsim.ReportScript{Prefix: "w" + randomHex(3), Strict: s.strict}, *senders, *senders*wxsim.ReportSteps)
 	}
 	for _, s := range sides {
 		if s.cases != nil {
@@ -281,7 +229,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	for r := 0; r < *rounds && ctx.Err() == nil; r++ {
 		for _, s := range sides {
 			cpu0, redis0 := processCPU(), redisCPU(ctx, rdbAddr)
-			st := wxsim.Load(ctx, s.client, reportScript{prefix: fmt.Sprintf("r%d%s", r, randomHex(3)), strict: s.strict}, *senders, messages)
+			st := wxsim.Load(ctx, s.client, wxsim.ReportScript{Prefix: fmt.Sprintf("r%d%s", r, randomHex(3)), Strict: s.strict}, *senders, messages)
 			s.cpu += processCPU() - cpu0
 			s.redisCPU += redisCPU(ctx, rdbAddr) - redis0
 			s.msgs += st.Messages

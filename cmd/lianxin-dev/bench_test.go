@@ -71,11 +71,11 @@ func BenchmarkReportConversation(b *testing.B) {
 	cfg := testConfig(b)
 	ts := startService(b, cfg)
 	c := &wxsim.Client{URL: ts.Server.URL + "/wechat", Token: cfg.WeChat.Token, AppID: cfg.WeChat.AppID, AESKey: cfg.WeChat.AESKey, Account: "gh_bench", Mode: wxsim.Safe}
-	script := reportScript{prefix: "rc", strict: true}
+	script := wxsim.ReportScript{Prefix: "rc", Strict: true}
 	b.ResetTimer()
-	st := wxsim.Load(context.Background(), c, script, benchSenders, b.N*reportSteps)
+	st := wxsim.Load(context.Background(), c, script, benchSenders, b.N*wxsim.ReportSteps)
 	b.StopTimer()
-	b.ReportMetric(st.PerSecond()/reportSteps, "conversations/s")
+	b.ReportMetric(st.PerSecond()/wxsim.ReportSteps, "conversations/s")
 	b.ReportMetric(st.PerSecond(), "msg/s")
 	b.ReportMetric(float64(st.P99.Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(st.Errors), "errors")
@@ -83,7 +83,7 @@ func BenchmarkReportConversation(b *testing.B) {
 
 	// A draft one step before 确认: category, description, two photos, location.
 	user := "oBenchSessionSize"
-	for i := 0; i < reportSteps-1; i++ {
+	for i := 0; i < wxsim.ReportSteps-1; i++ {
 		m := script.Next(0, i)
 		m.From = user
 		if _, err := c.Send(context.Background(), m); err != nil {

@@ -86,58 +86,13 @@ func (h *harness) try(m wxsim.Message) (string, error) {
 	return r.Content, nil
 }
 
-// report is the bench's report conversation (cmd/lianxin's reportScript):
-// 报事, category 2, a description, two photos, 完成, a location, 跳过, 确认.
-type report struct{ prefix string }
-
-const reportSteps = 9
-
-func (s report) user(w int) string { return fmt.Sprintf("o%sreport%05d", s.prefix, w) }
-
-func (s report) Next(w, i int) wxsim.Message {
-	u := s.user(w)
-	switch i % reportSteps {
-	case 0:
-		return wxsim.Text(u, "报事")
-	case 1:
-		return wxsim.Text(u, "2")
-	case 2:
-		return wxsim.Text(u, "3号楼2单元暖气一直不热,屋里才十四五度,老人受不了")
-	case 3, 4:
-		id := fmt.Sprintf("BENCH_%s_%d", u, i)
-		return wxsim.Image(u, id, "http://mmbiz.qpic.cn/"+id)
-	case 5:
-		return wxsim.Text(u, "完成")
-	case 6:
-		return wxsim.Location(u, 37.8560, 113.5726, "阳泉市矿区水滩社区3号楼")
-	case 7:
-		return wxsim.Text(u, "跳过")
-	}
-	return wxsim.Text(u, "确认")
-}
-
-// Check is the bench's strict check: every reply says something, and the
-// confirmation says the case was registered.
-func (s report) Check(w, i int, m wxsim.Message, r *wxsim.Reply) error {
-	if r.Status != http.StatusOK {
-		return fmt.Errorf("step %d: HTTP %d", i%reportSteps, r.Status)
-	}
-	if r.Content == "" {
-		return fmt.Errorf("step %d: empty reply", i%reportSteps)
-	}
-	if i%reportSteps == reportSteps-1 && !strings.Contains(r.Content, "提交成功") {
-		return fmt.Errorf("confirm: %q", r.Content)
-	}
-	return nil
-}
-
 // fixedDay is a Friday in the heating season; 10:00 in Beijing.
 var fixedDay = time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 
 func TestReportConversation(t *testing.T) {
 	h := newHarness(t, nil)
 	h.bot.now = func() time.Time { return fixedDay }
-	script := report{prefix: "happy"}
+	script := wxsim.ReportScript{Prefix: "happy", Strict: true}
 	// What each of the nine replies must say, in order.
 	want := [][]string{
 		{"【选择类别】请选择问题类别,回复数字:\n1 物业管理\n2 供暖\n", "10 意见建议与其他"},
@@ -175,7 +130,7 @@ func TestReportConversation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	user := script.user(0)
+	user := script.User(0)
 	if c.Number != "KQ20261127-0001" || c.Category != "heating" || c.OpenID != user || c.Phone != "" ||
 		c.Location != "阳泉市矿区水滩社区3号楼" || c.Lat != 37.856 || c.Lng != 113.5726 ||
 		!strings.HasPrefix(c.Description, "3号楼2单元") ||
@@ -195,10 +150,10 @@ func TestReportConversation(t *testing.T) {
 		t.Fatalf("session after submit: exists=%d %v", n, err)
 	}
 	// A second report the same day takes the next number.
-	for i := range reportSteps - 1 {
+	for i := range wxsim.ReportSteps - 1 {
 		h.send(t, script.Next(0, i))
 	}
-	if got := h.send(t, script.Next(0, reportSteps-1)); !strings.Contains(got, "编号 KQ20261127-0002。") {
+	if got := h.send(t, script.Next(0, wxsim.ReportSteps-1)); !strings.Contains(got, "编号 KQ20261127-0002。") {
 		t.Fatalf("second confirm: %q", got)
 	}
 }
@@ -382,10 +337,10 @@ func BenchmarkObviousBot(b *testing.B) {
 	ctx := context.Background()
 	const senders = 32
 	// Whole conversations for every sender, so every one ends in a case.
-	whole := senders * reportSteps
+	whole := senders * wxsim.ReportSteps
 	n := (b.N + whole - 1) / whole * whole
 	// Warm up: connections, SQLite's page cache, Redis.
-	if st := wxsim.Load(ctx, h.client, report{prefix: "warm"}, senders, whole); st.Errors > 0 {
+	if st := wxsim.Load(ctx, h.client, wxsim.ReportScript{Prefix: "warm", Strict: true}, senders, whole); st.Errors > 0 {
 		b.Fatalf("warm-up: %d errors", st.Errors)
 	}
 	before, err := h.bot.Cases(ctx)
@@ -393,7 +348,7 @@ func BenchmarkObviousBot(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	st := wxsim.Load(ctx, h.client, report{prefix: fmt.Sprintf("n%d", n)}, senders, n)
+	st := wxsim.Load(ctx, h.client, wxsim.ReportScript{Prefix: fmt.Sprintf("n%d", n), Strict: true}, senders, n)
 	b.StopTimer()
 	if st.Errors > 0 {
 		b.Fatalf("%d of %d messages failed", st.Errors, st.Messages)
@@ -402,8 +357,8 @@ func BenchmarkObviousBot(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if after-before != n/reportSteps {
-		b.Fatalf("%d cases from %d conversations", after-before, n/reportSteps)
+	if after-before != n/wxsim.ReportSteps {
+		b.Fatalf("%d cases from %d conversations", after-before, n/wxsim.ReportSteps)
 	}
 	b.ReportMetric(float64(st.Elapsed.Nanoseconds())/float64(st.Messages), "ns/op")
 	b.ReportMetric(st.PerSecond(), "msg/s")

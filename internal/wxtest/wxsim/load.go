@@ -2,8 +2,10 @@ package wxsim
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,4 +90,58 @@ func Load(ctx context.Context, c *Client, s Script, workers, n int) LoadStats {
 		st.Max = all[len(all)-1]
 	}
 	return st
+}
+
+// ReportScript is the benchmarks' report mix: it plays each sender as a resident filing reports one after
+// another: 报事, category, description, two photos, 完成, a location, no
+// phone, 确认 — nine messages a conversation.
+type ReportScript struct {
+	Prefix string
+	// strict checks that every conversation ends in a registered case
+	// (lianxin); the baseline only echoes, so it is checked for HTTP 200.
+	Strict bool
+}
+
+// ReportSteps is how many messages one report conversation takes.
+const ReportSteps = 9
+
+// User is the openid the w-th sender writes as.
+func (s ReportScript) User(w int) string { return fmt.Sprintf("o%sreport%05d", s.Prefix, w) }
+
+func (s ReportScript) Next(w, i int) Message {
+	u := s.User(w)
+	switch i % ReportSteps {
+	case 0:
+		return Text(u, "报事")
+	case 1:
+		return Text(u, "2")
+	case 2:
+		return Text(u, "3号楼2单元暖气一直不热,屋里才十四五度,老人受不了")
+	case 3, 4:
+		id := fmt.Sprintf("BENCH_%s_%d", u, i)
+		return Image(u, id, "http://mmbiz.qpic.cn/"+id)
+	case 5:
+		return Text(u, "完成")
+	case 6:
+		return Location(u, 37.8560, 113.5726, "阳泉市矿区水滩社区3号楼")
+	case 7:
+		return Text(u, "跳过")
+	}
+	return Text(u, "确认")
+}
+
+func (s ReportScript) Check(w, i int, m Message, r *Reply) error {
+	if r.Status != 200 {
+		return fmt.Errorf("step %d: HTTP %d", i%ReportSteps, r.Status)
+	}
+	if !s.Strict {
+		return nil
+	}
+	if r.Content == "" {
+		return fmt.Errorf("step %d: empty reply", i%ReportSteps)
+	}
+	if i%ReportSteps == ReportSteps-1 && !strings.Contains(r.Content, "提交成功") {
+		return fmt.Errorf("confirm: %q", r.Content)
+	}
+	return nil
 }
