@@ -301,7 +301,7 @@ func (t *turn) deputyDetail(c *lianxin.Case) string {
 	for _, ev := range c.Events {
 		line := ev.At.In(loc).Format("01-02 15:04") + " " + t.txt("event_"+ev.Type, "station", t.stationName(c.StationID))
 		if ev.Text != "" && ev.Type != lianxin.EventRouted {
-			line += ":" + ev.Text
+			line += "：" + ev.Text
 		}
 		lines = append(lines, line)
 	}

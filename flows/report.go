@@ -129,7 +129,7 @@ func (t *turn) describeDraft() string {
 	if a.hasLocation() {
 		parts = append(parts, t.place())
 	}
-	return strings.Join(parts, ",")
+	return strings.Join(parts, "，")
 }
 
 func (t *turn) back() string {
@@ -517,7 +517,7 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 	desc := a.Desc
 	for _, st := range t.e.report.Steps {
 		if st.Kind == StepText && a.Extra[st.Field] != "" {
-			desc = join(desc, st.Label+":"+a.Extra[st.Field])
+			desc = join(desc, st.Label+"："+a.Extra[st.Field])
 		}
 	}
 	r := lianxin.Report{
@@ -583,7 +583,7 @@ func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
 		if !ok {
 			return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
 		}
-		a := lianxin.Assignment{AssigneeID: d.ID, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: d.Name + "(" + why + ")"}}}
+		a := lianxin.Assignment{AssigneeID: d.ID, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: d.Name + "（" + why + "）"}}}
 		place := r.Location.String()
 		if place == "" {
 			place = t.txt("none")
@@ -637,7 +637,7 @@ func (t *turn) caseDetail(c *lianxin.Case) string {
 	for _, ev := range c.Events {
 		line := ev.At.In(loc).Format("01-02 15:04") + " " + t.txt("event_"+ev.Type, "station", t.stationName(c.StationID))
 		if ev.Text != "" && ev.Type != lianxin.EventRouted {
-			line += ":" + ev.Text
+			line += "：" + ev.Text
 		}
 		lines = append(lines, line)
 	}
