@@ -216,25 +216,7 @@ func (t *turn) findCase(d lianxin.Deputy, ref string) (*lianxin.Case, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	// "7" is the 7th case of some day; "20261127-7" of that day.
-	day, seq, hasDay := strings.Cut(ref, "-")
-	if !hasDay {
-		seq, day = day, ""
-	}
-	want := strings.TrimLeft(seq, "0")
-	var matches []lianxin.Case
-	for _, c := range scope {
-		if lianxin.ShortNumber(c.Number) == want && (day == "" || strings.Contains(c.Number, day+"-")) {
-			matches = append(matches, c)
-		}
-	}
-	// Prefer open cases: "受理 7" means the 7 still being handled.
-	if len(matches) > 1 {
-		open := slices.DeleteFunc(slices.Clone(matches), func(c lianxin.Case) bool { return !c.Status.Open() })
-		if len(open) >= 1 {
-			matches = open
-		}
-	}
+	matches := matchShort(scope, ref)
 	switch len(matches) {
 	case 0:
 		return nil, t.txt("deputy_case_unknown", "ref", ref), nil
@@ -343,7 +325,7 @@ func (t *turn) detailVerb(_ lianxin.Deputy, c *lianxin.Case, _, _ string) (strin
 func (t *turn) acceptVerb(d lianxin.Deputy, c *lianxin.Case, _, idem string) (string, error) {
 	tr := t.change(c)
 	tr.Status = lianxin.StatusAccepted
-	tr.Events = []lianxin.Event{{Type: lianxin.EventAccepted, Actor: "deputy:" + d.ID, Text: d.Name}}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventAccepted, Actor: "deputy:" + d.ID, Text: d.Name, Audience: lianxin.AudienceResident}}
 	t.tellResident(&tr, d, c, idem, "notify_resident_accepted")
 	resolve := t.txt("none")
 	if c.ResolveDue != nil {
@@ -357,7 +339,7 @@ func (t *turn) answerVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string) 
 	if c.Status == lianxin.StatusRegistered || c.Status == lianxin.StatusReopened {
 		tr.Status = lianxin.StatusAccepted // answering takes the case up
 	}
-	tr.Events = []lianxin.Event{{Type: lianxin.EventAnswered, Actor: "deputy:" + d.ID, Text: text}}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventAnswered, Actor: "deputy:" + d.ID, Text: text, Audience: lianxin.AudienceResident}}
 	t.tellResident(&tr, d, c, idem, "notify_resident_answered", "text", text)
 	return t.apply(tr, t.txt("deputy_answered", "number", c.Number))
 }
@@ -373,7 +355,11 @@ func (t *turn) forwardVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string)
 	}
 	tr := t.change(c)
 	tr.Status = lianxin.StatusForwarded
-	tr.Events = []lianxin.Event{{Type: lianxin.EventForwarded, Actor: "deputy:" + d.ID, Text: strings.TrimSpace(dept.Name + " " + note)}}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventForwarded, Actor: "deputy:" + d.ID, Text: dept.Name, Audience: lianxin.AudienceResident}}
+	if note != "" {
+		tr.Events = append(tr.Events, lianxin.Event{Type: lianxin.EventNote, Actor: "deputy:" + d.ID,
+			Text: t.txt("note_to_department", "department", dept.Name, "text", note), Audience: lianxin.AudienceStaff})
+	}
 	t.tellResident(&tr, d, c, idem, "notify_resident_forwarded", "department", dept.Name, "text", note)
 	contact := dept.Contact
 	if contact == "" {
@@ -384,7 +370,7 @@ func (t *turn) forwardVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string)
 
 func (t *turn) progressVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string) (string, error) {
 	tr := t.change(c)
-	tr.Events = []lianxin.Event{{Type: lianxin.EventProgress, Actor: "deputy:" + d.ID, Text: text}}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventProgress, Actor: "deputy:" + d.ID, Text: text, Audience: lianxin.AudienceResident}}
 	t.tellResident(&tr, d, c, idem, "notify_resident_progress", "text", text)
 	return t.apply(tr, t.txt("deputy_progress", "number", c.Number))
 }
@@ -392,7 +378,7 @@ func (t *turn) progressVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string
 func (t *turn) resolveVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string) (string, error) {
 	tr := t.change(c)
 	tr.Status = lianxin.StatusResolved
-	tr.Events = []lianxin.Event{{Type: lianxin.EventResolved, Actor: "deputy:" + d.ID, Text: text}}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventResolved, Actor: "deputy:" + d.ID, Text: text, Audience: lianxin.AudienceResident}}
 	t.tellResident(&tr, d, c, idem, "notify_resident_resolved", "text", text)
 	return t.apply(tr, t.txt("deputy_resolved", "number", c.Number))
 }
@@ -418,20 +404,27 @@ func (t *turn) returnCase(d lianxin.Deputy, c *lianxin.Case, reason, idem string
 	}
 	cat, _ := t.cats.ByKey(c.CategoryKey)
 	r := lianxin.Report{Category: cat, Description: c.Description, Location: c.Location, StationID: c.StationID}
-	a, err := t.assigner(r, exclude)(t.e.cfg.Store.AssignView(), c.Number)
+	a, err := t.assigner(r, exclude, "told_reassigned")(t.e.cfg.Store.AssignView(), c.Number)
 	if err != nil {
 		return "", err
 	}
 	tr := t.change(c)
 	tr.Status, tr.Assignee = lianxin.StatusRegistered, &a.AssigneeID
-	tr.Events = append([]lianxin.Event{{Type: lianxin.EventReturned, Actor: "deputy:" + d.ID, Text: reason}}, a.Events...)
+	tr.Events = append([]lianxin.Event{{Type: lianxin.EventReturned, Actor: "deputy:" + d.ID, Text: reason, Audience: lianxin.AudienceStaff}}, a.Events...)
 	for i := range a.Notices {
 		a.Notices[i].IdemKey = idem + ":" + a.Notices[i].IdemKey
 	}
 	tr.Notices = a.Notices
+	// The resident was told who has their case; they are told who has it
+	// now, in their words, never why it moved.
 	if a.NeedsStaff {
 		staff := true
 		tr.NeedsStaff = &staff
+		tr.Events = append(tr.Events, lianxin.Event{Type: lianxin.EventTold, Actor: "system", Text: t.txt("told_requeued"), Audience: lianxin.AudienceResident})
+		t.tellResident(&tr, d, c, idem, "notify_resident_requeued")
+	} else {
+		next, _ := t.dir.Deputy(a.AssigneeID)
+		t.tellResident(&tr, next, c, idem, "notify_resident_reassigned")
 	}
 	if _, err := t.st.Transition(t.ctx, tr); err != nil {
 		return "", err

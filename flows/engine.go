@@ -364,7 +364,7 @@ func (t *turn) topLevel() (string, error) {
 	case wordsReport[w]:
 		t.start()
 		return t.prompt(), nil
-	case wordsProgress[w] || strings.HasPrefix(w, "进度"):
+	case wantsProgress(w):
 		return t.progress(w)
 	case wordsHelp[w]:
 		return t.txt("help"), nil

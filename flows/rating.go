@@ -46,7 +46,7 @@ func (t *turn) ratingTurn() (string, bool, error) {
 	}
 	label := t.txt("rating_" + rating)
 	tr := lianxin.Transition{CaseID: c.ID, From: []lianxin.Status{lianxin.StatusResolved}, Satisfaction: rating,
-		Events: []lianxin.Event{{Type: lianxin.EventRated, Actor: "resident", Text: label}}}
+		Events: []lianxin.Event{{Type: lianxin.EventRated, Actor: "resident", Text: label, Audience: lianxin.AudienceResident}}}
 	if rating != lianxin.Unsatisfied {
 		if _, err := t.st.Transition(t.ctx, tr); err != nil {
 			return "", true, err
@@ -55,7 +55,7 @@ func (t *turn) ratingTurn() (string, bool, error) {
 	}
 	// 不满意: the case is done again (重办); its deputy and the station head are told.
 	tr.Status = lianxin.StatusReopened
-	tr.Events = append(tr.Events, lianxin.Event{Type: lianxin.EventReopened, Actor: "resident"})
+	tr.Events = append(tr.Events, lianxin.Event{Type: lianxin.EventReopened, Actor: "resident", Audience: lianxin.AudienceResident})
 	cat, _ := t.cats.ByKey(c.CategoryKey)
 	d, _ := t.dir.Deputy(c.AssigneeID)
 	idem := fmt.Sprintf("reopen:%s:%s", c.Number, t.m.Account+":"+t.m.Key())

@@ -30,7 +30,7 @@ func (t *turn) inFlow() (string, error) {
 		case wordsMenu[w]:
 			t.s.Paused = true
 			return t.txt("paused_menu", "menu", t.txt("menu")), nil
-		case wordsProgress[w] || strings.HasPrefix(w, "进度"):
+		case wantsProgress(w):
 			list, err := t.progress(w)
 			return join(list, t.short()), err
 		case wordsReport[w] && st.Kind != StepCategory && st.Kind != StepStation:
@@ -101,7 +101,7 @@ func (t *turn) paused() (string, error) {
 		return join(t.txt("help"), t.resumeOffer()), nil
 	case wordsMenu[w]:
 		return t.txt("paused_menu", "menu", t.txt("menu")), nil
-	case wordsProgress[w] || strings.HasPrefix(w, "进度"):
+	case wantsProgress(w):
 		list, err := t.progress(w)
 		return join(list, t.resumeOffer()), err
 	}
@@ -532,14 +532,14 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 		Attachments:   append(append([]int64(nil), a.Photos...), a.Voices...),
 		NeedsStaff:    needsStaff,
 	}
-	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: "resident"}}
+	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: "resident", Audience: lianxin.AudienceResident}}
 	if r.StationID != "" {
-		events = append(events, lianxin.Event{Type: lianxin.EventRouted, Actor: "system", Text: r.StationReason})
+		events = append(events, lianxin.Event{Type: lianxin.EventRouted, Actor: "system", Text: r.StationReason, Audience: lianxin.AudienceStaff})
 	}
 	if needsStaff {
-		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident"})
+		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident", Audience: lianxin.AudienceResident})
 	}
-	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil))
+	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil, "told_assigned"))
 	if err != nil {
 		return nil, err
 	}
@@ -548,14 +548,18 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 }
 
 // assigner picks a new (or returned) case's deputy inside its transaction
-// and writes who is told: the deputy, and the station's group robot.
-// exclude are deputies who returned the case.
-func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
+// and writes who is told: the deputy, and the station's group robot. The
+// timeline gets the choice with its reason for staff, and what the
+// resident reads (told, with the deputy's name). exclude are deputies who
+// returned the case.
+func (t *turn) assigner(r lianxin.Report, exclude []string, told string) lianxin.Assigner {
 	return func(v lianxin.AssignView, number string) (lianxin.Assignment, error) {
 		c := &lianxin.Case{Number: number, CategoryKey: r.Category.Key, StationID: r.StationID, Description: r.Description,
 			Location: r.Location, UpdatedAt: t.now}
+		nobody := lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{
+			{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned"), Audience: lianxin.AudienceStaff}}}
 		if r.StationID == "" {
-			return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
+			return nobody, nil
 		}
 		family := []string{r.StationID}
 		if st, ok := t.dir.StationOf(r.StationID); ok {
@@ -581,9 +585,11 @@ func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
 		d, why, ok := t.dir.PickDeputy(lianxin.PickInput{StationID: r.StationID, Category: r.Category, Now: t.now,
 			Loc: t.e.cfg.Numbering.Location, Open: open, LastAssigned: last, Exclude: exclude})
 		if !ok {
-			return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
+			return nobody, nil
 		}
-		a := lianxin.Assignment{AssigneeID: d.ID, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: d.Name + "（" + why + "）"}}}
+		a := lianxin.Assignment{AssigneeID: d.ID, Events: []lianxin.Event{
+			{Type: lianxin.EventAssigned, Actor: "system", Text: d.Name + "（" + why + "）", Audience: lianxin.AudienceStaff},
+			{Type: lianxin.EventTold, Actor: "system", Text: t.txt(told, "deputy", d.Name), Audience: lianxin.AudienceResident}}}
 		place := r.Location.String()
 		if place == "" {
 			place = t.txt("none")
@@ -602,45 +608,4 @@ func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
 		}
 		return a, nil
 	}
-}
-
-// progress lists the resident's cases, or one case's timeline ("进度 KQ…").
-func (t *turn) progress(w string) (string, error) {
-	if number := strings.TrimSpace(strings.TrimPrefix(w, "进度")); number != "" && !wordsProgress[w] {
-		c, err := t.e.cfg.Store.Case(t.ctx, number)
-		if lianxin.ErrorCode(err) == lianxin.ENOTFOUND || (err == nil && c.OpenID != t.m.OpenID) {
-			return t.txt("case_not_found", "number", strings.ToUpper(number)), nil
-		} else if err != nil {
-			return "", err
-		}
-		return t.caseDetail(c), nil
-	}
-	cases, err := t.e.cfg.Store.Cases(t.ctx, lianxin.CaseFilter{OpenID: t.m.OpenID, Limit: 5})
-	if err != nil {
-		return "", err
-	}
-	if len(cases) == 0 {
-		return t.txt("my_cases_empty"), nil
-	}
-	lines := make([]string, len(cases))
-	for i, c := range cases {
-		cat, _ := t.cats.ByKey(c.CategoryKey)
-		lines[i] = t.txt("case_line", "number", c.Number, "category", cat.Name, "status", t.txt("status_"+string(c.Status)))
-	}
-	return t.txt("my_cases", "count", itoa(len(cases)), "cases", strings.Join(lines, "\n")), nil
-}
-
-func (t *turn) caseDetail(c *lianxin.Case) string {
-	cat, _ := t.cats.ByKey(c.CategoryKey)
-	loc := t.e.cfg.Numbering.Location
-	lines := make([]string, 0, len(c.Events))
-	for _, ev := range c.Events {
-		line := ev.At.In(loc).Format("01-02 15:04") + " " + t.txt("event_"+ev.Type, "station", t.stationName(c.StationID))
-		if ev.Text != "" && ev.Type != lianxin.EventRouted {
-			line += "：" + ev.Text
-		}
-		lines = append(lines, line)
-	}
-	return t.txt("case_detail", "number", c.Number, "category", cat.Name, "status", t.txt("status_"+string(c.Status)),
-		"description", clip(c.Description, 100), "timeline", strings.Join(lines, "\n"))
 }

@@ -122,7 +122,7 @@ func (s *Supervisor) notify(ctx context.Context, snap *directorySnapshot, c *lia
 	idem := fmt.Sprintf("supervise:%s:%s", c.Number, mark)
 	var recipients []string
 	var body, title string
-	event := lianxin.Event{Type: lianxin.EventReminded, Actor: "system", Text: when}
+	event := lianxin.Event{Type: lianxin.EventReminded, Actor: "system", Text: when, Audience: lianxin.AudienceStaff}
 	if overdue {
 		event.Type = lianxin.EventOverdue
 		body = tx("overdue", "number", c.Number, "category", cat, "deputy", deputyName, "what", tx(key), "due", when)

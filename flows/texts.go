@@ -38,6 +38,11 @@ var requiredTexts = []string{
 	"rating_satisfied", "rating_fairly_satisfied", "rating_unsatisfied", "event_assigned", "submitted_deputy",
 	"reason_in_area", "reason_nearby", "reason_address", "reason_choice", "reason_specialty", "reason_on_duty",
 	"reason_fewest_open", "reason_round_robin", "reason_sole", "reason_point_head", "reason_head", "reason_parent", "reason_join",
+	// Trust: residents and deputies (issue 11).
+	"timeline_created", "timeline_told", "timeline_accepted", "timeline_answered", "timeline_forwarded", "timeline_progress",
+	"timeline_resolved", "timeline_rated", "timeline_reopened", "timeline_follow_up", "timeline_staff_requested",
+	"event_told", "event_note", "event_follow_up", "told_assigned", "told_reassigned", "told_requeued",
+	"notify_resident_reassigned", "notify_resident_requeued", "note_to_department", "case_ambiguous",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.

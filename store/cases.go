@@ -225,7 +225,12 @@ func addEvent(tx *sqlx.Tx, caseID int64, e lianxin.Event, now time.Time) error {
 	if at.IsZero() {
 		at = now
 	}
-	_, err := tx.Exec(`INSERT INTO case_events (case_id, type, actor, text, at) VALUES (?, ?, ?, ?, ?)`, caseID, e.Type, e.Actor, e.Text, at.UTC())
+	audience := e.Audience
+	if audience == "" {
+		audience = lianxin.AudienceStaff // when in doubt, internal
+	}
+	_, err := tx.Exec(`INSERT INTO case_events (case_id, type, actor, text, audience, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		caseID, e.Type, e.Actor, e.Text, audience, at.UTC())
 	return err
 }
 
