@@ -10,6 +10,19 @@ type Notice struct {
 	Kind      string
 	Recipient string
 	Payload   any
+	// Delay holds the notice back this long after the change, so it can
+	// still be amended (NoticeAmendment) before it goes out.
+	Delay time.Duration
+}
+
+// NoticeAmendment replaces a notice queued with a Delay by one saying more,
+// if it has not gone out yet: the pending row keyed Drop is dropped and
+// Replacement queued instead; when it has gone out (or is going out) FollowUp
+// is queued after it, so what is new is said either way.
+type NoticeAmendment struct {
+	Drop        string
+	Replacement Notice
+	FollowUp    Notice
 }
 
 // Outbox kinds.
@@ -24,6 +37,7 @@ const (
 	OutboxPending = "pending" // waiting, or between attempts
 	OutboxSent    = "sent"    // WeChat accepted it
 	OutboxDead    = "dead"    // given up: a permanent refusal, or out of attempts; last_error says why
+	OutboxDropped = "dropped" // not sent on purpose: superseded or no longer true; last_error says why
 )
 
 // OutboxMessage is one queued send.

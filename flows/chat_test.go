@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -68,4 +69,15 @@ func lacks(t *testing.T, what, got string, unwanted ...string) {
 			t.Errorf("%s: %q contains %q", what, got, w)
 		}
 	}
+}
+
+// payloadText is the text of an outbox payload: a message's text or a
+// robot post's content.
+func payloadText(payload string) string {
+	var p struct {
+		Text    string `json:"text"`
+		Content string `json:"content"`
+	}
+	json.Unmarshal([]byte(payload), &p)
+	return p.Text + p.Content
 }

@@ -28,6 +28,7 @@ type Store interface {
 	Case(ctx context.Context, number string) (*lianxin.Case, error)
 	Transition(ctx context.Context, tr lianxin.Transition) (*lianxin.Case, error)
 	AwaitingRating(ctx context.Context, openid string, within time.Duration) (*lianxin.Case, error)
+	AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) error
 	ReturnedBy(ctx context.Context, caseID int64) ([]string, error)
 	Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error)
 	DeputyByOpenID(ctx context.Context, openid string) (lianxin.Deputy, bool, error)
@@ -56,6 +57,11 @@ func (r *recordingStore) CreateCase(ctx context.Context, num lianxin.CaseNumberi
 func (r *recordingStore) Transition(ctx context.Context, tr lianxin.Transition) (*lianxin.Case, error) {
 	r.wrote = true
 	return r.Store.Transition(ctx, tr)
+}
+
+func (r *recordingStore) AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) error {
+	r.wrote = true
+	return r.Store.AmendNotices(ctx, caseID, events, amendments)
 }
 
 func (r *recordingStore) Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error) {
@@ -155,7 +161,8 @@ func (e *Engine) Load(blob string, now time.Time) *Session {
 }
 
 // Save encodes the session and says how long Redis should keep it: a draft
-// for DraftTTL plus draftNoticeGrace, anything else for IdleTTL. The draft
+// for DraftTTL plus draftNoticeGrace, anything else for the rating window
+// (a few bytes a resident). The draft
 // is discarded after DraftTTL by the next turn (from the session's own
 // timestamps); keeping the session past that is what lets the turn tell the
 // resident their draft is gone, instead of greeting them as a stranger.
@@ -165,7 +172,9 @@ func (e *Engine) Save(s *Session, now time.Time) (string, time.Duration) {
 	if s.inFlow() {
 		return string(b), e.cfg.DraftTTL + draftNoticeGrace
 	}
-	return string(b), e.cfg.IdleTTL
+	// Kept while a rating may be open: when the resident last wrote is
+	// what tells a reply to the rating question from the menu's numbers.
+	return string(b), max(e.cfg.IdleTTL, ratingWindow)
 }
 
 // draftNoticeGrace is how long past its discarding a draft's session stays,
@@ -307,6 +316,9 @@ func (t *turn) dispatch() (string, error) {
 		return t.txt("voice_unrecognized"), nil
 	}
 	if reply, ok, err := t.deputyTurn(); ok || err != nil {
+		return reply, err
+	}
+	if reply, ok, err := t.followUpTurn(); ok || err != nil {
 		return reply, err
 	}
 	if reply, ok, err := t.ratingTurn(); ok || err != nil {

@@ -50,6 +50,9 @@ func (s *memStore) Transition(ctx context.Context, tr lianxin.Transition) (*lian
 func (s *memStore) AwaitingRating(ctx context.Context, openid string, within time.Duration) (*lianxin.Case, error) {
 	return nil, nil
 }
+func (s *memStore) AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) error {
+	return nil
+}
 func (s *memStore) ReturnedBy(ctx context.Context, caseID int64) ([]string, error) { return nil, nil }
 func (s *memStore) Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error) {
 	return lianxin.Deputy{}, lianxin.ErrBadCode

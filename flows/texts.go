@@ -43,6 +43,7 @@ var requiredTexts = []string{
 	"timeline_resolved", "timeline_rated", "timeline_reopened", "timeline_follow_up", "timeline_staff_requested",
 	"event_told", "event_note", "event_follow_up", "told_assigned", "told_reassigned", "told_requeued",
 	"notify_resident_reassigned", "notify_resident_requeued", "note_to_department", "case_ambiguous",
+	"notify_reopened_why", "notify_follow_up", "follow_up_thanks", "follow_up_none",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.

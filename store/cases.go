@@ -210,8 +210,7 @@ func record(tx *sqlx.Tx, caseID int64, events []lianxin.Event, notices []lianxin
 		}
 	}
 	for _, n := range notices {
-		id := caseID
-		if err := enqueue(tx, now, n.IdemKey, n.Kind, n.Recipient, n.Payload, &id); err != nil {
+		if err := enqueueNotice(tx, now, caseID, n); err != nil {
 			return err
 		}
 	}

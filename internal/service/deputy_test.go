@@ -96,8 +96,9 @@ func TestDeputyLoopThroughWeChat(t *testing.T) {
 		t.Errorf("the resident should read the deputy's words: %q", rating.Text)
 	}
 
-	mustContain(t, say(t, c, resident, "3"), "重新交办")
-	waitSent(t, fw, deputy, "重办", number)
+	mustContain(t, say(t, c, resident, "3"), "重新交办", "哪里没解决好")
+	mustContain(t, say(t, c, resident, "卧室还是只有16度"), "已转告代表")
+	waitSent(t, fw, deputy, "重办", number, "卧室还是只有16度")
 	tpl := waitSent(t, fw, head, number)
 	if tpl.Kind != fakewx.KindTemplate || tpl.TemplateID != "TPL_case_notice" {
 		t.Errorf("the head, outside the 48-hour window, got a %s message, want the template", tpl.Kind)
