@@ -22,6 +22,10 @@ type Directory = lianxin.Directory
 // idPattern keeps ids safe to use in callback data, logs and file names.
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
+// phonePattern is a telephone number as residents are given it:
+// "0353-1234567", "12345", "0353 123 4567".
+var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 -]{3,18}[0-9]$`)
+
 // LoadDirectory parses a directory file and refuses it, naming the line at
 // fault, when routing could go wrong with it: ids missing or used twice
 // (across stations, points, deputies and departments alike, so an id on a
@@ -172,6 +176,9 @@ func (c *dirCheck) stations() {
 		c.area(n, s.ID, s.Area)
 		for j, r := range s.Reception {
 			c.reception(at(n, "reception", j), s, r)
+		}
+		if s.Phone != "" && !phonePattern.MatchString(s.Phone) {
+			c.bad(at(n, "phone"), "%s: phone %q is not a telephone number (digits, with - or spaces)", s.ID, s.Phone)
 		}
 		if s.RobotWebhook != "" {
 			if u, err := url.Parse(s.RobotWebhook); err != nil || u.Scheme != "https" || u.Host == "" {

@@ -29,6 +29,7 @@ type Store interface {
 	Transition(ctx context.Context, tr lianxin.Transition) (*lianxin.Case, error)
 	AwaitingRating(ctx context.Context, openid string, within time.Duration) (*lianxin.Case, error)
 	AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) error
+	AttachmentStatuses(ctx context.Context, ids []int64) (map[int64]lianxin.AttachmentStatus, error)
 	ReturnedBy(ctx context.Context, caseID int64) ([]string, error)
 	Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error)
 	DeputyByOpenID(ctx context.Context, openid string) (lianxin.Deputy, bool, error)
@@ -238,6 +239,8 @@ type turn struct {
 	overflow bool
 	// st is the store, noting whether this turn wrote to it.
 	st *recordingStore
+	// idle is set when the draft was left for longer than IdleTTL.
+	idle bool
 
 	dir  *lianxin.Directory
 	cats lianxin.Categories
@@ -276,8 +279,8 @@ func (t *turn) run() (string, error) {
 		case s.Last != 0 && idle > t.e.cfg.DraftTTL:
 			s.clearFlow()
 			notes = append(notes, t.txt("draft_expired"))
-		case s.Last != 0 && idle > t.e.cfg.IdleTTL:
-			s.Paused = true
+		case s.Last != 0 && idle > t.e.cfg.IdleTTL && !s.Paused:
+			t.idle = true
 		}
 		if s.inFlow() {
 			s.FlowVer = t.e.cfg.Flows.Version
@@ -329,6 +332,8 @@ func (t *turn) dispatch() (string, error) {
 		return t.topLevel()
 	case t.s.Paused:
 		return t.paused()
+	case t.idle:
+		return t.afterIdle()
 	}
 	return t.inFlow()
 }
@@ -373,7 +378,13 @@ func (t *turn) topLevel() (string, error) {
 		w = word
 	}
 	switch {
-	case wordsReport[w]:
+	case wordsReport[w] || (wordsNew[w] && t.pending() != ""):
+		if p := t.pending(); p != "" {
+			// The problem they typed while another draft was paused.
+			t.s.Pending, t.s.PendingAt = "", 0
+			reply, err := t.startFromText(p)
+			return join(t.txt("pending_started", "text", clip(p, 20)), reply), err
+		}
 		t.start()
 		return t.prompt(), nil
 	case wantsProgress(w):
@@ -382,12 +393,20 @@ func (t *turn) topLevel() (string, error) {
 		return t.txt("help"), nil
 	case wordsGreeting[w]:
 		return t.txt("welcome", "menu", t.txt("menu")), nil
+	case wordsHere[w]:
+		return t.txt("here_reply"), nil
+	case wordsThanks[w]:
+		return t.txt("thanks_reply"), nil
+	case wordsOK[w]:
+		return t.txt("ok_reply"), nil
 	case wordsMenu[w]:
 		return t.txt("menu"), nil
 	case wordsStaff[w]:
 		return t.txt("staff_no_draft", "station", t.homeStation()), nil
 	case wordsContinue[w] || wordsRestart[w]:
 		return join(t.txt("nothing_to_resume"), t.txt("menu")), nil
+	case t.isContactQuestion(raw):
+		return t.contact()
 	case t.cl.LooksLikeProblem(raw):
 		return t.startFromText(raw)
 	}
@@ -405,7 +424,8 @@ func (t *turn) homeStation() string {
 }
 
 func (t *turn) start() {
-	*t.s = Session{Ver: sessionVersion, FlowVer: t.e.cfg.Flows.Version, Flow: t.e.report.ID, Step: t.e.report.Steps[0].ID, Ans: &Answers{}, Last: t.s.Last}
+	*t.s = Session{Ver: sessionVersion, FlowVer: t.e.cfg.Flows.Version, Flow: t.e.report.ID, Step: t.e.report.Steps[0].ID, Ans: &Answers{},
+		Last: t.s.Last, Pending: t.s.Pending, PendingAt: t.s.PendingAt}
 	t.s.Step = t.nextFrom(-1)
 }
 
@@ -413,15 +433,29 @@ func (t *turn) start() {
 // the text is the description, and its category is suggested.
 func (t *turn) startFromText(raw string) (string, error) {
 	t.start()
+	note := ""
 	if st := t.stepOfKind(StepDescription); st != nil {
-		if n := runeLen(strings.TrimSpace(raw)); n >= st.Min && (st.Max == 0 || n <= st.Max) {
-			if err := t.setDescription(raw); err != nil {
-				return "", err
-			}
-			t.s.markDone(st.ID)
+		var err error
+		if note, err = t.describeFrom(st, raw); err != nil {
+			return "", err
 		}
 	}
-	return t.suggestOrPrompt(raw), nil
+	return join(note, t.suggestOrPrompt(raw)), nil
+}
+
+// describeFrom takes free text as the description when it is long enough
+// to be one (a long one is shortened, with the note saying so).
+func (t *turn) describeFrom(st *Step, raw string) (note string, err error) {
+	text := strings.TrimSpace(raw)
+	if runeLen(text) < st.Min {
+		return "", nil
+	}
+	text, note = t.fit(st, text)
+	if err := t.setDescription(text); err != nil {
+		return "", err
+	}
+	t.s.markDone(st.ID)
+	return note, nil
 }
 
 // suggestOrPrompt asks for the category, offering the classifier's guess when
@@ -483,6 +517,17 @@ func (t *turn) advance(ack string) string {
 	t.s.Hist = append(t.s.Hist, st.ID)
 	t.s.Step = t.nextFrom(t.e.report.index[st.ID])
 	return join(ack, t.prompt())
+}
+
+// invalidShort refuses an answer with a reason that already says what to
+// send, under the step's label, without the whole prompt again.
+func (t *turn) invalidShort(reason string) string {
+	t.s.Fails++
+	reply := t.label(t.current()) + reason
+	if t.s.Fails >= 3 {
+		reply = join(reply, t.txt("fails_hint"))
+	}
+	return reply
 }
 
 // invalid explains why an answer was refused and asks again.

@@ -25,6 +25,12 @@ type Session struct {
 	Last    int64    `json:"t,omitempty"` // last activity, unix seconds
 	// Why is a 不满意 waiting for what is still wrong.
 	Why *followUp `json:"w,omitempty"`
+	// Pending is a new problem typed while a draft was paused, kept to be
+	// offered once the draft is done with; PendingAt is when (unix seconds).
+	Pending   string `json:"pn,omitempty"`
+	PendingAt int64  `json:"pt,omitempty"`
+	// ConfirmCancel: 取消 of a draft with photos was asked to be confirmed.
+	ConfirmCancel bool `json:"cc,omitempty"`
 
 	// note is said before the next reply: why the conversation started over.
 	note string
@@ -80,5 +86,5 @@ func (s *Session) unmarkDone(step string) {
 // clearFlow ends the flow, keeping nothing of the draft (and what is not
 // the draft's).
 func (s *Session) clearFlow() {
-	*s = Session{Ver: s.Ver, Last: s.Last, Why: s.Why, note: s.note}
+	*s = Session{Ver: s.Ver, Last: s.Last, Why: s.Why, Pending: s.Pending, PendingAt: s.PendingAt, note: s.note}
 }

@@ -44,6 +44,9 @@ var requiredTexts = []string{
 	"event_told", "event_note", "event_follow_up", "told_assigned", "told_reassigned", "told_requeued",
 	"notify_resident_reassigned", "notify_resident_requeued", "note_to_department", "case_ambiguous",
 	"notify_reopened_why", "notify_follow_up", "follow_up_thanks", "follow_up_none",
+	"phone_none", "phone_length", "paused_reminder", "paused_new_problem", "pending_offer", "pending_started", "welcome_back",
+	"cancel_confirm", "too_long_kept", "summary_photos_failed", "photo_failed_draft", "photo_failed_case",
+	"thanks_reply", "ok_reply", "here_reply", "contact_yours", "contact_all", "contact_line",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.
