@@ -219,7 +219,12 @@ type Deputy struct {
 type Department struct {
 	ID      string `json:"id" yaml:"id"`
 	Name    string `json:"name" yaml:"name"`
-	Contact string `json:"contact,omitempty" yaml:"contact"`
+	Contact string `json:"contact,omitempty" yaml:"contact"` // for deputies: a phone number, an office
+	// How the department is told of a case forwarded to it, when it can be
+	// reached in chat: its WeCom group robot, or the WeChat user (openid)
+	// of its desk, who follows the official account. Both are optional.
+	RobotWebhook string `json:"robot_webhook,omitempty" yaml:"robot_webhook"`
+	OpenID       string `json:"openid,omitempty" yaml:"openid"`
 }
 
 // DeputyRecord is a deputy with their WeChat binding.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -147,7 +148,17 @@ type OutboxWorker struct {
 	api  Sender
 	cfg  OutboxConfig
 	done *prometheus.CounterVec
+	// failing is set while the latest send WeChat's API as a whole answered
+	// failed (network, 5xx, token, credentials, quota), until one succeeds.
+	failing atomic.Bool
 }
+
+// Delivering reports whether notices are going out: false from a send
+// that failed for reasons of WeChat's API as a whole until the next one
+// that succeeds. A refusal for one recipient (45015, an unknown openid)
+// says nothing about the others and does not count. Deputies are told
+// «已通知群众» only while it is true.
+func (w *OutboxWorker) Delivering() bool { return !w.failing.Load() }
 
 // NewOutboxWorker returns a worker; call Run, or Poll to drive it step by step.
 func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorker, error) {
@@ -181,6 +192,12 @@ func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorke
 func (w *OutboxWorker) process(ctx context.Context, m lianxin.OutboxMessage) {
 	log := w.cfg.Log.With("outbox", m.ID, "kind", m.Kind, "attempt", m.Attempts, "to", MaskRecipient(m.Kind, m.Recipient))
 	via, err := w.deliver(ctx, m)
+	switch {
+	case err == nil:
+		w.failing.Store(false)
+	case ctx.Err() == nil && retryable(err) && !errors.As(err, new(*unboundError)):
+		w.failing.Store(true)
+	}
 	// The outcome is recorded even if ctx ended meanwhile: WeChat may have
 	// accepted the send, and forgetting that is what causes duplicates.
 	rctx := context.WithoutCancel(ctx)

@@ -134,6 +134,26 @@ func (c *dirCheck) check() {
 	c.stations()
 	c.areas()
 	c.deputies()
+	c.departments()
+}
+
+// openIDPattern is the shape of a WeChat openid (28 characters today).
+var openIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+// departments checks the optional ways a department is told of a case
+// forwarded to it.
+func (c *dirCheck) departments() {
+	for i, p := range c.d.Departments {
+		n := at(c.root, "departments", i)
+		if p.RobotWebhook != "" {
+			if u, err := url.Parse(p.RobotWebhook); err != nil || u.Scheme != "https" || u.Host == "" {
+				c.bad(at(n, "robot_webhook"), "%s: robot_webhook %q is not an https URL", p.ID, p.RobotWebhook)
+			}
+		}
+		if p.OpenID != "" && !openIDPattern.MatchString(p.OpenID) {
+			c.bad(at(n, "openid"), "%s: openid %q is not a WeChat openid (letters, digits, - and _)", p.ID, p.OpenID)
+		}
+	}
 }
 
 // id checks what every item has: an id, unique across the whole file, and a name.

@@ -195,6 +195,8 @@ func TestLoadDirectoryRefuses(t *testing.T) {
 			"    reception: [{month_day: 15, start: \"09:00\", end: \"11:30\", deputies: [d1]}] #<-\n    area:\n      polygon:\n        - {lat: 37.850, lng: 113.570}",
 			"s2: reception deputy d1 belongs to s1"},
 		{"robot webhook not https", "    places: [一街]\n", "    places: [一街]\n    robot_webhook: http://example.com/x #<-\n", "not an https URL"},
+		{"department robot not https", "  - {id: heating_company, name: 供热站", "  - {id: heating_company, robot_webhook: \"http://x/y\", #<-\n    name: 供热站", "not an https URL"},
+		{"department openid", "  - {id: heating_company, name: 供热站", "  - {id: heating_company, openid: \"o 1\", #<-\n    name: 供热站", "is not a WeChat openid"},
 		{"station phone not a number", "    places: [一街]\n", "    places: [一街]\n    phone: 找王主任 #<-\n", "is not a telephone number"},
 		{"place twice", "    kind: point\n", "    kind: point\n    places: [一街] #<-\n", `place "一街" is already s1's`},
 		{"bad level", "level: 市级", "level: 省级 #<-\n   ", `level "省级"`},

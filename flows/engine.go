@@ -30,6 +30,7 @@ type Store interface {
 	AwaitingRating(ctx context.Context, openid string, within time.Duration) (*lianxin.Case, error)
 	AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) error
 	AttachmentStatuses(ctx context.Context, ids []int64) (map[int64]lianxin.AttachmentStatus, error)
+	ResidentStatus(ctx context.Context, openid string) (lianxin.ResidentStatus, error)
 	ReturnedBy(ctx context.Context, caseID int64) ([]string, error)
 	Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error)
 	DeputyByOpenID(ctx context.Context, openid string) (lianxin.Deputy, bool, error)
@@ -84,6 +85,10 @@ type EngineConfig struct {
 	// RemindAt is the share of a deadline's window after which a case is
 	// shown yellow (临期) and its deputy reminded.
 	RemindAt float64
+	// Delivery reports whether notices are going out now (WeChat answers,
+	// an AppSecret is set), so a deputy is told «已通知群众» only when it is
+	// true. Nil means they are.
+	Delivery func() bool
 }
 
 // Engine moves a resident's session forward one message at a time.

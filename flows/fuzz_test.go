@@ -56,6 +56,9 @@ func (s *memStore) AmendNotices(ctx context.Context, caseID int64, events []lian
 func (s *memStore) AttachmentStatuses(ctx context.Context, ids []int64) (map[int64]lianxin.AttachmentStatus, error) {
 	return nil, nil
 }
+func (s *memStore) ResidentStatus(ctx context.Context, openid string) (lianxin.ResidentStatus, error) {
+	return lianxin.ResidentStatus{}, nil
+}
 func (s *memStore) ReturnedBy(ctx context.Context, caseID int64) ([]string, error) { return nil, nil }
 func (s *memStore) Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error) {
 	return lianxin.Deputy{}, lianxin.ErrBadCode

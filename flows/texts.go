@@ -47,6 +47,9 @@ var requiredTexts = []string{
 	"phone_none", "phone_length", "paused_reminder", "paused_new_problem", "pending_offer", "pending_started", "welcome_back",
 	"cancel_confirm", "too_long_kept", "summary_photos_failed", "photo_failed_draft", "photo_failed_case",
 	"thanks_reply", "ok_reply", "here_reply", "contact_yours", "contact_all", "contact_line",
+	"deputy_help_resident", "deputy_help_hint", "example_answer", "example_progress", "example_resolve", "example_return",
+	"owner_deputy", "owner_staff", "deputy_dept_ambiguous", "deputy_forwarded_told", "notify_department", "notify_department_title",
+	"department_told", "told_resident", "told_queued", "told_unsubscribed", "told_window", "told_nobody",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.

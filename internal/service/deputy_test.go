@@ -324,3 +324,51 @@ func TestReturnedCaseGoesToAnotherDeputy(t *testing.T) {
 		t.Errorf("only %d deputies saw the case", len(seen))
 	}
 }
+
+// TestDeputiesAreToldWhenNoticesOnlyQueue: without an AppSecret nothing can
+// be sent, and while WeChat's send API is down nothing goes out; in both
+// cases a deputy's action is acknowledged as queued, not as «已通知群众».
+func TestDeputiesAreToldWhenNoticesOnlyQueue(t *testing.T) {
+	t.Run("no AppSecret", func(t *testing.T) {
+		ts := startService(t, testConfig(t))
+		c := ts.Client(wxsim.Safe)
+		const deputy = "oQueuedDeputy0000000001"
+		bindDeputy(t, ts, c, deputy, "d-st-02")
+		ts.ReportCase(t, "oQueuedResident000000001")
+		r := say(t, c, deputy, "受理 1")
+		mustContain(t, r, "已受理", "排队")
+		if strings.Contains(r, "已通知群众") {
+			t.Errorf("told «已通知群众» with nothing able to send: %q", r)
+		}
+	})
+	t.Run("API down", func(t *testing.T) {
+		cfg := testConfig(t)
+		fw := withFakeWeChat(t, &cfg)
+		ts := startService(t, cfg)
+		c := ts.Client(wxsim.Safe)
+		const deputy, resident = "oDownDeputy000000000001", "oDownResident00000000001"
+		bindDeputy(t, ts, c, deputy, "d-st-02")
+		fw.SetDown(fakewx.PathCustomSend, true)
+		number := ts.ReportCase(t, resident)
+		// The new-case notice to the deputy has failed at least once.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for {
+			rows, err := ts.DB.Outbox(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) > 0 && rows[len(rows)-1].LastError != "" {
+				break
+			}
+			if err := fw.WaitCalls(ctx, func(c []fakewx.Call) bool { return len(c) > 0 }); err != nil {
+				t.Fatalf("no failed send: %v", err)
+			}
+		}
+		r := say(t, c, deputy, "受理 1")
+		mustContain(t, r, "已受理", "排队")
+		fw.SetDown(fakewx.PathCustomSend, false)
+		waitSent(t, fw, resident, number, "受理")
+		mustContain(t, say(t, c, deputy, "进展 1 明天上门"), "已通知群众")
+	})
+}

@@ -152,6 +152,9 @@ func (s *Service) buildConversations(ctx context.Context, metrics *bot.Metrics) 
 			Fields:      cfg.Notify.TemplateFields,
 		},
 		RemindAt: cfg.Supervision.RemindAt,
+		// Without an AppSecret nothing is sent; with one, the outbox knows
+		// whether WeChat is taking messages.
+		Delivery: func() bool { return s.Outbox != nil && s.Outbox.Delivering() },
 	}, log)
 	// A photo the media worker gives up on is told to the resident, in the
 	// transaction that marks it failed.
