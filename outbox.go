@@ -1,6 +1,9 @@
 package lianxin
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Notice is an outbox row written in the same transaction as the change
 // that causes it: a message to a resident, a deputy or a group robot.
@@ -13,6 +16,27 @@ type Notice struct {
 	// Delay holds the notice back this long after the change, so it can
 	// still be amended (NoticeAmendment) before it goes out.
 	Delay time.Duration
+	// Valid, when set, is when the notice still makes sense to its
+	// recipient, checked against its case just before it is sent.
+	Valid *NoticeRule
+}
+
+// NoticeRule is when a notice about a case is still worth sending: the case
+// is in one of Statuses (any, when empty) and assigned to Assignee (anyone,
+// when empty). A 【新反映】 asking a deputy to accept is valid while the case
+// is registered and theirs; once it is accepted, closed or reassigned the
+// notice is dropped, not sent.
+type NoticeRule struct {
+	Statuses []Status `json:"statuses,omitempty"`
+	Assignee string   `json:"assignee,omitempty"`
+}
+
+// Holds reports whether a case with this status and assignee satisfies the rule.
+func (r NoticeRule) Holds(status Status, assignee string) bool {
+	if len(r.Statuses) > 0 && !slices.Contains(r.Statuses, status) {
+		return false
+	}
+	return r.Assignee == "" || r.Assignee == assignee
 }
 
 // NoticeAmendment replaces a notice queued with a Delay by one saying more,
@@ -57,6 +81,8 @@ type OutboxMessage struct {
 	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
 	SentAt      *time.Time `db:"sent_at" json:"sent_at,omitempty"`
 	Via         string     `db:"via" json:"via,omitempty"` // how it went out: custom, template, robot
+	// ValidWhile is the notice's NoticeRule as JSON; "" is always valid.
+	ValidWhile string `db:"valid_while" json:"valid_while,omitempty"`
 }
 
 // TextPayload is the payload of a customer-service text message.

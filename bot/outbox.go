@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,17 @@ type OutboxStore interface {
 // "" while they have not bound, a lianxin ENOTFOUND error for no such deputy.
 type DeputyDirectory interface {
 	DeputyOpenID(ctx context.Context, deputyID string) (string, error)
+}
+
+// CaseStates says where a case is now (store.DB), for the rules notices
+// carry (lianxin.NoticeRule).
+type CaseStates interface {
+	CaseState(ctx context.Context, caseID int64) (lianxin.Status, string, error)
+}
+
+// Dropper ends a claimed send that is no longer worth sending (store.DB).
+type Dropper interface {
+	MarkOutboxDropped(ctx context.Context, id int64, owner, reason string) error
 }
 
 // InboundWindow says when a WeChat user last wrote to the account
@@ -131,6 +143,13 @@ type OutboxConfig struct {
 	// UnboundRetry is how often a row for a deputy who has not bound yet is
 	// looked at again (default 1 min); waiting costs no attempts.
 	UnboundRetry time.Duration
+	// Cases checks a row's rule (valid_while) against its case just before
+	// it is sent; a row whose case has moved on is dropped. It must also
+	// be a Dropper. Nil sends every row as it is.
+	Cases interface {
+		CaseStates
+		Dropper
+	}
 	// Pacing: lease 2 min (it must exceed the API client's timeout and stay
 	// well under WeChat's 10-minute client_msg_id memory), a look for due
 	// rows every 2 s, retries from 5 s doubling to 30 min.
@@ -177,7 +196,7 @@ func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorke
 		db: db, api: api, cfg: cfg,
 		done: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lianxin_outbox_attempts_total",
-			Help: "Outbox send attempts by kind and outcome: sent, fallback (sent as a template outside the 48-hour window), retry, waiting (deputy not bound yet), dead.",
+			Help: "Outbox send attempts by kind and outcome: sent, fallback (sent as a template outside the 48-hour window), retry, waiting (deputy not bound yet), dead, dropped (its case moved on).",
 		}, []string{"kind", "outcome"}),
 	}
 	if cfg.Registerer != nil {
@@ -191,6 +210,10 @@ func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorke
 
 func (w *OutboxWorker) process(ctx context.Context, m lianxin.OutboxMessage) {
 	log := w.cfg.Log.With("outbox", m.ID, "kind", m.Kind, "attempt", m.Attempts, "to", MaskRecipient(m.Kind, m.Recipient))
+	if stale, err := w.outgrown(ctx, m); err != nil || stale != "" {
+		w.drop(ctx, log, m, stale, err)
+		return
+	}
 	via, err := w.deliver(ctx, m)
 	switch {
 	case err == nil:
@@ -246,6 +269,46 @@ func (w *OutboxWorker) process(ctx context.Context, m lianxin.OutboxMessage) {
 		w.done.WithLabelValues(m.Kind, "dead").Inc()
 		log.Warn("outbox: send given up", "reason", reason)
 	}
+}
+
+// outgrown checks a row's rule against its case: stale says why the row
+// is no longer worth sending, "" when it is (or has no rule).
+func (w *OutboxWorker) outgrown(ctx context.Context, m lianxin.OutboxMessage) (stale string, err error) {
+	if m.ValidWhile == "" || m.CaseID == nil || w.cfg.Cases == nil {
+		return "", nil
+	}
+	var rule lianxin.NoticeRule
+	if err := json.Unmarshal([]byte(m.ValidWhile), &rule); err != nil {
+		return "", nil // an unreadable rule does not stop a notice
+	}
+	status, assignee, err := w.cfg.Cases.CaseState(ctx, *m.CaseID)
+	switch {
+	case lianxin.ErrorCode(err) == lianxin.ENOTFOUND:
+		return "its case no longer exists", nil
+	case err != nil:
+		return "", err
+	case !rule.Holds(status, assignee):
+		return fmt.Sprintf("its case moved on (now %s, assigned to %q)", status, assignee), nil
+	}
+	return "", nil
+}
+
+// drop records a row its case has outgrown as dropped, or, when the case
+// could not be read, gives the row back to try again.
+func (w *OutboxWorker) drop(ctx context.Context, log *slog.Logger, m lianxin.OutboxMessage, stale string, err error) {
+	rctx := context.WithoutCancel(ctx)
+	if err != nil {
+		if rerr := w.db.RetryOutbox(rctx, m.ID, w.cfg.Owner, w.cfg.NextAttempt(m.Attempts), "checking its case: "+err.Error()); rerr != nil {
+			log.Warn("outbox: rescheduling failed; the lease will run out", "err", rerr)
+		}
+		return
+	}
+	if err := w.cfg.Cases.MarkOutboxDropped(rctx, m.ID, w.cfg.Owner, stale); err != nil {
+		log.Warn("outbox: dropping failed; the lease will run out", "err", err)
+		return
+	}
+	w.done.WithLabelValues(m.Kind, "dropped").Inc()
+	log.Info("outbox: dropped, its case moved on", "reason", stale)
 }
 
 // outsideWindow reports whether the recipient has certainly not written

@@ -457,3 +457,54 @@ func TestOutboxDeputyRecipient(t *testing.T) {
 		t.Errorf("delivered %v", got)
 	}
 }
+
+// TestOutboxDropsNoticesTheCaseHasOutgrown: a notice queued with a rule
+// ("while case N is registered and assigned to D") is checked when it is
+// sent; once the case has moved on (accepted, reassigned, closed) it is
+// dropped with the reason instead of giving stale instructions.
+func TestOutboxDropsNoticesTheCaseHasOutgrown(t *testing.T) {
+	t.Parallel()
+	e := newOutboxEnv(t)
+	w := e.worker(t, e.db, func(c *bot.OutboxConfig) { c.Cases = e.db })
+	ctx := context.Background()
+	num := lianxin.CaseNumbering{Prefix: "KQ", Location: time.UTC}
+	waiting := &lianxin.NoticeRule{Statuses: []lianxin.Status{lianxin.StatusRegistered, lianxin.StatusReopened}, Assignee: "d1"}
+	newCase := func(source, text string) *lianxin.Case {
+		r := lianxin.Report{SourceKey: source, OpenID: "oResident", Category: lianxin.Category{Key: "heating"}, Description: "暖气不热"}
+		assign := func(lianxin.AssignView, string) (lianxin.Assignment, error) {
+			return lianxin.Assignment{AssigneeID: "d1", Notices: []lianxin.Notice{{IdemKey: "new:" + source, Kind: lianxin.OutboxText,
+				Recipient: "oDeputy1", Payload: lianxin.TextPayload{Text: text}, Valid: waiting}}}, nil
+		}
+		c, _, err := e.db.CreateCase(ctx, num, r, nil, nil, assign)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	still := newCase("gh:1", "【新反映】一 请受理")
+	accepted := newCase("gh:2", "【新反映】二 请受理")
+	moved := newCase("gh:3", "【新反映】三 请受理")
+	other := "d2"
+	for _, tr := range []lianxin.Transition{
+		{CaseID: accepted.ID, Status: lianxin.StatusAccepted},
+		{CaseID: moved.ID, Assignee: &other},
+	} {
+		if _, err := e.db.Transition(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = still
+	pollOutbox(t, w, 3)
+	got := deliveries(e.fake)
+	if len(got) != 1 || got["oDeputy1|【新反映】一 请受理"] != 1 {
+		t.Errorf("delivered %v; want only the notice for the case still waiting", got)
+	}
+	rows, _ := e.db.Outbox(ctx, 10)
+	for _, r := range rows {
+		if strings.Contains(r.Payload, "二") || strings.Contains(r.Payload, "三") {
+			if r.Status != lianxin.OutboxDropped || !strings.Contains(r.LastError, "case") {
+				t.Errorf("stale notice %s: %s %q", r.IdemKey, r.Status, r.LastError)
+			}
+		}
+	}
+}

@@ -194,7 +194,16 @@ func (t *turn) bind(code string) string {
 	if d.Head {
 		role = t.txt("role_head")
 	}
-	return t.txt("bind_ok", "name", d.Name, "station", t.stationName(d.StationID), "role", role, "help", t.txt("deputy_help"))
+	reply := t.txt("bind_ok", "name", d.Name, "station", t.stationName(d.StationID), "role", role, "help", t.txt("deputy_help"))
+	// Notices queued before they bound were dropped with the binding:
+	// one line sums up what is waiting for them instead.
+	open, err := t.e.cfg.Store.Cases(t.ctx, lianxin.CaseFilter{AssigneeID: d.ID, Status: lianxin.OpenStatuses, Limit: 500})
+	if err != nil {
+		t.e.log.Error("counting a deputy's open cases failed", "err", err)
+	} else if len(open) > 0 {
+		reply = join(reply, t.txt("bind_backlog", "count", itoa(len(open))))
+	}
+	return reply
 }
 
 // headOf reports whether d heads the unit or the station it belongs to.

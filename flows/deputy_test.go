@@ -121,3 +121,42 @@ func TestDeputiesAreToldTheTruth(t *testing.T) {
 	lacks(t, "进展 to a resident who unfollowed", r, "已通知群众")
 	c.clock.Add(time.Minute)
 }
+
+// A deputy who binds after cases were assigned to them gets one summary,
+// not the backlog of 【新反映】 queued while nobody could be reached.
+func TestLateBindingGetsOneSummary(t *testing.T) {
+	c := newChat(t)
+	c.fileReport(t, "oLateResident1")
+	c.fileReport(t, "oLateResident2")
+	if n := len(c.pendingTexts(t, "deputy:d-st-02")); n != 2 {
+		t.Fatalf("%d notices waiting for the deputy, want 2", n)
+	}
+	code, _, err := c.db.CreateInvite(context.Background(), "d-st-02", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.say(t, "oLateDeputy", "绑定 "+code)
+	contains(t, "binding late", r, "绑定成功", "您有2件待办，回复「我的」查看")
+	if left := c.pendingTexts(t, "deputy:d-st-02"); len(left) != 0 {
+		t.Errorf("the backlog still goes out: %q", left)
+	}
+	// Nothing waiting: no summary.
+	code, _, _ = c.db.CreateInvite(context.Background(), "d-st-03", 24*time.Hour)
+	lacks(t, "binding with nothing to do", c.say(t, "oLateOther", "绑定 "+code), "待办")
+}
+
+// The notices that ask a deputy to act carry the rule that keeps them from
+// going out once the case has moved on (the outbox checks it).
+func TestNoticesThatAskForActionCarryTheirRule(t *testing.T) {
+	c := newChat(t)
+	c.fileReport(t, "oRuleResident")
+	rows, err := c.db.Outbox(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range rows {
+		if m.Recipient == "deputy:d-st-02" && m.ValidWhile == "" {
+			t.Errorf("the 【新反映】 to its deputy has no rule: %+v", m)
+		}
+	}
+}

@@ -112,6 +112,8 @@ func (t *turn) reopenNotices(c *lianxin.Case, key, why string, delay time.Durati
 	add := func(id string) {
 		n := t.notice(key+":"+id, lianxin.DeputyRecipient(id), body, title, c, d.Name)
 		n.Delay = delay
+		// Worth sending while the case is open and still its deputy's.
+		n.Valid = &lianxin.NoticeRule{Statuses: lianxin.OpenStatuses, Assignee: c.AssigneeID}
 		out = append(out, n)
 	}
 	if c.AssigneeID != "" {

@@ -723,7 +723,10 @@ func (t *turn) assigner(r lianxin.Report, exclude []string, told string) lianxin
 		text := t.txt("notify_new_case", "number", number, "category", r.Category.Name, "station", t.stationName(r.StationID),
 			"description", clip(r.Description, 200), "place", place, "reason", why, "accept_due", dueText, "short", lianxin.ShortNumber(number))
 		idem := fmt.Sprintf("assign:%s:%s", number, d.ID)
-		a.Notices = append(a.Notices, t.notice(idem, lianxin.DeputyRecipient(d.ID), text, t.txt("notify_new_case_title"), c, d.Name))
+		n := t.notice(idem, lianxin.DeputyRecipient(d.ID), text, t.txt("notify_new_case_title"), c, d.Name)
+		// Asking them to accept makes sense while the case waits for them.
+		n.Valid = &lianxin.NoticeRule{Statuses: []lianxin.Status{lianxin.StatusRegistered, lianxin.StatusReopened}, Assignee: d.ID}
+		a.Notices = append(a.Notices, n)
 		if n, ok := t.robotNotice("robot:"+idem, c, t.txt("robot_new_case", "number", number, "category", r.Category.Name,
 			"station", t.stationName(r.StationID), "deputy", d.Name, "description", clip(r.Description, 60))); ok {
 			a.Notices = append(a.Notices, n)

@@ -49,7 +49,7 @@ var requiredTexts = []string{
 	"thanks_reply", "ok_reply", "here_reply", "contact_yours", "contact_all", "contact_line",
 	"deputy_help_resident", "deputy_help_hint", "example_answer", "example_progress", "example_resolve", "example_return",
 	"owner_deputy", "owner_staff", "deputy_dept_ambiguous", "deputy_forwarded_told", "notify_department", "notify_department_title",
-	"department_told", "told_resident", "told_queued", "told_unsubscribed", "told_window", "told_nobody",
+	"department_told", "told_resident", "told_queued", "told_unsubscribed", "told_window", "told_nobody", "bind_backlog",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.

@@ -25,16 +25,49 @@ func enqueue(tx *sqlx.Tx, now time.Time, idemKey, kind, recipient string, payloa
 	return err
 }
 
-// enqueueNotice queues a change's notice for its case, held back by its Delay.
+// enqueueNotice queues a change's notice for its case, held back by its
+// Delay, with its rule for when it is still worth sending.
 func enqueueNotice(tx *sqlx.Tx, now time.Time, caseID int64, n lianxin.Notice) error {
 	b, err := json.Marshal(n.Payload)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(`INSERT INTO outbox (idem_key, kind, recipient, payload, case_id, next_attempt, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING`,
-		n.IdemKey, n.Kind, n.Recipient, string(b), caseID, now.Add(n.Delay), now)
+	valid := ""
+	if n.Valid != nil {
+		v, err := json.Marshal(n.Valid)
+		if err != nil {
+			return err
+		}
+		valid = string(v)
+	}
+	_, err = tx.Exec(`INSERT INTO outbox (idem_key, kind, recipient, payload, case_id, next_attempt, created_at, valid_while)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING`,
+		n.IdemKey, n.Kind, n.Recipient, string(b), caseID, now.Add(n.Delay), now, valid)
 	return err
+}
+
+// CaseState is a case's status and assignee now, for checking a notice's
+// rule just before it is sent.
+func (db *DB) CaseState(ctx context.Context, caseID int64) (_ lianxin.Status, assignee string, err error) {
+	defer wrap(&err, "CaseState(%d)", caseID)
+	var r struct {
+		Status   lianxin.Status `db:"status"`
+		Assignee string         `db:"assignee_id"`
+	}
+	if err := db.read.GetContext(ctx, &r, `SELECT status, assignee_id FROM cases WHERE id = ?`, caseID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", "", lianxin.Errorf(lianxin.ENOTFOUND, "case %d not found", caseID)
+		}
+		return "", "", err
+	}
+	return r.Status, r.Assignee, nil
+}
+
+// MarkOutboxDropped ends a claimed send without sending it, on purpose:
+// what it says is no longer true (its case moved on), with the reason.
+func (db *DB) MarkOutboxDropped(ctx context.Context, id int64, owner, reason string) (err error) {
+	defer wrap(&err, "MarkOutboxDropped(%d)", id)
+	return db.finishOutbox(ctx, id, owner, `status = 'dropped', last_error = ?`, reason)
 }
 
 // AmendNotices writes events on a case and, for each amendment, drops its

@@ -124,7 +124,9 @@ func TestDeputyLoopThroughWeChat(t *testing.T) {
 }
 
 // TestNotificationsSurviveAnAPIOutage: WeChat's send API is down while
-// deputies act; once it is back every notification arrives, and none twice.
+// deputies act; once it is back every notification arrives, and none twice,
+// except the 【新反映】 asking the deputy to accept cases they have accepted
+// meanwhile: those are dropped as stale.
 func TestNotificationsSurviveAnAPIOutage(t *testing.T) {
 	cfg := testConfig(t)
 	fw := withFakeWeChat(t, &cfg)
@@ -148,7 +150,6 @@ func TestNotificationsSurviveAnAPIOutage(t *testing.T) {
 	fw.SetDown(fakewx.PathCustomSend, false)
 	for i, n := range numbers {
 		resident := fmt.Sprintf("oOutageResident%010d", i)
-		waitSent(t, fw, deputy, "新反映", n)
 		waitSent(t, fw, resident, n, "受理")
 		waitSent(t, fw, resident, n, "明天上门")
 	}
@@ -162,7 +163,7 @@ func TestNotificationsSurviveAnAPIOutage(t *testing.T) {
 		}
 		pending := 0
 		for _, r := range rows {
-			if r.Status != lianxin.OutboxSent {
+			if r.Status == lianxin.OutboxPending {
 				pending++
 			}
 		}
@@ -182,8 +183,17 @@ func TestNotificationsSurviveAnAPIOutage(t *testing.T) {
 			t.Errorf("delivered %d times: %s", n, k)
 		}
 	}
-	if len(seen) != 9 {
-		t.Errorf("%d distinct messages delivered, want 9 (3 cases × new case, accepted, progress)", len(seen))
+	if len(seen) != 6 {
+		t.Errorf("%d distinct messages delivered, want 6 (3 cases × accepted, progress)", len(seen))
+	}
+	rows, _ := ts.DB.OutboxWithStatus(ctx, lianxin.OutboxDropped, 100)
+	if len(rows) != 3 {
+		t.Errorf("%d notices dropped, want the 3 【新反映】 of cases accepted meanwhile", len(rows))
+	}
+	for k := range seen {
+		if strings.Contains(k, "新反映") {
+			t.Errorf("a stale 【新反映】 went out: %s", k)
+		}
 	}
 }
 
@@ -371,4 +381,48 @@ func TestDeputiesAreToldWhenNoticesOnlyQueue(t *testing.T) {
 		waitSent(t, fw, resident, number, "受理")
 		mustContain(t, say(t, c, deputy, "进展 1 明天上门"), "已通知群众")
 	})
+}
+
+// TestNoStaleInstructions: WeChat's send API is down when a case comes in;
+// meanwhile its deputy returns it and a colleague takes it. When WeChat is
+// back, the first deputy is not asked to accept a case that is no longer
+// theirs; the colleague is.
+func TestNoStaleInstructions(t *testing.T) {
+	cfg := testConfig(t)
+	fw := withFakeWeChat(t, &cfg)
+	ts := startService(t, cfg)
+	c := ts.Client(wxsim.Safe)
+	deputies := map[string]string{"d-st-02": "oStaleDeputy0000000002", "d-st-03": "oStaleDeputy0000000003", "d-st-04": "oStaleDeputy0000000004"}
+	for id, openid := range deputies {
+		bindDeputy(t, ts, c, openid, id)
+	}
+	fw.SetDown(fakewx.PathCustomSend, true)
+	number := ts.ReportCase(t, "oStaleResident0000000001")
+	mustContain(t, say(t, c, deputies["d-st-02"], "退回 1 不是我联系的片区"), "已退回")
+	got, err := ts.DB.Case(context.Background(), number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.SetDown(fakewx.PathCustomSend, false)
+	waitSent(t, fw, deputies[got.AssigneeID], "新反映", number)
+	// Everything that was due has gone or been dropped.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		rows, err := ts.DB.OutboxWithStatus(ctx, lianxin.OutboxPending, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		if err := fw.WaitCalls(ctx, func(c []fakewx.Call) bool { return len(c) > 0 }); err != nil {
+			t.Fatalf("%d rows still pending", len(rows))
+		}
+	}
+	for _, s := range fw.Sent() {
+		if s.To == deputies["d-st-02"] && strings.Contains(s.Text, "新反映") {
+			t.Errorf("the deputy who returned the case was asked to accept it: %q", s.Text)
+		}
+	}
 }
