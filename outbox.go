@@ -54,6 +54,9 @@ const (
 	OutboxText     = "cs_text"  // customer-service text message to an openid
 	OutboxTemplate = "template" // template message to an openid
 	OutboxRobot    = "robot"    // WeCom group robot post
+	// OutboxMedia is a customer-service image or voice message: one of a
+	// case's attachments, uploaded as temporary media when it is sent.
+	OutboxMedia = "cs_media"
 )
 
 // Outbox statuses.
@@ -117,6 +120,13 @@ type RobotPayload struct {
 	MsgType          string   `json:"msgtype"` // "text" or "markdown"
 	Content          string   `json:"content"`
 	MentionedMobiles []string `json:"mentioned_mobiles,omitempty"`
+}
+
+// MediaPayload is the payload of an OutboxMedia row: the attachment to
+// send. The worker sends a photo as an image and a voice message as voice,
+// uploading it once and reusing the upload while WeChat keeps it.
+type MediaPayload struct {
+	AttachmentID int64 `json:"attachment_id"`
 }
 
 // DeputyRecipientPrefix marks an outbox recipient that is a deputy rather

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -99,6 +102,16 @@ type Sender interface {
 	SendText(ctx context.Context, openid, text string) error
 	SendTemplate(ctx context.Context, m wxapi.TemplateMessage) (msgID int64, err error)
 	SendRobot(ctx context.Context, webhookURL string, m wxapi.RobotMessage) error
+	UploadMedia(ctx context.Context, mediaType, filename string, data []byte) (mediaID string, err error)
+	SendImage(ctx context.Context, openid, mediaID string) error
+	SendVoice(ctx context.Context, openid, mediaID string) error
+}
+
+// MediaLibrary is where the stored photos and voice are (store.DB): an
+// OutboxMedia row sends one, uploaded once as WeChat temporary media.
+type MediaLibrary interface {
+	AttachmentToSend(ctx context.Context, id int64) (*lianxin.Attachment, error)
+	RememberUpload(ctx context.Context, id int64, mediaID string, at time.Time) error
 }
 
 // Defaults for OutboxConfig's zero fields.
@@ -143,6 +156,10 @@ type OutboxConfig struct {
 	// UnboundRetry is how often a row for a deputy who has not bound yet is
 	// looked at again (default 1 min); waiting costs no attempts.
 	UnboundRetry time.Duration
+	// Media and DataDir (LIANXIN_DATA_DIR) are where OutboxMedia rows find
+	// the photo or voice to send. Nil refuses such rows.
+	Media   MediaLibrary
+	DataDir string
 	// Cases checks a row's rule (valid_while) against its case just before
 	// it is sent; a row whose case has moved on is dropped. It must also
 	// be a Dropper. Nil sends every row as it is.
@@ -236,6 +253,12 @@ func (w *OutboxWorker) process(ctx context.Context, m lianxin.OutboxMessage) {
 		}
 		w.done.WithLabelValues(m.Kind, outcome).Inc()
 		log.Info("outbox: sent", "via", via)
+	case errors.As(err, new(*dropError)):
+		if w.cfg.Cases == nil {
+			w.db.MarkOutboxDead(rctx, m.ID, w.cfg.Owner, err.Error())
+			return
+		}
+		w.drop(ctx, log, m, err.Error(), nil)
 	case errors.As(err, new(*unboundError)):
 		next := w.cfg.Now().Add(w.cfg.UnboundRetry)
 		if err := w.db.DeferOutbox(rctx, m.ID, w.cfg.Owner, next, err.Error()); err != nil {
@@ -357,6 +380,12 @@ func (w *OutboxWorker) deliver(ctx context.Context, m lianxin.OutboxMessage) (vi
 			return "", badRow("payload is not a template message: %v", err)
 		}
 		return ViaTemplate, w.sendTemplate(ctx, m, p)
+	case lianxin.OutboxMedia:
+		var p lianxin.MediaPayload
+		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
+			return "", badRow("payload is not a media message: %v", err)
+		}
+		return ViaCustom, w.sendMedia(ctx, m.Recipient, p.AttachmentID)
 	case lianxin.OutboxRobot:
 		var p lianxin.RobotPayload
 		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
@@ -386,6 +415,72 @@ func (w *OutboxWorker) sendTemplate(ctx context.Context, m lianxin.OutboxMessage
 	return err
 }
 
+// uploadKeep is how long an upload is reused: WeChat keeps temporary media
+// 3 days; an hour's margin keeps a send from racing its expiry.
+const uploadKeep = lianxin.MediaLifetime - time.Hour
+
+// sendMedia sends a stored photo as an image message, or a voice message as
+// voice: uploaded once as temporary media and the upload reused while WeChat
+// keeps it. One still being fetched from the resident's message waits (no
+// attempt used); one that never arrived is dropped.
+func (w *OutboxWorker) sendMedia(ctx context.Context, openid string, id int64) error {
+	if w.cfg.Media == nil {
+		return badRow("cannot send attachment %d: no media library", id)
+	}
+	a, err := w.cfg.Media.AttachmentToSend(ctx, id)
+	switch {
+	case lianxin.ErrorCode(err) == lianxin.ENOTFOUND:
+		return &dropError{fmt.Sprintf("attachment %d does not exist", id)}
+	case err != nil:
+		return err
+	case a.Status == lianxin.AttachmentPending:
+		return &unboundError{what: fmt.Sprintf("attachment %d is still being fetched", id)}
+	case a.Status != lianxin.AttachmentStored:
+		return &dropError{fmt.Sprintf("attachment %d never arrived: %s", id, a.Error)}
+	}
+	send, mediaType := w.api.SendImage, wxapi.MediaImage
+	if a.Kind == lianxin.KindVoice {
+		send, mediaType = w.api.SendVoice, wxapi.MediaVoice
+	}
+	reused := a.UploadedMediaID != "" && a.UploadedAt != nil && w.cfg.Now().Sub(*a.UploadedAt) < uploadKeep
+	mediaID := a.UploadedMediaID
+	if !reused {
+		if mediaID, err = w.upload(ctx, a, mediaType); err != nil {
+			return err
+		}
+	}
+	err = send(ctx, openid, mediaID)
+	if reused && errors.Is(err, wxapi.ErrInvalidMedia) {
+		// WeChat let it go sooner than it says: upload it again, once.
+		if mediaID, err = w.upload(ctx, a, mediaType); err != nil {
+			return err
+		}
+		err = send(ctx, openid, mediaID)
+	}
+	return err
+}
+
+// upload uploads a stored attachment's file and remembers the media id.
+func (w *OutboxWorker) upload(ctx context.Context, a *lianxin.Attachment, mediaType string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(w.cfg.DataDir, filepath.FromSlash(a.Path)))
+	if err != nil {
+		return "", fmt.Errorf("reading attachment %d: %w", a.ID, err)
+	}
+	mediaID, err := w.api.UploadMedia(ctx, mediaType, path.Base(a.Path), data)
+	if err != nil {
+		return "", err
+	}
+	if err := w.cfg.Media.RememberUpload(context.WithoutCancel(ctx), a.ID, mediaID, w.cfg.Now()); err != nil {
+		w.cfg.Log.Warn("outbox: remembering an upload failed; it will be uploaded again next time", "attachment", a.ID, "err", err)
+	}
+	return mediaID, nil
+}
+
+// dropError is a row with nothing left to send (the photo never arrived).
+type dropError struct{ reason string }
+
+func (e *dropError) Error() string { return e.reason }
+
 // openID resolves a recipient to the openid to send to: an openid is
 // itself; "deputy:ID" is whoever the deputy has bound.
 func (w *OutboxWorker) openID(ctx context.Context, recipient string) (string, error) {
@@ -403,18 +498,16 @@ func (w *OutboxWorker) openID(ctx context.Context, recipient string) (string, er
 	case err != nil:
 		return "", err // the database: retried
 	case openid == "":
-		return "", &unboundError{id}
+		return "", &unboundError{what: "deputy " + id + " has not bound their WeChat yet"}
 	}
 	return openid, nil
 }
 
-// unboundError is a deputy who has not bound their WeChat yet: the row
-// waits without using up attempts.
-type unboundError struct{ deputy string }
+// unboundError is something a row waits for without using up attempts: a
+// deputy who has not bound their WeChat yet, a photo still being fetched.
+type unboundError struct{ what string }
 
-func (e *unboundError) Error() string {
-	return "deputy " + e.deputy + " has not bound their WeChat yet"
-}
+func (e *unboundError) Error() string { return e.what }
 
 func (w *OutboxWorker) robotURL(recipient string) (string, error) {
 	if strings.HasPrefix(recipient, "https://") || strings.HasPrefix(recipient, "http://") {
@@ -441,7 +534,8 @@ func badRow(format string, args ...any) error { return &rowError{fmt.Sprintf(for
 // content, or a malformed row is final.
 func retryable(err error) bool {
 	var row *rowError
-	if errors.As(err, &row) {
+	var drop *dropError
+	if errors.As(err, &row) || errors.As(err, &drop) {
 		return false
 	}
 	var ae *wxapi.APIError

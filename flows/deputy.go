@@ -322,11 +322,13 @@ func (t *turn) deputyDetail(c *lianxin.Case) string {
 	if c.Phone != "" {
 		phone = c.Phone // the deputy handling it may call the resident
 	}
-	photos := 0
-	for _, a := range c.Attachments {
-		if a.Kind == lianxin.KindImage {
-			photos++
-		}
+	n, voices, failed := mediaCounts(c)
+	photos := t.txt("detail_photos", "count", itoa(n))
+	if failed > 0 {
+		photos = t.txt("detail_photos_failed", "count", itoa(n), "failed", itoa(failed))
+	}
+	if voices > 0 {
+		photos += t.txt("detail_voices", "count", itoa(voices))
 	}
 	place := c.Location.String()
 	if place == "" {
@@ -342,7 +344,7 @@ func (t *turn) deputyDetail(c *lianxin.Case) string {
 	}
 	return strings.TrimSpace(t.txt("deputy_detail", "number", c.Number, "category", cat.Name, "status", t.txt("status_"+string(c.Status)),
 		"sla", t.slaText(c), "description", c.Description, "place", place, "station", t.stationName(c.StationID), "phone", phone,
-		"photos", itoa(photos), "accept_due", accept, "resolve_due", resolve, "timeline", strings.Join(lines, "\n")))
+		"photos", photos, "accept_due", accept, "resolve_due", resolve, "timeline", strings.Join(lines, "\n")))
 }
 
 // act carries out a deputy's command on a case they may act on.
@@ -371,8 +373,41 @@ func (t *turn) tellResident(tr *lianxin.Transition, d lianxin.Deputy, c *lianxin
 	tr.Notices = append(tr.Notices, t.notice(idem+":resident", c.OpenID, body, t.txt("notify_resident_title"), c, d.Name))
 }
 
-func (t *turn) detailVerb(_ lianxin.Deputy, c *lianxin.Case, _, _ string) (string, error) {
-	return t.deputyDetail(c), nil
+// detailVerb answers 详情 with the case as text, and queues its photos (as
+// image messages) and voice (as voice) to follow it: sent through the
+// outbox, which uploads each once, so nothing slow is on the webhook path.
+func (t *turn) detailVerb(_ lianxin.Deputy, c *lianxin.Case, _, idem string) (string, error) {
+	var media []lianxin.Notice
+	for _, a := range c.Attachments {
+		if a.Status == lianxin.AttachmentFailed || (a.Kind != lianxin.KindImage && a.Kind != lianxin.KindVoice) {
+			continue
+		}
+		media = append(media, lianxin.Notice{IdemKey: fmt.Sprintf("%s:media:%d", idem, a.ID), Kind: lianxin.OutboxMedia,
+			Recipient: t.m.OpenID, Payload: lianxin.MediaPayload{AttachmentID: a.ID}})
+	}
+	if len(media) == 0 {
+		return t.deputyDetail(c), nil
+	}
+	if err := t.st.QueueNotices(t.ctx, c.ID, media); err != nil {
+		return "", err
+	}
+	return join(t.deputyDetail(c), t.txt("detail_media_follow")), nil
+}
+
+// mediaCounts counts a case's photos and voice messages that arrived (or
+// are on their way), and the photos that never did.
+func mediaCounts(c *lianxin.Case) (photos, voices, failed int) {
+	for _, a := range c.Attachments {
+		switch {
+		case a.Kind == lianxin.KindImage && a.Status == lianxin.AttachmentFailed:
+			failed++
+		case a.Kind == lianxin.KindImage:
+			photos++
+		case a.Kind == lianxin.KindVoice && a.Status != lianxin.AttachmentFailed:
+			voices++
+		}
+	}
+	return photos, voices, failed
 }
 
 func (t *turn) acceptVerb(d lianxin.Deputy, c *lianxin.Case, _, idem string) (string, error) {
@@ -521,7 +556,8 @@ func (t *turn) returnCase(d lianxin.Deputy, c *lianxin.Case, reason, idem string
 	}
 	cat, _ := t.cats.ByKey(c.CategoryKey)
 	r := lianxin.Report{Category: cat, Description: c.Description, Location: c.Location, StationID: c.StationID}
-	a, err := t.assigner(r, exclude, "told_reassigned")(t.e.cfg.Store.AssignView(), c.Number)
+	photos, _, _ := mediaCounts(c)
+	a, err := t.assigner(r, exclude, "told_reassigned", photos)(t.e.cfg.Store.AssignView(), c.Number)
 	if err != nil {
 		return "", err
 	}

@@ -31,6 +31,7 @@ type Store interface {
 	AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) error
 	AttachmentStatuses(ctx context.Context, ids []int64) (map[int64]lianxin.AttachmentStatus, error)
 	ResidentStatus(ctx context.Context, openid string) (lianxin.ResidentStatus, error)
+	QueueNotices(ctx context.Context, caseID int64, notices []lianxin.Notice) error
 	ReturnedBy(ctx context.Context, caseID int64) ([]string, error)
 	Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error)
 	DeputyByOpenID(ctx context.Context, openid string) (lianxin.Deputy, bool, error)
@@ -64,6 +65,11 @@ func (r *recordingStore) Transition(ctx context.Context, tr lianxin.Transition) 
 func (r *recordingStore) AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) error {
 	r.wrote = true
 	return r.Store.AmendNotices(ctx, caseID, events, amendments)
+}
+
+func (r *recordingStore) QueueNotices(ctx context.Context, caseID int64, notices []lianxin.Notice) error {
+	r.wrote = true
+	return r.Store.QueueNotices(ctx, caseID, notices)
 }
 
 func (r *recordingStore) Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error) {

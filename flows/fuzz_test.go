@@ -59,6 +59,9 @@ func (s *memStore) AttachmentStatuses(ctx context.Context, ids []int64) (map[int
 func (s *memStore) ResidentStatus(ctx context.Context, openid string) (lianxin.ResidentStatus, error) {
 	return lianxin.ResidentStatus{}, nil
 }
+func (s *memStore) QueueNotices(ctx context.Context, caseID int64, notices []lianxin.Notice) error {
+	return nil
+}
 func (s *memStore) ReturnedBy(ctx context.Context, caseID int64) ([]string, error) { return nil, nil }
 func (s *memStore) Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error) {
 	return lianxin.Deputy{}, lianxin.ErrBadCode

@@ -611,6 +611,9 @@ func (t *turn) summary() string {
 // photoCounts counts the draft's photos that arrived (or are still on
 // their way) and those that could not be fetched from WeChat.
 func (t *turn) photoCounts() (arrived, failed int) {
+	if t.s.Ans == nil || len(t.s.Ans.Photos) == 0 {
+		return 0, 0
+	}
 	photos := t.s.Ans.Photos
 	status, err := t.e.cfg.Store.AttachmentStatuses(t.ctx, photos)
 	if err != nil {
@@ -661,7 +664,8 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 	if needsStaff {
 		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident", Audience: lianxin.AudienceResident})
 	}
-	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil, "told_assigned"))
+	arrived, _ := t.photoCounts()
+	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil, "told_assigned", arrived))
 	if err != nil {
 		return nil, err
 	}
@@ -674,7 +678,7 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 // timeline gets the choice with its reason for staff, and what the
 // resident reads (told, with the deputy's name). exclude are deputies who
 // returned the case.
-func (t *turn) assigner(r lianxin.Report, exclude []string, told string) lianxin.Assigner {
+func (t *turn) assigner(r lianxin.Report, exclude []string, told string, photos int) lianxin.Assigner {
 	return func(v lianxin.AssignView, number string) (lianxin.Assignment, error) {
 		c := &lianxin.Case{Number: number, CategoryKey: r.Category.Key, StationID: r.StationID, Description: r.Description,
 			Location: r.Location, UpdatedAt: t.now}
@@ -720,8 +724,13 @@ func (t *turn) assigner(r lianxin.Report, exclude []string, told string) lianxin
 		if h := r.Category.AcceptHours; h > 0 {
 			dueText = t.now.Add(time.Duration(h) * time.Hour).In(t.e.cfg.Numbering.Location).Format("01-02 15:04")
 		}
+		media := t.txt("new_case_no_photos")
+		if photos > 0 {
+			media = t.txt("new_case_photos", "count", itoa(photos), "short", lianxin.ShortNumber(number))
+		}
 		text := t.txt("notify_new_case", "number", number, "category", r.Category.Name, "station", t.stationName(r.StationID),
-			"description", clip(r.Description, 200), "place", place, "reason", why, "accept_due", dueText, "short", lianxin.ShortNumber(number))
+			"description", clip(r.Description, 200), "place", place, "photos", media, "reason", why, "accept_due", dueText,
+			"short", lianxin.ShortNumber(number))
 		idem := fmt.Sprintf("assign:%s:%s", number, d.ID)
 		n := t.notice(idem, lianxin.DeputyRecipient(d.ID), text, t.txt("notify_new_case_title"), c, d.Name)
 		// Asking them to accept makes sense while the case waits for them.

@@ -50,6 +50,7 @@ var requiredTexts = []string{
 	"deputy_help_resident", "deputy_help_hint", "example_answer", "example_progress", "example_resolve", "example_return",
 	"owner_deputy", "owner_staff", "deputy_dept_ambiguous", "deputy_forwarded_told", "notify_department", "notify_department_title",
 	"department_told", "told_resident", "told_queued", "told_unsubscribed", "told_window", "told_nobody", "bind_backlog",
+	"new_case_photos", "new_case_no_photos", "detail_photos", "detail_photos_failed", "detail_voices", "detail_media_follow",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.

@@ -164,3 +164,45 @@ func (db *DB) AttachmentStatuses(ctx context.Context, ids []int64) (_ map[int64]
 func (db *DB) finishAttachment(ctx context.Context, id int64, owner, set string, args ...any) error {
 	return db.finishLeased(ctx, "attachments", id, owner, set, args...)
 }
+
+// AttachmentToSend returns an attachment with its upload to WeChat, for
+// sending it on as a message.
+func (db *DB) AttachmentToSend(ctx context.Context, id int64) (_ *lianxin.Attachment, err error) {
+	defer wrap(&err, "AttachmentToSend(%d)", id)
+	var a lianxin.Attachment
+	err = db.read.GetContext(ctx, &a, `SELECT `+attachmentColumns+`, wx_media_id, wx_uploaded_at FROM attachments WHERE id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, lianxin.Errorf(lianxin.ENOTFOUND, "attachment %d not found", id)
+	}
+	return &a, err
+}
+
+// RememberUpload records the temporary media id a stored attachment was
+// uploaded to WeChat as, and when; an empty id forgets it (WeChat no
+// longer has it).
+func (db *DB) RememberUpload(ctx context.Context, id int64, mediaID string, at time.Time) (err error) {
+	defer wrap(&err, "RememberUpload(%d)", id)
+	var when any
+	if mediaID != "" {
+		when = at.UTC()
+	}
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.Exec(`UPDATE attachments SET wx_media_id = ?, wx_uploaded_at = ? WHERE id = ?`, mediaID, when, id)
+		return err
+	})
+}
+
+// QueueNotices queues notices about a case that change nothing on it (the
+// photos a deputy asked to see), in one transaction.
+func (db *DB) QueueNotices(ctx context.Context, caseID int64, notices []lianxin.Notice) (err error) {
+	defer wrap(&err, "QueueNotices(case %d)", caseID)
+	now := db.now()
+	return db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+		for _, n := range notices {
+			if err := enqueueNotice(tx, now, caseID, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -426,3 +426,112 @@ func TestNoStaleInstructions(t *testing.T) {
 		}
 	}
 }
+
+// TestDeputySeesThePhotosAndHearsTheVoice: 详情 answers with the text at
+// once and the case's photos and voice follow as image and voice messages,
+// uploaded once as temporary media and reused by the next 详情; the
+// new-case notice says how many photos there are.
+func TestDeputySeesThePhotosAndHearsTheVoice(t *testing.T) {
+	cfg := testConfig(t)
+	fw := withFakeWeChat(t, &cfg)
+	ts := startService(t, cfg)
+	c := ts.Client(wxsim.Safe)
+	const resident, deputy = "oMediaResident0000000001", "oMediaDeputy00000000001"
+	bindDeputy(t, ts, c, deputy, "d-st-02")
+	say(t, c, resident, "报事")
+	say(t, c, resident, "2")
+	voice := fw.AddVoice()
+	mustContain(t, send(t, c, wxsim.Voice(resident, voice, "3号楼2单元暖气一直不热，屋里才十四五度")).Content, "【上传照片】")
+	for range 2 {
+		id := fw.AddGeneratedPhoto(37.8561, 113.5727)
+		send(t, c, wxsim.Image(resident, id, fw.PicURL(id)))
+	}
+	say(t, c, resident, "完成")
+	say(t, c, resident, "水滩社区3号楼")
+	say(t, c, resident, "跳过")
+	mustContain(t, say(t, c, resident, "确认"), "提交成功")
+	waitSent(t, fw, deputy, "新反映", "照片：2张", "详情 1")
+
+	// The photos must be stored before they can be sent on.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cases, _ := ts.DB.Cases(ctx, lianxin.CaseFilter{OpenID: resident})
+	var stored *lianxin.Case
+	for {
+		got, err := ts.DB.Case(ctx, cases[0].Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, a := range got.Attachments {
+			if a.Status == lianxin.AttachmentStored {
+				n++
+			}
+		}
+		if n == 3 {
+			stored = got
+			break
+		}
+		if err := fw.WaitCalls(ctx, func(c []fakewx.Call) bool { return true }); ctx.Err() != nil {
+			t.Fatalf("attachments not stored: %+v %v", got.Attachments, err)
+		}
+	}
+
+	r := send(t, c, wxsim.Text(deputy, "详情 1"))
+	mustContain(t, r.Content, "照片：2张，语音1条", "随后")
+	if r.Latency > time.Second {
+		t.Errorf("详情 took %s: the media must not be on the webhook path", r.Latency)
+	}
+	media := waitMedia(t, fw, deputy, 3)
+	if len(fw.CallsTo(fakewx.PathMediaUpload)) != 3 {
+		t.Errorf("%d uploads, want 3", len(fw.CallsTo(fakewx.PathMediaUpload)))
+	}
+	// What the deputy gets is what was stored (the photos without EXIF).
+	files := map[string]bool{}
+	for _, a := range stored.Attachments {
+		b, err := os.ReadFile(filepath.Join(cfg.DataDir, a.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[string(b)] = true
+	}
+	kinds := map[string]int{}
+	for _, m := range media {
+		kinds[m.MsgType]++
+		id := strings.TrimSuffix(strings.TrimPrefix(m.Text, "["+m.MsgType+" "), "]")
+		if _, data, ok := fw.Media(id); !ok || !files[string(data)] {
+			t.Errorf("%s %s is not one of the case's stored files", m.MsgType, id)
+		}
+	}
+	if kinds["image"] != 2 || kinds["voice"] != 1 {
+		t.Errorf("sent %v, want 2 images and 1 voice", kinds)
+	}
+
+	// Again: the uploads are reused while WeChat keeps them.
+	send(t, c, wxsim.Text(deputy, "详情 1"))
+	waitMedia(t, fw, deputy, 6)
+	if n := len(fw.CallsTo(fakewx.PathMediaUpload)); n != 3 {
+		t.Errorf("%d uploads after the second 详情, want the first 3 reused", n)
+	}
+}
+
+// waitMedia waits until the deputy has been sent n image or voice messages.
+func waitMedia(t *testing.T, fw *fakewx.Server, to string, n int) []fakewx.Sent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []fakewx.Sent
+	err := fw.WaitSent(ctx, func(sent []fakewx.Sent) bool {
+		got = got[:0]
+		for _, s := range sent {
+			if s.To == to && (s.MsgType == "image" || s.MsgType == "voice") {
+				got = append(got, s)
+			}
+		}
+		return len(got) >= n
+	})
+	if err != nil {
+		t.Fatalf("%d media messages to %s, want %d", len(got), to, n)
+	}
+	return got
+}

@@ -279,7 +279,8 @@ func (s *Service) startAPI() error {
 	}
 	s.Outbox, err = bot.NewOutboxWorker(s.DB, api, bot.OutboxConfig{
 		Concurrency: cfg.Workers.Notify, MaxAttempts: cfg.Workers.MaxAttempts, TemplateID: cfg.WeChat.TemplateID,
-		Deputies: s.DB, Window: s.DB, Cases: s.DB, Registerer: s.Registry, Pacing: pacing, UnboundRetry: s.opts.RetryMax,
+		Deputies: s.DB, Window: s.DB, Cases: s.DB, Media: s.DB, DataDir: cfg.DataDir,
+		Registerer: s.Registry, Pacing: pacing, UnboundRetry: s.opts.RetryMax,
 	})
 	return err
 }
