@@ -27,6 +27,7 @@ var (
 // followUp is a 不满意 waiting for the resident to say what is still wrong.
 type followUp struct {
 	Number string `json:"n"`
+	At     int64  `json:"t"` // when the resident was asked, unix seconds
 	// Key is the idempotency key the held-back 重办 notices were queued
 	// under, each followed by ":" and its deputy's id.
 	Key string `json:"k"`
@@ -94,7 +95,7 @@ func (t *turn) rate(c *lianxin.Case, rating string) (string, bool, error) {
 	if _, err := t.st.Transition(t.ctx, tr); err != nil {
 		return "", true, err
 	}
-	t.s.Why = &followUp{Number: c.Number, Key: key}
+	t.s.Why = &followUp{Number: c.Number, Key: key, At: t.now.Unix()}
 	return t.txt("rated_unsatisfied", "number", c.Number), true, nil
 }
 
@@ -127,15 +128,18 @@ func (t *turn) reopenNotices(c *lianxin.Case, key, why string, delay time.Durati
 	return out
 }
 
-// followUpTurn takes what a resident who was not satisfied says next as
-// what is still wrong, unless it is a command of its own (报事, 进度, ...),
-// and passes it to the deputy with the 重办 notice.
+// followUpTurn takes what a resident who was not satisfied says next, within
+// IdleTTL of the question, as what is still wrong, unless it is a command of
+// its own (报事, 进度, ...), and passes it to the deputy with the 重办 notice.
 func (t *turn) followUpTurn() (string, bool, error) {
 	why := t.s.Why
 	if why == nil {
 		return "", false, nil
 	}
 	t.s.Why = nil
+	if t.now.Sub(time.Unix(why.At, 0)) > t.e.cfg.IdleTTL {
+		return "", false, nil // the question was long ago: this is something else
+	}
 	text := strings.TrimSpace(textOf(t.m))
 	w := normalizeReply(text)
 	if text == "" || isCommandWord(w) {

@@ -103,3 +103,19 @@ func (c *sessionMap) pendingTexts(t *testing.T, recipient string) []string {
 	}
 	return out
 }
+
+// What a resident says long after being asked what is still wrong is not
+// taken as the answer.
+func TestUnsatisfiedQuestionDoesNotLinger(t *testing.T) {
+	c := newChat(t)
+	number := c.resolvedCase(t, "oRateLinger", "oRateDeputy4")
+	c.say(t, "oRateLinger", "不满意")
+	r := c.say(t, "oRateLinger", "[wait 2h]", "楼道里的灯坏了一个星期了，晚上看不见")
+	lacks(t, "a new problem two hours later", r, "已转告代表")
+	got, _ := c.db.Case(context.Background(), number)
+	for _, ev := range got.Events {
+		if ev.Type == lianxin.EventFollowUp {
+			t.Errorf("taken as what is still wrong: %+v", ev)
+		}
+	}
+}
