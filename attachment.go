@@ -28,6 +28,10 @@ type Attachment struct {
 	Error     string           `json:"error,omitempty" db:"error"`
 	Attempts  int              `json:"attempts" db:"attempts"`
 	CreatedAt time.Time        `json:"created_at" db:"created_at"`
+	// The upload of a stored file as WeChat temporary media, to send it on
+	// to a deputy; reused while WeChat keeps it (MediaLifetime).
+	UploadedMediaID string     `json:"-" db:"wx_media_id"`
+	UploadedAt      *time.Time `json:"-" db:"wx_uploaded_at"`
 }
 
 // MediaLifetime is how long WeChat keeps a user's media for media/get.

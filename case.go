@@ -102,13 +102,35 @@ func CaseNumber(prefix string, day time.Time, seq int) string {
 
 // Event is one entry on a case's timeline.
 type Event struct {
-	ID     int64     `json:"id" db:"id"`
-	CaseID int64     `json:"-" db:"case_id"`
-	Type   string    `json:"type" db:"type"`
-	Actor  string    `json:"actor" db:"actor"`
-	Text   string    `json:"text" db:"text"`
-	At     time.Time `json:"at" db:"at"`
+	ID     int64  `json:"id" db:"id"`
+	CaseID int64  `json:"-" db:"case_id"`
+	Type   string `json:"type" db:"type"`
+	Actor  string `json:"actor" db:"actor"`
+	// Text is written for the event's audience: a resident event's text
+	// may be shown to the resident as it is.
+	Text     string    `json:"text" db:"text"`
+	Audience Audience  `json:"audience" db:"audience"`
+	At       time.Time `json:"at" db:"at"`
 }
+
+// Audience is who may read a timeline event. Staff and deputies read every
+// event; a resident reads only the events meant for them, so a deputy's
+// 退回 reason, routing's reasons and internal notes never reach them. A
+// change the resident should know about in other words than staff's gets
+// two events: the staff one with the details, and a resident one
+// (EventTold) with what the resident was told.
+type Audience string
+
+// Audiences.
+const (
+	AudienceResident Audience = "resident" // the resident, and staff
+	AudienceStaff    Audience = "staff"    // deputies and staff only (the default)
+)
+
+// VisibleTo reports whether a reader sees the event: a resident (resident
+// true) only resident events, deputies and staff (false) all of them. An
+// event without an audience is staff-only.
+func (e Event) VisibleTo(resident bool) bool { return !resident || e.Audience == AudienceResident }
 
 // Timeline event types.
 const (
@@ -126,6 +148,15 @@ const (
 	EventReopened  = "reopened"
 	EventReminded  = "reminded"
 	EventOverdue   = "overdue"
+	// EventTold is what the resident was told about a change, in their words
+	// (always AudienceResident): "已改由孙演示代表办理".
+	EventTold = "told"
+	// EventNote is an internal note (always AudienceStaff), e.g. a deputy's
+	// words to the department a case is forwarded to.
+	EventNote = "note"
+	// EventFollowUp is what the resident added when asked (不满意: what is
+	// still wrong); AudienceResident.
+	EventFollowUp = "follow_up"
 )
 
 // Report is what a resident submitted through the report flow: the draft a

@@ -188,11 +188,13 @@ func (d *Directory) StationByAddress(text string) (Station, string, bool) {
 
 // Station is a liaison station (联络站) or point (联络点).
 type Station struct {
-	ID        string      `json:"id" yaml:"id"`
-	Name      string      `json:"name" yaml:"name"`
-	Kind      string      `json:"kind" yaml:"kind"` // "station" or "point"
-	Parent    string      `json:"parent,omitempty" yaml:"parent"`
-	Address   string      `json:"address,omitempty" yaml:"address"`
+	ID      string `json:"id" yaml:"id"`
+	Name    string `json:"name" yaml:"name"`
+	Kind    string `json:"kind" yaml:"kind"` // "station" or "point"
+	Parent  string `json:"parent,omitempty" yaml:"parent"`
+	Address string `json:"address,omitempty" yaml:"address"`
+	// Phone is the unit's telephone, given to residents who ask for it.
+	Phone     string      `json:"phone,omitempty" yaml:"phone"`
 	Area      Area        `json:"area" yaml:"area"`
 	Reception []Reception `json:"reception,omitempty" yaml:"reception"`
 	// RobotWebhook is the station's WeCom group robot, if it has one.
@@ -217,7 +219,12 @@ type Deputy struct {
 type Department struct {
 	ID      string `json:"id" yaml:"id"`
 	Name    string `json:"name" yaml:"name"`
-	Contact string `json:"contact,omitempty" yaml:"contact"`
+	Contact string `json:"contact,omitempty" yaml:"contact"` // for deputies: a phone number, an office
+	// How the department is told of a case forwarded to it, when it can be
+	// reached in chat: its WeCom group robot, or the WeChat user (openid)
+	// of its desk, who follows the official account. Both are optional.
+	RobotWebhook string `json:"robot_webhook,omitempty" yaml:"robot_webhook"`
+	OpenID       string `json:"openid,omitempty" yaml:"openid"`
 }
 
 // DeputyRecord is a deputy with their WeChat binding.

@@ -47,3 +47,17 @@ func (e *JournalEntry) Inbound() (*Inbound, error) {
 	m.JournalID = e.ID
 	return &m, nil
 }
+
+// ResidentStatus is what the journal tells about whether a WeChat user can
+// be sent a message: whether they still follow the account, and when they
+// last wrote (WeChat takes customer-service messages for 48 hours after).
+type ResidentStatus struct {
+	Known       bool // they have written to the account
+	Subscribed  bool
+	LastInbound time.Time
+}
+
+// ServiceWindow is how long after a user's last message WeChat accepts
+// customer-service messages to them; later only a template message gets
+// through.
+const ServiceWindow = 48 * time.Hour

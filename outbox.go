@@ -1,6 +1,9 @@
 package lianxin
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Notice is an outbox row written in the same transaction as the change
 // that causes it: a message to a resident, a deputy or a group robot.
@@ -10,6 +13,40 @@ type Notice struct {
 	Kind      string
 	Recipient string
 	Payload   any
+	// Delay holds the notice back this long after the change, so it can
+	// still be amended (NoticeAmendment) before it goes out.
+	Delay time.Duration
+	// Valid, when set, is when the notice still makes sense to its
+	// recipient, checked against its case just before it is sent.
+	Valid *NoticeRule
+}
+
+// NoticeRule is when a notice about a case is still worth sending: the case
+// is in one of Statuses (any, when empty) and assigned to Assignee (anyone,
+// when empty). A 【新反映】 asking a deputy to accept is valid while the case
+// is registered and theirs; once it is accepted, closed or reassigned the
+// notice is dropped, not sent.
+type NoticeRule struct {
+	Statuses []Status `json:"statuses,omitempty"`
+	Assignee string   `json:"assignee,omitempty"`
+}
+
+// Holds reports whether a case with this status and assignee satisfies the rule.
+func (r NoticeRule) Holds(status Status, assignee string) bool {
+	if len(r.Statuses) > 0 && !slices.Contains(r.Statuses, status) {
+		return false
+	}
+	return r.Assignee == "" || r.Assignee == assignee
+}
+
+// NoticeAmendment replaces a notice queued with a Delay by one saying more,
+// if it has not gone out yet: the pending row keyed Drop is dropped and
+// Replacement queued instead; when it has gone out (or is going out) FollowUp
+// is queued after it, so what is new is said either way.
+type NoticeAmendment struct {
+	Drop        string
+	Replacement Notice
+	FollowUp    Notice
 }
 
 // Outbox kinds.
@@ -17,6 +54,9 @@ const (
 	OutboxText     = "cs_text"  // customer-service text message to an openid
 	OutboxTemplate = "template" // template message to an openid
 	OutboxRobot    = "robot"    // WeCom group robot post
+	// OutboxMedia is a customer-service image or voice message: one of a
+	// case's attachments, uploaded as temporary media when it is sent.
+	OutboxMedia = "cs_media"
 )
 
 // Outbox statuses.
@@ -24,6 +64,7 @@ const (
 	OutboxPending = "pending" // waiting, or between attempts
 	OutboxSent    = "sent"    // WeChat accepted it
 	OutboxDead    = "dead"    // given up: a permanent refusal, or out of attempts; last_error says why
+	OutboxDropped = "dropped" // not sent on purpose: superseded or no longer true; last_error says why
 )
 
 // OutboxMessage is one queued send.
@@ -43,6 +84,8 @@ type OutboxMessage struct {
 	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
 	SentAt      *time.Time `db:"sent_at" json:"sent_at,omitempty"`
 	Via         string     `db:"via" json:"via,omitempty"` // how it went out: custom, template, robot
+	// ValidWhile is the notice's NoticeRule as JSON; "" is always valid.
+	ValidWhile string `db:"valid_while" json:"valid_while,omitempty"`
 }
 
 // TextPayload is the payload of a customer-service text message.
@@ -77,6 +120,13 @@ type RobotPayload struct {
 	MsgType          string   `json:"msgtype"` // "text" or "markdown"
 	Content          string   `json:"content"`
 	MentionedMobiles []string `json:"mentioned_mobiles,omitempty"`
+}
+
+// MediaPayload is the payload of an OutboxMedia row: the attachment to
+// send. The worker sends a photo as an image and a voice message as voice,
+// uploading it once and reusing the upload while WeChat keeps it.
+type MediaPayload struct {
+	AttachmentID int64 `json:"attachment_id"`
 }
 
 // DeputyRecipientPrefix marks an outbox recipient that is a deputy rather

@@ -5,7 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +70,17 @@ type DeputyDirectory interface {
 	DeputyOpenID(ctx context.Context, deputyID string) (string, error)
 }
 
+// CaseStates says where a case is now (store.DB), for the rules notices
+// carry (lianxin.NoticeRule).
+type CaseStates interface {
+	CaseState(ctx context.Context, caseID int64) (lianxin.Status, string, error)
+}
+
+// Dropper ends a claimed send that is no longer worth sending (store.DB).
+type Dropper interface {
+	MarkOutboxDropped(ctx context.Context, id int64, owner, reason string) error
+}
+
 // InboundWindow says when a WeChat user last wrote to the account
 // (store.DB): WeChat accepts customer-service messages only within 48 hours
 // of that.
@@ -86,6 +102,16 @@ type Sender interface {
 	SendText(ctx context.Context, openid, text string) error
 	SendTemplate(ctx context.Context, m wxapi.TemplateMessage) (msgID int64, err error)
 	SendRobot(ctx context.Context, webhookURL string, m wxapi.RobotMessage) error
+	UploadMedia(ctx context.Context, mediaType, filename string, data []byte) (mediaID string, err error)
+	SendImage(ctx context.Context, openid, mediaID string) error
+	SendVoice(ctx context.Context, openid, mediaID string) error
+}
+
+// MediaLibrary is where the stored photos and voice are (store.DB): an
+// OutboxMedia row sends one, uploaded once as WeChat temporary media.
+type MediaLibrary interface {
+	AttachmentToSend(ctx context.Context, id int64) (*lianxin.Attachment, error)
+	RememberUpload(ctx context.Context, id int64, mediaID string, at time.Time) error
 }
 
 // Defaults for OutboxConfig's zero fields.
@@ -130,6 +156,17 @@ type OutboxConfig struct {
 	// UnboundRetry is how often a row for a deputy who has not bound yet is
 	// looked at again (default 1 min); waiting costs no attempts.
 	UnboundRetry time.Duration
+	// Media and DataDir (LIANXIN_DATA_DIR) are where OutboxMedia rows find
+	// the photo or voice to send. Nil refuses such rows.
+	Media   MediaLibrary
+	DataDir string
+	// Cases checks a row's rule (valid_while) against its case just before
+	// it is sent; a row whose case has moved on is dropped. It must also
+	// be a Dropper. Nil sends every row as it is.
+	Cases interface {
+		CaseStates
+		Dropper
+	}
 	// Pacing: lease 2 min (it must exceed the API client's timeout and stay
 	// well under WeChat's 10-minute client_msg_id memory), a look for due
 	// rows every 2 s, retries from 5 s doubling to 30 min.
@@ -147,7 +184,17 @@ type OutboxWorker struct {
 	api  Sender
 	cfg  OutboxConfig
 	done *prometheus.CounterVec
+	// failing is set while the latest send WeChat's API as a whole answered
+	// failed (network, 5xx, token, credentials, quota), until one succeeds.
+	failing atomic.Bool
 }
+
+// Delivering reports whether notices are going out: false from a send
+// that failed for reasons of WeChat's API as a whole until the next one
+// that succeeds. A refusal for one recipient (45015, an unknown openid)
+// says nothing about the others and does not count. Deputies are told
+// «已通知群众» only while it is true.
+func (w *OutboxWorker) Delivering() bool { return !w.failing.Load() }
 
 // NewOutboxWorker returns a worker; call Run, or Poll to drive it step by step.
 func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorker, error) {
@@ -166,7 +213,7 @@ func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorke
 		db: db, api: api, cfg: cfg,
 		done: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lianxin_outbox_attempts_total",
-			Help: "Outbox send attempts by kind and outcome: sent, fallback (sent as a template outside the 48-hour window), retry, waiting (deputy not bound yet), dead.",
+			Help: "Outbox send attempts by kind and outcome: sent, fallback (sent as a template outside the 48-hour window), retry, waiting (deputy not bound yet), dead, dropped (its case moved on).",
 		}, []string{"kind", "outcome"}),
 	}
 	if cfg.Registerer != nil {
@@ -180,7 +227,17 @@ func NewOutboxWorker(db OutboxStore, api Sender, cfg OutboxConfig) (*OutboxWorke
 
 func (w *OutboxWorker) process(ctx context.Context, m lianxin.OutboxMessage) {
 	log := w.cfg.Log.With("outbox", m.ID, "kind", m.Kind, "attempt", m.Attempts, "to", MaskRecipient(m.Kind, m.Recipient))
+	if stale, err := w.outgrown(ctx, m); err != nil || stale != "" {
+		w.drop(ctx, log, m, stale, err)
+		return
+	}
 	via, err := w.deliver(ctx, m)
+	switch {
+	case err == nil:
+		w.failing.Store(false)
+	case ctx.Err() == nil && retryable(err) && !errors.As(err, new(*unboundError)):
+		w.failing.Store(true)
+	}
 	// The outcome is recorded even if ctx ended meanwhile: WeChat may have
 	// accepted the send, and forgetting that is what causes duplicates.
 	rctx := context.WithoutCancel(ctx)
@@ -196,6 +253,12 @@ func (w *OutboxWorker) process(ctx context.Context, m lianxin.OutboxMessage) {
 		}
 		w.done.WithLabelValues(m.Kind, outcome).Inc()
 		log.Info("outbox: sent", "via", via)
+	case errors.As(err, new(*dropError)):
+		if w.cfg.Cases == nil {
+			w.db.MarkOutboxDead(rctx, m.ID, w.cfg.Owner, err.Error())
+			return
+		}
+		w.drop(ctx, log, m, err.Error(), nil)
 	case errors.As(err, new(*unboundError)):
 		next := w.cfg.Now().Add(w.cfg.UnboundRetry)
 		if err := w.db.DeferOutbox(rctx, m.ID, w.cfg.Owner, next, err.Error()); err != nil {
@@ -229,6 +292,46 @@ func (w *OutboxWorker) process(ctx context.Context, m lianxin.OutboxMessage) {
 		w.done.WithLabelValues(m.Kind, "dead").Inc()
 		log.Warn("outbox: send given up", "reason", reason)
 	}
+}
+
+// outgrown checks a row's rule against its case: stale says why the row
+// is no longer worth sending, "" when it is (or has no rule).
+func (w *OutboxWorker) outgrown(ctx context.Context, m lianxin.OutboxMessage) (stale string, err error) {
+	if m.ValidWhile == "" || m.CaseID == nil || w.cfg.Cases == nil {
+		return "", nil
+	}
+	var rule lianxin.NoticeRule
+	if err := json.Unmarshal([]byte(m.ValidWhile), &rule); err != nil {
+		return "", nil // an unreadable rule does not stop a notice
+	}
+	status, assignee, err := w.cfg.Cases.CaseState(ctx, *m.CaseID)
+	switch {
+	case lianxin.ErrorCode(err) == lianxin.ENOTFOUND:
+		return "its case no longer exists", nil
+	case err != nil:
+		return "", err
+	case !rule.Holds(status, assignee):
+		return fmt.Sprintf("its case moved on (now %s, assigned to %q)", status, assignee), nil
+	}
+	return "", nil
+}
+
+// drop records a row its case has outgrown as dropped, or, when the case
+// could not be read, gives the row back to try again.
+func (w *OutboxWorker) drop(ctx context.Context, log *slog.Logger, m lianxin.OutboxMessage, stale string, err error) {
+	rctx := context.WithoutCancel(ctx)
+	if err != nil {
+		if rerr := w.db.RetryOutbox(rctx, m.ID, w.cfg.Owner, w.cfg.NextAttempt(m.Attempts), "checking its case: "+err.Error()); rerr != nil {
+			log.Warn("outbox: rescheduling failed; the lease will run out", "err", rerr)
+		}
+		return
+	}
+	if err := w.cfg.Cases.MarkOutboxDropped(rctx, m.ID, w.cfg.Owner, stale); err != nil {
+		log.Warn("outbox: dropping failed; the lease will run out", "err", err)
+		return
+	}
+	w.done.WithLabelValues(m.Kind, "dropped").Inc()
+	log.Info("outbox: dropped, its case moved on", "reason", stale)
 }
 
 // outsideWindow reports whether the recipient has certainly not written
@@ -277,6 +380,12 @@ func (w *OutboxWorker) deliver(ctx context.Context, m lianxin.OutboxMessage) (vi
 			return "", badRow("payload is not a template message: %v", err)
 		}
 		return ViaTemplate, w.sendTemplate(ctx, m, p)
+	case lianxin.OutboxMedia:
+		var p lianxin.MediaPayload
+		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
+			return "", badRow("payload is not a media message: %v", err)
+		}
+		return ViaCustom, w.sendMedia(ctx, m.Recipient, p.AttachmentID)
 	case lianxin.OutboxRobot:
 		var p lianxin.RobotPayload
 		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
@@ -306,6 +415,72 @@ func (w *OutboxWorker) sendTemplate(ctx context.Context, m lianxin.OutboxMessage
 	return err
 }
 
+// uploadKeep is how long an upload is reused: WeChat keeps temporary media
+// 3 days; an hour's margin keeps a send from racing its expiry.
+const uploadKeep = lianxin.MediaLifetime - time.Hour
+
+// sendMedia sends a stored photo as an image message, or a voice message as
+// voice: uploaded once as temporary media and the upload reused while WeChat
+// keeps it. One still being fetched from the resident's message waits (no
+// attempt used); one that never arrived is dropped.
+func (w *OutboxWorker) sendMedia(ctx context.Context, openid string, id int64) error {
+	if w.cfg.Media == nil {
+		return badRow("cannot send attachment %d: no media library", id)
+	}
+	a, err := w.cfg.Media.AttachmentToSend(ctx, id)
+	switch {
+	case lianxin.ErrorCode(err) == lianxin.ENOTFOUND:
+		return &dropError{fmt.Sprintf("attachment %d does not exist", id)}
+	case err != nil:
+		return err
+	case a.Status == lianxin.AttachmentPending:
+		return &unboundError{what: fmt.Sprintf("attachment %d is still being fetched", id)}
+	case a.Status != lianxin.AttachmentStored:
+		return &dropError{fmt.Sprintf("attachment %d never arrived: %s", id, a.Error)}
+	}
+	send, mediaType := w.api.SendImage, wxapi.MediaImage
+	if a.Kind == lianxin.KindVoice {
+		send, mediaType = w.api.SendVoice, wxapi.MediaVoice
+	}
+	reused := a.UploadedMediaID != "" && a.UploadedAt != nil && w.cfg.Now().Sub(*a.UploadedAt) < uploadKeep
+	mediaID := a.UploadedMediaID
+	if !reused {
+		if mediaID, err = w.upload(ctx, a, mediaType); err != nil {
+			return err
+		}
+	}
+	err = send(ctx, openid, mediaID)
+	if reused && errors.Is(err, wxapi.ErrInvalidMedia) {
+		// WeChat let it go sooner than it says: upload it again, once.
+		if mediaID, err = w.upload(ctx, a, mediaType); err != nil {
+			return err
+		}
+		err = send(ctx, openid, mediaID)
+	}
+	return err
+}
+
+// upload uploads a stored attachment's file and remembers the media id.
+func (w *OutboxWorker) upload(ctx context.Context, a *lianxin.Attachment, mediaType string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(w.cfg.DataDir, filepath.FromSlash(a.Path)))
+	if err != nil {
+		return "", fmt.Errorf("reading attachment %d: %w", a.ID, err)
+	}
+	mediaID, err := w.api.UploadMedia(ctx, mediaType, path.Base(a.Path), data)
+	if err != nil {
+		return "", err
+	}
+	if err := w.cfg.Media.RememberUpload(context.WithoutCancel(ctx), a.ID, mediaID, w.cfg.Now()); err != nil {
+		w.cfg.Log.Warn("outbox: remembering an upload failed; it will be uploaded again next time", "attachment", a.ID, "err", err)
+	}
+	return mediaID, nil
+}
+
+// dropError is a row with nothing left to send (the photo never arrived).
+type dropError struct{ reason string }
+
+func (e *dropError) Error() string { return e.reason }
+
 // openID resolves a recipient to the openid to send to: an openid is
 // itself; "deputy:ID" is whoever the deputy has bound.
 func (w *OutboxWorker) openID(ctx context.Context, recipient string) (string, error) {
@@ -323,18 +498,16 @@ func (w *OutboxWorker) openID(ctx context.Context, recipient string) (string, er
 	case err != nil:
 		return "", err // the database: retried
 	case openid == "":
-		return "", &unboundError{id}
+		return "", &unboundError{what: "deputy " + id + " has not bound their WeChat yet"}
 	}
 	return openid, nil
 }
 
-// unboundError is a deputy who has not bound their WeChat yet: the row
-// waits without using up attempts.
-type unboundError struct{ deputy string }
+// unboundError is something a row waits for without using up attempts: a
+// deputy who has not bound their WeChat yet, a photo still being fetched.
+type unboundError struct{ what string }
 
-func (e *unboundError) Error() string {
-	return "deputy " + e.deputy + " has not bound their WeChat yet"
-}
+func (e *unboundError) Error() string { return e.what }
 
 func (w *OutboxWorker) robotURL(recipient string) (string, error) {
 	if strings.HasPrefix(recipient, "https://") || strings.HasPrefix(recipient, "http://") {
@@ -361,7 +534,8 @@ func badRow(format string, args ...any) error { return &rowError{fmt.Sprintf(for
 // content, or a malformed row is final.
 func retryable(err error) bool {
 	var row *rowError
-	if errors.As(err, &row) {
+	var drop *dropError
+	if errors.As(err, &row) || errors.As(err, &drop) {
 		return false
 	}
 	var ae *wxapi.APIError

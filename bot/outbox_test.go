@@ -3,6 +3,8 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/lianxin/lianxin/internal/queue"
 	"github.com/lianxin/lianxin/internal/testenv"
 	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
+	"github.com/lianxin/lianxin/internal/wxtest/photos"
 	"github.com/lianxin/lianxin/store"
 )
 
@@ -455,5 +458,132 @@ func TestOutboxDeputyRecipient(t *testing.T) {
 	}
 	if got := deliveries(e.fake); got["oDeputyWang|新事项待受理"] != 1 || len(got) != 1 {
 		t.Errorf("delivered %v", got)
+	}
+}
+
+// TestOutboxDropsNoticesTheCaseHasOutgrown: a notice queued with a rule
+// ("while case N is registered and assigned to D") is checked when it is
+// sent; once the case has moved on (accepted, reassigned, closed) it is
+// dropped with the reason instead of giving stale instructions.
+func TestOutboxDropsNoticesTheCaseHasOutgrown(t *testing.T) {
+	t.Parallel()
+	e := newOutboxEnv(t)
+	w := e.worker(t, e.db, func(c *bot.OutboxConfig) { c.Cases = e.db })
+	ctx := context.Background()
+	num := lianxin.CaseNumbering{Prefix: "KQ", Location: time.UTC}
+	waiting := &lianxin.NoticeRule{Statuses: []lianxin.Status{lianxin.StatusRegistered, lianxin.StatusReopened}, Assignee: "d1"}
+	newCase := func(source, text string) *lianxin.Case {
+		r := lianxin.Report{SourceKey: source, OpenID: "oResident", Category: lianxin.Category{Key: "heating"}, Description: "暖气不热"}
+		assign := func(lianxin.AssignView, string) (lianxin.Assignment, error) {
+			return lianxin.Assignment{AssigneeID: "d1", Notices: []lianxin.Notice{{IdemKey: "new:" + source, Kind: lianxin.OutboxText,
+				Recipient: "oDeputy1", Payload: lianxin.TextPayload{Text: text}, Valid: waiting}}}, nil
+		}
+		c, _, err := e.db.CreateCase(ctx, num, r, nil, nil, assign)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	still := newCase("gh:1", "【新反映】一 请受理")
+	accepted := newCase("gh:2", "【新反映】二 请受理")
+	moved := newCase("gh:3", "【新反映】三 请受理")
+	other := "d2"
+	for _, tr := range []lianxin.Transition{
+		{CaseID: accepted.ID, Status: lianxin.StatusAccepted},
+		{CaseID: moved.ID, Assignee: &other},
+	} {
+		if _, err := e.db.Transition(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = still
+	pollOutbox(t, w, 3)
+	got := deliveries(e.fake)
+	if len(got) != 1 || got["oDeputy1|【新反映】一 请受理"] != 1 {
+		t.Errorf("delivered %v; want only the notice for the case still waiting", got)
+	}
+	rows, _ := e.db.Outbox(ctx, 10)
+	for _, r := range rows {
+		if strings.Contains(r.Payload, "二") || strings.Contains(r.Payload, "三") {
+			if r.Status != lianxin.OutboxDropped || !strings.Contains(r.LastError, "case") {
+				t.Errorf("stale notice %s: %s %q", r.IdemKey, r.Status, r.LastError)
+			}
+		}
+	}
+}
+
+// TestOutboxSendsPhotosAsImages: an OutboxMedia row uploads the stored
+// photo once and sends it as an image; an upload WeChat no longer keeps is
+// uploaded again; a photo still being fetched waits; one that never
+// arrived is dropped.
+func TestOutboxSendsPhotosAsImages(t *testing.T) {
+	t.Parallel()
+	e := newOutboxEnv(t)
+	dataDir := t.TempDir()
+	w := e.worker(t, e.db, func(c *bot.OutboxConfig) { c.Media, c.DataDir, c.Cases = e.db, dataDir, e.db })
+	ctx := context.Background()
+	attachment := func(key string) int64 {
+		id, err := e.db.RegisterAttachment(ctx, &lianxin.Inbound{Account: "gh", OpenID: "oResident", Kind: lianxin.KindImage,
+			MsgID: int64(len(key)) + 1000*int64(key[0]), CreateTime: e.clk.Now().Unix(), MediaID: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	stored, pending, failed := attachment("stored"), attachment("pending"), attachment("failed")
+	jobs, err := e.db.ClaimAttachments(ctx, "media", e.clk.Now(), time.Minute, 10)
+	if err != nil || len(jobs) != 3 {
+		t.Fatalf("claim: %v %v", jobs, err)
+	}
+	photo := photos.JPEGWithGPS(32, 24, 0, 0)
+	if err := os.MkdirAll(filepath.Join(dataDir, "media"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "media", "a.jpg"), photo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.MarkAttachmentStored(ctx, stored, "media", e.clk.Now(), lianxin.StoredMedia{Path: "media/a.jpg", Mime: "image/jpeg", Size: int64(len(photo))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.MarkAttachmentFailed(ctx, failed, "media", e.clk.Now(), "invalid media_id"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.RetryAttachment(ctx, pending, "media", e.clk.Now(), e.clk.Now().Add(time.Hour), "HTTP 503"); err != nil {
+		t.Fatal(err)
+	}
+	send := func(key string, id int64) int64 {
+		return e.enqueue(t, key, lianxin.OutboxMedia, "oDeputy"+key, lianxin.MediaPayload{AttachmentID: id})
+	}
+	first, waiting, gone := send("1", stored), send("2", pending), send("3", failed)
+	pollOutbox(t, w, 3)
+	if r := e.row(t, first); r.Status != lianxin.OutboxSent {
+		t.Errorf("stored photo: %+v", r)
+	}
+	if r := e.row(t, waiting); r.Status != lianxin.OutboxPending || r.Attempts != 0 {
+		t.Errorf("photo still being fetched: %+v", r)
+	}
+	if r := e.row(t, gone); r.Status != lianxin.OutboxDropped || !strings.Contains(r.LastError, "never arrived") {
+		t.Errorf("photo that never arrived: %+v", r)
+	}
+	sent := e.fake.Sent()
+	if len(sent) != 1 || sent[0].MsgType != "image" || sent[0].To != "oDeputy1" {
+		t.Fatalf("sent %+v", sent)
+	}
+	if n := len(e.fake.CallsTo(fakewx.PathMediaUpload)); n != 1 {
+		t.Errorf("%d uploads, want 1", n)
+	}
+	// Reused while WeChat keeps it; uploaded again once it does not.
+	send("4", stored)
+	pollOutbox(t, w, 1)
+	if n := len(e.fake.CallsTo(fakewx.PathMediaUpload)); n != 1 {
+		t.Errorf("%d uploads after a second send, want the first reused", n)
+	}
+	if err := e.db.RememberUpload(ctx, stored, "GONE_FROM_WECHAT", e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	again := send("5", stored)
+	pollOutbox(t, w, 1)
+	if r := e.row(t, again); r.Status != lianxin.OutboxSent || len(e.fake.CallsTo(fakewx.PathMediaUpload)) != 2 {
+		t.Errorf("after WeChat let the upload go: %+v, %d uploads", r, len(e.fake.CallsTo(fakewx.PathMediaUpload)))
 	}
 }

@@ -22,6 +22,10 @@ type Directory = lianxin.Directory
 // idPattern keeps ids safe to use in callback data, logs and file names.
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
+// phonePattern is a telephone number as residents are given it:
+// "0353-1234567", "12345", "0353 123 4567".
+var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 -]{3,18}[0-9]$`)
+
 // LoadDirectory parses a directory file and refuses it, naming the line at
 // fault, when routing could go wrong with it: ids missing or used twice
 // (across stations, points, deputies and departments alike, so an id on a
@@ -130,6 +134,26 @@ func (c *dirCheck) check() {
 	c.stations()
 	c.areas()
 	c.deputies()
+	c.departments()
+}
+
+// openIDPattern is the shape of a WeChat openid (28 characters today).
+var openIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+// departments checks the optional ways a department is told of a case
+// forwarded to it.
+func (c *dirCheck) departments() {
+	for i, p := range c.d.Departments {
+		n := at(c.root, "departments", i)
+		if p.RobotWebhook != "" {
+			if u, err := url.Parse(p.RobotWebhook); err != nil || u.Scheme != "https" || u.Host == "" {
+				c.bad(at(n, "robot_webhook"), "%s: robot_webhook %q is not an https URL", p.ID, p.RobotWebhook)
+			}
+		}
+		if p.OpenID != "" && !openIDPattern.MatchString(p.OpenID) {
+			c.bad(at(n, "openid"), "%s: openid %q is not a WeChat openid (letters, digits, - and _)", p.ID, p.OpenID)
+		}
+	}
 }
 
 // id checks what every item has: an id, unique across the whole file, and a name.
@@ -172,6 +196,9 @@ func (c *dirCheck) stations() {
 		c.area(n, s.ID, s.Area)
 		for j, r := range s.Reception {
 			c.reception(at(n, "reception", j), s, r)
+		}
+		if s.Phone != "" && !phonePattern.MatchString(s.Phone) {
+			c.bad(at(n, "phone"), "%s: phone %q is not a telephone number (digits, with - or spaces)", s.ID, s.Phone)
 		}
 		if s.RobotWebhook != "" {
 			if u, err := url.Parse(s.RobotWebhook); err != nil || u.Scheme != "https" || u.Host == "" {

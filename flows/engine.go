@@ -28,6 +28,10 @@ type Store interface {
 	Case(ctx context.Context, number string) (*lianxin.Case, error)
 	Transition(ctx context.Context, tr lianxin.Transition) (*lianxin.Case, error)
 	AwaitingRating(ctx context.Context, openid string, within time.Duration) (*lianxin.Case, error)
+	AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) error
+	AttachmentStatuses(ctx context.Context, ids []int64) (map[int64]lianxin.AttachmentStatus, error)
+	ResidentStatus(ctx context.Context, openid string) (lianxin.ResidentStatus, error)
+	QueueNotices(ctx context.Context, caseID int64, notices []lianxin.Notice) error
 	ReturnedBy(ctx context.Context, caseID int64) ([]string, error)
 	Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error)
 	DeputyByOpenID(ctx context.Context, openid string) (lianxin.Deputy, bool, error)
@@ -58,6 +62,16 @@ func (r *recordingStore) Transition(ctx context.Context, tr lianxin.Transition) 
 	return r.Store.Transition(ctx, tr)
 }
 
+func (r *recordingStore) AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) error {
+	r.wrote = true
+	return r.Store.AmendNotices(ctx, caseID, events, amendments)
+}
+
+func (r *recordingStore) QueueNotices(ctx context.Context, caseID int64, notices []lianxin.Notice) error {
+	r.wrote = true
+	return r.Store.QueueNotices(ctx, caseID, notices)
+}
+
 func (r *recordingStore) Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error) {
 	r.wrote = true
 	return r.Store.Bind(ctx, code, openid)
@@ -77,6 +91,10 @@ type EngineConfig struct {
 	// RemindAt is the share of a deadline's window after which a case is
 	// shown yellow (临期) and its deputy reminded.
 	RemindAt float64
+	// Delivery reports whether notices are going out now (WeChat answers,
+	// an AppSecret is set), so a deputy is told «已通知群众» only when it is
+	// true. Nil means they are.
+	Delivery func() bool
 }
 
 // Engine moves a resident's session forward one message at a time.
@@ -155,7 +173,8 @@ func (e *Engine) Load(blob string, now time.Time) *Session {
 }
 
 // Save encodes the session and says how long Redis should keep it: a draft
-// for DraftTTL plus draftNoticeGrace, anything else for IdleTTL. The draft
+// for DraftTTL plus draftNoticeGrace, anything else for the rating window
+// (a few bytes a resident). The draft
 // is discarded after DraftTTL by the next turn (from the session's own
 // timestamps); keeping the session past that is what lets the turn tell the
 // resident their draft is gone, instead of greeting them as a stranger.
@@ -165,7 +184,9 @@ func (e *Engine) Save(s *Session, now time.Time) (string, time.Duration) {
 	if s.inFlow() {
 		return string(b), e.cfg.DraftTTL + draftNoticeGrace
 	}
-	return string(b), e.cfg.IdleTTL
+	// Kept while a rating may be open: when the resident last wrote is
+	// what tells a reply to the rating question from the menu's numbers.
+	return string(b), max(e.cfg.IdleTTL, ratingWindow)
 }
 
 // draftNoticeGrace is how long past its discarding a draft's session stays,
@@ -229,6 +250,8 @@ type turn struct {
 	overflow bool
 	// st is the store, noting whether this turn wrote to it.
 	st *recordingStore
+	// idle is set when the draft was left for longer than IdleTTL.
+	idle bool
 
 	dir  *lianxin.Directory
 	cats lianxin.Categories
@@ -267,8 +290,8 @@ func (t *turn) run() (string, error) {
 		case s.Last != 0 && idle > t.e.cfg.DraftTTL:
 			s.clearFlow()
 			notes = append(notes, t.txt("draft_expired"))
-		case s.Last != 0 && idle > t.e.cfg.IdleTTL:
-			s.Paused = true
+		case s.Last != 0 && idle > t.e.cfg.IdleTTL && !s.Paused:
+			t.idle = true
 		}
 		if s.inFlow() {
 			s.FlowVer = t.e.cfg.Flows.Version
@@ -309,6 +332,9 @@ func (t *turn) dispatch() (string, error) {
 	if reply, ok, err := t.deputyTurn(); ok || err != nil {
 		return reply, err
 	}
+	if reply, ok, err := t.followUpTurn(); ok || err != nil {
+		return reply, err
+	}
 	if reply, ok, err := t.ratingTurn(); ok || err != nil {
 		return reply, err
 	}
@@ -317,6 +343,8 @@ func (t *turn) dispatch() (string, error) {
 		return t.topLevel()
 	case t.s.Paused:
 		return t.paused()
+	case t.idle:
+		return t.afterIdle()
 	}
 	return t.inFlow()
 }
@@ -361,21 +389,35 @@ func (t *turn) topLevel() (string, error) {
 		w = word
 	}
 	switch {
-	case wordsReport[w]:
+	case wordsReport[w] || (wordsNew[w] && t.pending() != ""):
+		if p := t.pending(); p != "" {
+			// The problem they typed while another draft was paused.
+			t.s.Pending, t.s.PendingAt = "", 0
+			reply, err := t.startFromText(p)
+			return join(t.txt("pending_started", "text", clip(p, 20)), reply), err
+		}
 		t.start()
 		return t.prompt(), nil
-	case wordsProgress[w] || strings.HasPrefix(w, "进度"):
+	case wantsProgress(w):
 		return t.progress(w)
 	case wordsHelp[w]:
 		return t.txt("help"), nil
 	case wordsGreeting[w]:
 		return t.txt("welcome", "menu", t.txt("menu")), nil
+	case wordsHere[w]:
+		return t.txt("here_reply"), nil
+	case wordsThanks[w]:
+		return t.txt("thanks_reply"), nil
+	case wordsOK[w]:
+		return t.txt("ok_reply"), nil
 	case wordsMenu[w]:
 		return t.txt("menu"), nil
 	case wordsStaff[w]:
 		return t.txt("staff_no_draft", "station", t.homeStation()), nil
 	case wordsContinue[w] || wordsRestart[w]:
 		return join(t.txt("nothing_to_resume"), t.txt("menu")), nil
+	case t.isContactQuestion(raw):
+		return t.contact()
 	case t.cl.LooksLikeProblem(raw):
 		return t.startFromText(raw)
 	}
@@ -393,7 +435,8 @@ func (t *turn) homeStation() string {
 }
 
 func (t *turn) start() {
-	*t.s = Session{Ver: sessionVersion, FlowVer: t.e.cfg.Flows.Version, Flow: t.e.report.ID, Step: t.e.report.Steps[0].ID, Ans: &Answers{}, Last: t.s.Last}
+	*t.s = Session{Ver: sessionVersion, FlowVer: t.e.cfg.Flows.Version, Flow: t.e.report.ID, Step: t.e.report.Steps[0].ID, Ans: &Answers{},
+		Last: t.s.Last, Pending: t.s.Pending, PendingAt: t.s.PendingAt}
 	t.s.Step = t.nextFrom(-1)
 }
 
@@ -401,15 +444,29 @@ func (t *turn) start() {
 // the text is the description, and its category is suggested.
 func (t *turn) startFromText(raw string) (string, error) {
 	t.start()
+	note := ""
 	if st := t.stepOfKind(StepDescription); st != nil {
-		if n := runeLen(strings.TrimSpace(raw)); n >= st.Min && (st.Max == 0 || n <= st.Max) {
-			if err := t.setDescription(raw); err != nil {
-				return "", err
-			}
-			t.s.markDone(st.ID)
+		var err error
+		if note, err = t.describeFrom(st, raw); err != nil {
+			return "", err
 		}
 	}
-	return t.suggestOrPrompt(raw), nil
+	return join(note, t.suggestOrPrompt(raw)), nil
+}
+
+// describeFrom takes free text as the description when it is long enough
+// to be one (a long one is shortened, with the note saying so).
+func (t *turn) describeFrom(st *Step, raw string) (note string, err error) {
+	text := strings.TrimSpace(raw)
+	if runeLen(text) < st.Min {
+		return "", nil
+	}
+	text, note = t.fit(st, text)
+	if err := t.setDescription(text); err != nil {
+		return "", err
+	}
+	t.s.markDone(st.ID)
+	return note, nil
 }
 
 // suggestOrPrompt asks for the category, offering the classifier's guess when
@@ -471,6 +528,17 @@ func (t *turn) advance(ack string) string {
 	t.s.Hist = append(t.s.Hist, st.ID)
 	t.s.Step = t.nextFrom(t.e.report.index[st.ID])
 	return join(ack, t.prompt())
+}
+
+// invalidShort refuses an answer with a reason that already says what to
+// send, under the step's label, without the whole prompt again.
+func (t *turn) invalidShort(reason string) string {
+	t.s.Fails++
+	reply := t.label(t.current()) + reason
+	if t.s.Fails >= 3 {
+		reply = join(reply, t.txt("fails_hint"))
+	}
+	return reply
 }
 
 // invalid explains why an answer was refused and asks again.

@@ -50,6 +50,18 @@ func (s *memStore) Transition(ctx context.Context, tr lianxin.Transition) (*lian
 func (s *memStore) AwaitingRating(ctx context.Context, openid string, within time.Duration) (*lianxin.Case, error) {
 	return nil, nil
 }
+func (s *memStore) AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) error {
+	return nil
+}
+func (s *memStore) AttachmentStatuses(ctx context.Context, ids []int64) (map[int64]lianxin.AttachmentStatus, error) {
+	return nil, nil
+}
+func (s *memStore) ResidentStatus(ctx context.Context, openid string) (lianxin.ResidentStatus, error) {
+	return lianxin.ResidentStatus{}, nil
+}
+func (s *memStore) QueueNotices(ctx context.Context, caseID int64, notices []lianxin.Notice) error {
+	return nil
+}
 func (s *memStore) ReturnedBy(ctx context.Context, caseID int64) ([]string, error) { return nil, nil }
 func (s *memStore) Bind(ctx context.Context, code, openid string) (lianxin.Deputy, error) {
 	return lianxin.Deputy{}, lianxin.ErrBadCode
@@ -83,7 +95,7 @@ func FuzzCommandParsing(f *testing.F) {
 		}
 		choiceNumber(w)
 		editNumber(w)
-		if p, ok := mobilePhone(s); ok && (len(p) != 11 || p[0] != '1') {
+		if p, problem, _ := phoneNumber(s); problem == "" && !(len(p) == 11 && p[0] == '1' || p[0] == '0' && strings.Count(p, "-") == 1) {
 			t.Fatalf("%q read as phone %q", s, p)
 		}
 	})

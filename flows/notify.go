@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/lianxin/lianxin"
@@ -66,4 +67,21 @@ func (t *turn) robotNotice(idem string, c *lianxin.Case, text string) (lianxin.N
 	}
 	return lianxin.Notice{IdemKey: idem, Kind: lianxin.OutboxRobot, Recipient: unit.RobotWebhook,
 		Payload: lianxin.RobotPayload{MsgType: "text", Content: text}}, true
+}
+
+// AttachmentFailedNotices tell a resident that a photo they sent could not
+// be fetched from WeChat, so they can send it again (the store queues them
+// with the failure; see store.DB.OnAttachmentFailed). Voice keeps its
+// recognised text, which is what counts, so only photos are told.
+func (e *Engine) AttachmentFailedNotices(a lianxin.Attachment, openid, caseNumber string) []lianxin.Notice {
+	if a.Kind != lianxin.KindImage || openid == "" {
+		return nil
+	}
+	when := a.CreatedAt.In(e.cfg.Numbering.Location).Format("01-02 15:04")
+	text := e.texts.Get("photo_failed_draft", "time", when)
+	if caseNumber != "" {
+		text = e.texts.Get("photo_failed_case", "time", when, "number", caseNumber)
+	}
+	return []lianxin.Notice{{IdemKey: fmt.Sprintf("attachment-failed:%d", a.ID), Kind: lianxin.OutboxText, Recipient: openid,
+		Payload: lianxin.NotifyPayload{Text: text}}}
 }

@@ -16,25 +16,39 @@ func (t *turn) inFlow() (string, error) {
 		return join(t.txt("flow_updated"), t.txt("menu")), nil
 	}
 	m := t.m
+	confirming := t.s.ConfirmCancel
+	t.s.ConfirmCancel = false
 	if m.Kind == lianxin.KindText || m.Kind == lianxin.KindVoice {
 		w := normalizeReply(m.Text)
 		switch {
+		case confirming && (wordsCancel[w] || wordsYes[w] || w == "确定取消"):
+			return t.cancel(), nil
 		case wordsHelp[w]:
 			return join(st.Help, t.prompt()), nil
 		case wordsBack[w]:
 			return t.back(), nil
 		case wordsCancel[w]:
-			return t.cancel(), nil
+			return t.askCancel(), nil
 		case wordsStaff[w]:
 			return t.staff()
 		case wordsMenu[w]:
 			t.s.Paused = true
 			return t.txt("paused_menu", "menu", t.txt("menu")), nil
-		case wordsProgress[w] || strings.HasPrefix(w, "进度"):
+		case wordsContinue[w]:
+			return join(t.txt("resumed"), t.prompt()), nil
+		case wordsRestart[w]:
+			t.start()
+			return join(t.txt("restarted"), t.prompt()), nil
+		case wantsProgress(w):
 			list, err := t.progress(w)
 			return join(list, t.short()), err
 		case wordsReport[w] && st.Kind != StepCategory && st.Kind != StepStation:
 			return join(t.txt("already_reporting"), t.prompt()), nil
+		case wordsThanks[w]:
+			return join(t.txt("thanks_reply"), t.short()), nil
+		case st.Kind != StepPhone && st.Kind != StepDescription && st.Kind != StepText && t.isContactQuestion(m.Text):
+			contact, err := t.contact()
+			return join(contact, t.short()), err
 		}
 	}
 	// A photo or a location sent at another step belongs to the report all
@@ -72,9 +86,41 @@ func (t *turn) inFlow() (string, error) {
 	return t.invalid(""), nil
 }
 
-// paused handles a message to a paused draft (idle too long, or 菜单).
+// afterIdle handles the first message after a draft was left for more than
+// IdleTTL. Most often it is the answer the step was waiting for, given a
+// while later: it is applied, with a word that the draft carries on. A new
+// problem or a greeting is not taken for an answer: the draft is paused and
+// offered back, the new problem kept (see paused).
+func (t *turn) afterIdle() (string, error) {
+	if t.m.Kind == lianxin.KindText || t.m.Kind == lianxin.KindVoice {
+		raw := textOf(t.m)
+		w := normalizeReply(raw)
+		st := t.current()
+		problem := st != nil && st.Kind != StepDescription && st.Kind != StepCategory && t.cl.LooksLikeProblem(raw)
+		if problem || wordsGreeting[w] || wordsHere[w] {
+			t.s.Paused = true
+			return t.paused()
+		}
+		if wordsContinue[w] || wordsRestart[w] || wordsCancel[w] || wordsStaff[w] || wordsMenu[w] || wantsProgress(w) || wordsHelp[w] {
+			return t.inFlow()
+		}
+	}
+	reply, err := t.inFlow()
+	if err != nil || !t.s.inFlow() {
+		return reply, err
+	}
+	return join(t.txt("welcome_back"), reply), nil
+}
+
+// paused handles a message to a paused draft (菜单, or a new problem after an
+// idle pause). The menu's numbers and words do what the menu says; the
+// draft waits and is offered back. A new problem typed here is kept: the
+// resident chooses between it and the draft, and whichever waits is
+// offered again afterwards.
 func (t *turn) paused() (string, error) {
 	m := t.m
+	confirming := t.s.ConfirmCancel
+	t.s.ConfirmCancel = false
 	switch m.Kind {
 	case lianxin.KindImage:
 		if err := t.keepPhoto(); err != nil {
@@ -85,27 +131,75 @@ func (t *turn) paused() (string, error) {
 		place := t.keepLocation()
 		return join(t.txt("location_kept", "place", place), t.resumeOffer()), nil
 	}
-	w := normalizeReply(m.Text)
+	raw := textOf(m)
+	w := normalizeReply(raw)
+	if word, ok := menuNumbers[w]; ok {
+		w = word
+	}
 	switch {
+	case confirming && (wordsCancel[w] || wordsYes[w] || w == "确定取消"):
+		return t.cancel(), nil
 	case wordsContinue[w]:
 		t.s.Paused = false
 		return join(t.txt("resumed"), t.prompt()), nil
-	case wordsRestart[w]:
+	case wordsNew[w] || wordsRestart[w]:
+		if p := t.pending(); p != "" {
+			t.s.Pending, t.s.PendingAt = "", 0
+			return t.startFromText(p)
+		}
 		t.start()
 		return join(t.txt("restarted"), t.prompt()), nil
 	case wordsCancel[w]:
-		return t.cancel(), nil
+		return t.askCancel(), nil
 	case wordsStaff[w]:
 		return t.staff()
+	case wordsReport[w]:
+		return t.resumeOffer(), nil
 	case wordsHelp[w]:
-		return join(t.txt("help"), t.resumeOffer()), nil
+		return join(t.txt("help"), t.txt("paused_reminder")), nil
 	case wordsMenu[w]:
 		return t.txt("paused_menu", "menu", t.txt("menu")), nil
-	case wordsProgress[w] || strings.HasPrefix(w, "进度"):
+	case wantsProgress(w):
 		list, err := t.progress(w)
-		return join(list, t.resumeOffer()), err
+		return join(list, t.txt("paused_reminder")), err
+	case wordsThanks[w]:
+		return join(t.txt("thanks_reply"), t.txt("paused_reminder")), nil
+	case t.isContactQuestion(raw):
+		contact, err := t.contact()
+		return join(contact, t.txt("paused_reminder")), err
+	case t.cl.LooksLikeProblem(raw):
+		t.s.Pending, t.s.PendingAt = strings.TrimSpace(raw), t.now.Unix()
+		return t.txt("paused_new_problem", "text", clip(t.s.Pending, 20), "draft", t.describeDraft()), nil
 	}
 	return t.resumeOffer(), nil
+}
+
+// pending is a problem the resident typed while a draft was paused, if it
+// is recent enough to offer back (as recent as a draft is kept).
+func (t *turn) pending() string {
+	if t.s.Pending == "" || t.now.Sub(time.Unix(t.s.PendingAt, 0)) > t.e.cfg.DraftTTL {
+		return ""
+	}
+	return t.s.Pending
+}
+
+// pendingOffer reminds the resident of the problem they typed while their
+// draft was paused, once that draft is done with.
+func (t *turn) pendingOffer() string {
+	if p := t.pending(); p != "" {
+		return t.txt("pending_offer", "text", clip(p, 20))
+	}
+	return ""
+}
+
+// askCancel asks once before throwing away a draft with photos in it;
+// anything else is cancelled at once (取消 says what it discarded).
+func (t *turn) askCancel() string {
+	if n := len(t.s.Ans.Photos); n > 0 {
+		t.s.ConfirmCancel = true
+		return t.txt("cancel_confirm", "count", itoa(n))
+	}
+	return t.cancel()
 }
 
 func (t *turn) resumeOffer() string { return t.txt("resume_offer", "draft", t.describeDraft()) }
@@ -129,7 +223,7 @@ func (t *turn) describeDraft() string {
 	if a.hasLocation() {
 		parts = append(parts, t.place())
 	}
-	return strings.Join(parts, ",")
+	return strings.Join(parts, "，")
 }
 
 func (t *turn) back() string {
@@ -148,9 +242,9 @@ func (t *turn) cancel() string {
 	what := t.describeDraft()
 	t.s.clearFlow()
 	if what == "" {
-		return t.txt("cancelled_empty")
+		return join(t.txt("cancelled_empty"), t.pendingOffer())
 	}
-	return t.txt("cancelled", "draft", what)
+	return join(t.txt("cancelled", "draft", what), t.pendingOffer())
 }
 
 // staff turns the draft into a case flagged for staff (人工).
@@ -159,7 +253,7 @@ func (t *turn) staff() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return t.txt("staff_case", "number", c.Number), nil
+	return join(t.txt("staff_case", "number", c.Number), t.pendingOffer()), nil
 }
 
 // keepPhoto registers a photo and adds it to the draft if there is room.
@@ -280,18 +374,17 @@ func (t *turn) answerCategory(st *Step) (string, error) {
 	// Free text at the category step: the resident is describing the
 	// problem. Keep it as the description if there is none, and offer the
 	// category it reads as.
+	note := ""
 	if desc := t.stepOfKind(StepDescription); desc != nil && !s.done(desc.ID) && t.cl.LooksLikeProblem(raw) {
-		if n := runeLen(strings.TrimSpace(raw)); n >= desc.Min && (desc.Max == 0 || n <= desc.Max) {
-			if err := t.setDescription(raw); err != nil {
-				return "", err
-			}
-			s.markDone(desc.ID)
+		var err error
+		if note, err = t.describeFrom(desc, raw); err != nil {
+			return "", err
 		}
 	}
 	if sug, ok := t.cl.Suggest(raw); ok {
 		if c, found := t.cats.ByKey(sug.Key); found {
 			s.Suggest = c.Key
-			return t.label(st) + t.txt("suggest", "category", c.Name, "options", t.categoryOptions()), nil
+			return join(note, t.label(st)+t.txt("suggest", "category", c.Name, "options", t.categoryOptions())), nil
 		}
 	}
 	return t.invalid(t.txt("invalid_choice")), nil
@@ -302,17 +395,25 @@ func (t *turn) answerDescription(st *Step) (string, error) {
 	if wordsSkip[normalizeReply(text)] && !st.Optional {
 		return t.invalid(t.txt("not_optional")), nil
 	}
-	n := runeLen(text)
-	if n < st.Min {
+	if runeLen(text) < st.Min {
 		return t.invalid(t.txt("too_short", "min", itoa(st.Min))), nil
 	}
-	if st.Max > 0 && n > st.Max {
-		return t.invalid(t.txt("too_long", "max", itoa(st.Max), "count", itoa(n))), nil
-	}
+	text, note := t.fit(st, text)
 	if err := t.setDescription(text); err != nil {
 		return "", err
 	}
-	return t.advance(""), nil
+	return t.advance(note), nil
+}
+
+// fit keeps a text to the step's maximum length: what is over it is cut,
+// and the note says so (the whole message stays in the journal). A long
+// text is the resident's trouble to write, not a reason to lose it.
+func (t *turn) fit(st *Step, text string) (string, string) {
+	n := runeLen(text)
+	if st.Max == 0 || n <= st.Max {
+		return text, ""
+	}
+	return string([]rune(text)[:st.Max]), t.txt("too_long_kept", "max", itoa(st.Max), "count", itoa(n))
 }
 
 func (t *turn) answerPhotos(st *Step) (string, error) {
@@ -409,9 +510,11 @@ func (t *turn) answerPhone(st *Step) (string, error) {
 		t.s.Ans.Phone = ""
 		return t.advance(""), nil
 	}
-	phone, ok := mobilePhone(text)
-	if !ok {
-		return t.invalid(t.txt("phone_invalid")), nil
+	phone, problem, digits := phoneNumber(text)
+	if problem != "" {
+		// The reason says what to send instead; the whole prompt again
+		// would only bury it.
+		return t.invalidShort(t.txt(problem, "count", itoa(digits))), nil
 	}
 	t.s.Ans.Phone = phone
 	return t.advance(""), nil
@@ -422,18 +525,15 @@ func (t *turn) answerText(st *Step) (string, error) {
 	if wordsSkip[normalizeReply(text)] && st.Optional {
 		return t.advance(""), nil
 	}
-	n := runeLen(text)
-	if n < st.Min {
+	if runeLen(text) < st.Min {
 		return t.invalid(t.txt("too_short", "min", itoa(st.Min))), nil
 	}
-	if st.Max > 0 && n > st.Max {
-		return t.invalid(t.txt("too_long", "max", itoa(st.Max), "count", itoa(n))), nil
-	}
+	text, note := t.fit(st, text)
 	if t.s.Ans.Extra == nil {
 		t.s.Ans.Extra = map[string]string{}
 	}
 	t.s.Ans.Extra[st.Field] = text
-	return t.advance(""), nil
+	return t.advance(note), nil
 }
 
 func (t *turn) answerConfirm(st *Step) (string, error) {
@@ -448,7 +548,8 @@ func (t *turn) answerConfirm(st *Step) (string, error) {
 		if d, ok := t.dir.Deputy(c.AssigneeID); ok {
 			deputy = t.txt("submitted_deputy", "name", d.Name)
 		}
-		return t.txt("submitted", "number", c.Number, "station", t.stationName(c.StationID), "deputy", deputy, "hours", itoa(cat.AcceptHours)), nil
+		return join(t.txt("submitted", "number", c.Number, "station", t.stationName(c.StationID), "deputy", deputy, "hours", itoa(cat.AcceptHours)),
+			t.pendingOffer()), nil
 	}
 	if n, ok := editNumber(w); ok {
 		steps := t.e.report.Steps
@@ -481,10 +582,14 @@ func (t *turn) summary() string {
 		case StepDescription:
 			lines = append(lines, t.txt("summary_description", "n", n, "value", clip(a.Desc, 60)))
 		case StepPhotos:
-			if len(a.Photos) == 0 {
+			arrived, failed := t.photoCounts()
+			switch {
+			case failed > 0:
+				lines = append(lines, t.txt("summary_photos_failed", "n", n, "count", itoa(arrived), "failed", itoa(failed)))
+			case arrived == 0:
 				lines = append(lines, t.txt("summary_no_photos", "n", n))
-			} else {
-				lines = append(lines, t.txt("summary_photos", "n", n, "count", itoa(len(a.Photos))))
+			default:
+				lines = append(lines, t.txt("summary_photos", "n", n, "count", itoa(arrived)))
 			}
 		case StepLocation:
 			lines = append(lines, t.txt("summary_location", "n", n, "value", t.place()))
@@ -503,6 +608,26 @@ func (t *turn) summary() string {
 	return strings.Join(lines, "\n")
 }
 
+// photoCounts counts the draft's photos that arrived (or are still on
+// their way) and those that could not be fetched from WeChat.
+func (t *turn) photoCounts() (arrived, failed int) {
+	if t.s.Ans == nil || len(t.s.Ans.Photos) == 0 {
+		return 0, 0
+	}
+	photos := t.s.Ans.Photos
+	status, err := t.e.cfg.Store.AttachmentStatuses(t.ctx, photos)
+	if err != nil {
+		t.e.log.Warn("reading the draft's photos failed; counting them all", "err", err)
+		return len(photos), 0
+	}
+	for _, id := range photos {
+		if status[id] == lianxin.AttachmentFailed {
+			failed++
+		}
+	}
+	return len(photos) - failed, failed
+}
+
 // submit registers the draft as a case and ends the flow. A retried or
 // replayed submission returns the case already registered.
 func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
@@ -517,7 +642,7 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 	desc := a.Desc
 	for _, st := range t.e.report.Steps {
 		if st.Kind == StepText && a.Extra[st.Field] != "" {
-			desc = join(desc, st.Label+":"+a.Extra[st.Field])
+			desc = join(desc, st.Label+"："+a.Extra[st.Field])
 		}
 	}
 	r := lianxin.Report{
@@ -532,14 +657,15 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 		Attachments:   append(append([]int64(nil), a.Photos...), a.Voices...),
 		NeedsStaff:    needsStaff,
 	}
-	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: "resident"}}
+	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: "resident", Audience: lianxin.AudienceResident}}
 	if r.StationID != "" {
-		events = append(events, lianxin.Event{Type: lianxin.EventRouted, Actor: "system", Text: r.StationReason})
+		events = append(events, lianxin.Event{Type: lianxin.EventRouted, Actor: "system", Text: r.StationReason, Audience: lianxin.AudienceStaff})
 	}
 	if needsStaff {
-		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident"})
+		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident", Audience: lianxin.AudienceResident})
 	}
-	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil))
+	arrived, _ := t.photoCounts()
+	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil, "told_assigned", arrived))
 	if err != nil {
 		return nil, err
 	}
@@ -548,14 +674,18 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 }
 
 // assigner picks a new (or returned) case's deputy inside its transaction
-// and writes who is told: the deputy, and the station's group robot.
-// exclude are deputies who returned the case.
-func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
+// and writes who is told: the deputy, and the station's group robot. The
+// timeline gets the choice with its reason for staff, and what the
+// resident reads (told, with the deputy's name). exclude are deputies who
+// returned the case.
+func (t *turn) assigner(r lianxin.Report, exclude []string, told string, photos int) lianxin.Assigner {
 	return func(v lianxin.AssignView, number string) (lianxin.Assignment, error) {
 		c := &lianxin.Case{Number: number, CategoryKey: r.Category.Key, StationID: r.StationID, Description: r.Description,
 			Location: r.Location, UpdatedAt: t.now}
+		nobody := lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{
+			{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned"), Audience: lianxin.AudienceStaff}}}
 		if r.StationID == "" {
-			return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
+			return nobody, nil
 		}
 		family := []string{r.StationID}
 		if st, ok := t.dir.StationOf(r.StationID); ok {
@@ -581,9 +711,11 @@ func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
 		d, why, ok := t.dir.PickDeputy(lianxin.PickInput{StationID: r.StationID, Category: r.Category, Now: t.now,
 			Loc: t.e.cfg.Numbering.Location, Open: open, LastAssigned: last, Exclude: exclude})
 		if !ok {
-			return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
+			return nobody, nil
 		}
-		a := lianxin.Assignment{AssigneeID: d.ID, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: d.Name + "(" + why + ")"}}}
+		a := lianxin.Assignment{AssigneeID: d.ID, Events: []lianxin.Event{
+			{Type: lianxin.EventAssigned, Actor: "system", Text: d.Name + "（" + why + "）", Audience: lianxin.AudienceStaff},
+			{Type: lianxin.EventTold, Actor: "system", Text: t.txt(told, "deputy", d.Name), Audience: lianxin.AudienceResident}}}
 		place := r.Location.String()
 		if place == "" {
 			place = t.txt("none")
@@ -592,55 +724,22 @@ func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
 		if h := r.Category.AcceptHours; h > 0 {
 			dueText = t.now.Add(time.Duration(h) * time.Hour).In(t.e.cfg.Numbering.Location).Format("01-02 15:04")
 		}
+		media := t.txt("new_case_no_photos")
+		if photos > 0 {
+			media = t.txt("new_case_photos", "count", itoa(photos), "short", lianxin.ShortNumber(number))
+		}
 		text := t.txt("notify_new_case", "number", number, "category", r.Category.Name, "station", t.stationName(r.StationID),
-			"description", clip(r.Description, 200), "place", place, "reason", why, "accept_due", dueText, "short", lianxin.ShortNumber(number))
+			"description", clip(r.Description, 200), "place", place, "photos", media, "reason", why, "accept_due", dueText,
+			"short", lianxin.ShortNumber(number))
 		idem := fmt.Sprintf("assign:%s:%s", number, d.ID)
-		a.Notices = append(a.Notices, t.notice(idem, lianxin.DeputyRecipient(d.ID), text, t.txt("notify_new_case_title"), c, d.Name))
+		n := t.notice(idem, lianxin.DeputyRecipient(d.ID), text, t.txt("notify_new_case_title"), c, d.Name)
+		// Asking them to accept makes sense while the case waits for them.
+		n.Valid = &lianxin.NoticeRule{Statuses: []lianxin.Status{lianxin.StatusRegistered, lianxin.StatusReopened}, Assignee: d.ID}
+		a.Notices = append(a.Notices, n)
 		if n, ok := t.robotNotice("robot:"+idem, c, t.txt("robot_new_case", "number", number, "category", r.Category.Name,
 			"station", t.stationName(r.StationID), "deputy", d.Name, "description", clip(r.Description, 60))); ok {
 			a.Notices = append(a.Notices, n)
 		}
 		return a, nil
 	}
-}
-
-// progress lists the resident's cases, or one case's timeline ("进度 KQ…").
-func (t *turn) progress(w string) (string, error) {
-	if number := strings.TrimSpace(strings.TrimPrefix(w, "进度")); number != "" && !wordsProgress[w] {
-		c, err := t.e.cfg.Store.Case(t.ctx, number)
-		if lianxin.ErrorCode(err) == lianxin.ENOTFOUND || (err == nil && c.OpenID != t.m.OpenID) {
-			return t.txt("case_not_found", "number", strings.ToUpper(number)), nil
-		} else if err != nil {
-			return "", err
-		}
-		return t.caseDetail(c), nil
-	}
-	cases, err := t.e.cfg.Store.Cases(t.ctx, lianxin.CaseFilter{OpenID: t.m.OpenID, Limit: 5})
-	if err != nil {
-		return "", err
-	}
-	if len(cases) == 0 {
-		return t.txt("my_cases_empty"), nil
-	}
-	lines := make([]string, len(cases))
-	for i, c := range cases {
-		cat, _ := t.cats.ByKey(c.CategoryKey)
-		lines[i] = t.txt("case_line", "number", c.Number, "category", cat.Name, "status", t.txt("status_"+string(c.Status)))
-	}
-	return t.txt("my_cases", "count", itoa(len(cases)), "cases", strings.Join(lines, "\n")), nil
-}
-
-func (t *turn) caseDetail(c *lianxin.Case) string {
-	cat, _ := t.cats.ByKey(c.CategoryKey)
-	loc := t.e.cfg.Numbering.Location
-	lines := make([]string, 0, len(c.Events))
-	for _, ev := range c.Events {
-		line := ev.At.In(loc).Format("01-02 15:04") + " " + t.txt("event_"+ev.Type, "station", t.stationName(c.StationID))
-		if ev.Text != "" && ev.Type != lianxin.EventRouted {
-			line += ":" + ev.Text
-		}
-		lines = append(lines, line)
-	}
-	return t.txt("case_detail", "number", c.Number, "category", cat.Name, "status", t.txt("status_"+string(c.Status)),
-		"description", clip(c.Description, 100), "timeline", strings.Join(lines, "\n"))
 }

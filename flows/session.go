@@ -23,6 +23,14 @@ type Session struct {
 	Suggest string   `json:"g,omitempty"` // a category offered, awaiting 是
 	Paused  bool     `json:"p,omitempty"` // idle or 菜单: offer 继续 / 重新开始
 	Last    int64    `json:"t,omitempty"` // last activity, unix seconds
+	// Why is a 不满意 waiting for what is still wrong.
+	Why *followUp `json:"w,omitempty"`
+	// Pending is a new problem typed while a draft was paused, kept to be
+	// offered once the draft is done with; PendingAt is when (unix seconds).
+	Pending   string `json:"pn,omitempty"`
+	PendingAt int64  `json:"pt,omitempty"`
+	// ConfirmCancel: 取消 of a draft with photos was asked to be confirmed.
+	ConfirmCancel bool `json:"cc,omitempty"`
 
 	// note is said before the next reply: why the conversation started over.
 	note string
@@ -75,7 +83,8 @@ func (s *Session) unmarkDone(step string) {
 	s.Done = slices.DeleteFunc(s.Done, func(x string) bool { return x == step })
 }
 
-// clearFlow ends the flow, keeping nothing of the draft.
+// clearFlow ends the flow, keeping nothing of the draft (and what is not
+// the draft's).
 func (s *Session) clearFlow() {
-	*s = Session{Ver: s.Ver, Last: s.Last, note: s.note}
+	*s = Session{Ver: s.Ver, Last: s.Last, Why: s.Why, Pending: s.Pending, PendingAt: s.PendingAt, note: s.note}
 }

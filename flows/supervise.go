@@ -122,7 +122,7 @@ func (s *Supervisor) notify(ctx context.Context, snap *directorySnapshot, c *lia
 	idem := fmt.Sprintf("supervise:%s:%s", c.Number, mark)
 	var recipients []string
 	var body, title string
-	event := lianxin.Event{Type: lianxin.EventReminded, Actor: "system", Text: when}
+	event := lianxin.Event{Type: lianxin.EventReminded, Actor: "system", Text: when, Audience: lianxin.AudienceStaff}
 	if overdue {
 		event.Type = lianxin.EventOverdue
 		body = tx("overdue", "number", c.Number, "category", cat, "deputy", deputyName, "what", tx(key), "due", when)
@@ -146,9 +146,17 @@ func (s *Supervisor) notify(ctx context.Context, snap *directorySnapshot, c *lia
 			}
 		}
 	}
+	// A reminder to accept is stale once the case is accepted or goes to
+	// someone else; any other once the case is closed or moves.
+	rule := &lianxin.NoticeRule{Statuses: lianxin.OpenStatuses, Assignee: c.AssigneeID}
+	if mark == lianxin.MarkAcceptReminded || mark == lianxin.MarkAcceptOverdue {
+		rule.Statuses = []lianxin.Status{lianxin.StatusRegistered, lianxin.StatusReopened}
+	}
 	var notices []lianxin.Notice
 	for _, r := range recipients {
-		notices = append(notices, e.notice(idem+":"+r, lianxin.DeputyRecipient(r), body, title, c, deputyName, snap.cats, snap.dir))
+		n := e.notice(idem+":"+r, lianxin.DeputyRecipient(r), body, title, c, deputyName, snap.cats, snap.dir)
+		n.Valid = rule
+		notices = append(notices, n)
 	}
 	done, err := s.db.MarkSupervised(ctx, c.ID, mark, []lianxin.Event{event}, notices)
 	if done {

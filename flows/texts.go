@@ -38,6 +38,19 @@ var requiredTexts = []string{
 	"rating_satisfied", "rating_fairly_satisfied", "rating_unsatisfied", "event_assigned", "submitted_deputy",
 	"reason_in_area", "reason_nearby", "reason_address", "reason_choice", "reason_specialty", "reason_on_duty",
 	"reason_fewest_open", "reason_round_robin", "reason_sole", "reason_point_head", "reason_head", "reason_parent", "reason_join",
+	// Trust: residents and deputies (issue 11).
+	"timeline_created", "timeline_told", "timeline_accepted", "timeline_answered", "timeline_forwarded", "timeline_progress",
+	"timeline_resolved", "timeline_rated", "timeline_reopened", "timeline_follow_up", "timeline_staff_requested",
+	"event_told", "event_note", "event_follow_up", "told_assigned", "told_reassigned", "told_requeued",
+	"notify_resident_reassigned", "notify_resident_requeued", "note_to_department", "case_ambiguous",
+	"notify_reopened_why", "notify_follow_up", "follow_up_thanks", "follow_up_none",
+	"phone_none", "phone_length", "paused_reminder", "paused_new_problem", "pending_offer", "pending_started", "welcome_back",
+	"cancel_confirm", "too_long_kept", "summary_photos_failed", "photo_failed_draft", "photo_failed_case",
+	"thanks_reply", "ok_reply", "here_reply", "contact_yours", "contact_all", "contact_line",
+	"deputy_help_resident", "deputy_help_hint", "example_answer", "example_progress", "example_resolve", "example_return",
+	"owner_deputy", "owner_staff", "deputy_dept_ambiguous", "deputy_forwarded_told", "notify_department", "notify_department_title",
+	"department_told", "told_resident", "told_queued", "told_unsubscribed", "told_window", "told_nobody", "bind_backlog",
+	"new_case_photos", "new_case_no_photos", "detail_photos", "detail_photos_failed", "detail_voices", "detail_media_follow",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.

@@ -98,12 +98,111 @@ func (db *DB) RetryAttachment(ctx context.Context, id int64, owner string, now, 
 }
 
 // MarkAttachmentFailed gives up on a claimed attachment, with the reason
-// staff will see on the case.
+// staff will see on the case. The notices OnAttachmentFailed makes (the
+// resident is told) are queued in the same transaction.
 func (db *DB) MarkAttachmentFailed(ctx context.Context, id int64, owner string, now time.Time, reason string) (err error) {
 	defer wrap(&err, "MarkAttachmentFailed(%d)", id)
-	return db.finishAttachment(ctx, id, owner, `status = 'failed', error = ?, updated_at = ?`, reason, now.UTC())
+	if db.OnAttachmentFailed == nil {
+		return db.finishAttachment(ctx, id, owner, `status = 'failed', error = ?, updated_at = ?`, reason, now.UTC())
+	}
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`UPDATE attachments SET status = 'failed', error = ?, updated_at = ?, lease_owner = '', lease_until = NULL
+			WHERE id = ? AND lease_owner = ? AND status = 'pending'`, reason, now.UTC(), id, owner)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return lianxin.ErrLeaseLost
+		}
+		var row struct {
+			lianxin.Attachment
+			OpenID string  `db:"openid"`
+			Number *string `db:"number"`
+		}
+		if err := tx.Get(&row, `SELECT a.id, a.case_id, a.kind, a.media_id, a.pic_url, a.status, a.path, a.thumb_path, a.sha256,
+			a.mime, a.size, a.error, a.attempts, a.created_at, a.openid, c.number
+			FROM attachments a LEFT JOIN cases c ON c.id = a.case_id WHERE a.id = ?`, id); err != nil {
+			return err
+		}
+		number := ""
+		if row.Number != nil {
+			number = *row.Number
+		}
+		for _, n := range db.OnAttachmentFailed(row.Attachment, row.OpenID, number) {
+			if err := enqueue(tx, db.now(), n.IdemKey, n.Kind, n.Recipient, n.Payload, row.CaseID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// AttachmentStatuses says how far each of these attachments got.
+func (db *DB) AttachmentStatuses(ctx context.Context, ids []int64) (_ map[int64]lianxin.AttachmentStatus, err error) {
+	defer wrap(&err, "AttachmentStatuses")
+	out := make(map[int64]lianxin.AttachmentStatus, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(`SELECT id, status FROM attachments WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID     int64                    `db:"id"`
+		Status lianxin.AttachmentStatus `db:"status"`
+	}
+	if err := db.read.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Status
+	}
+	return out, nil
 }
 
 func (db *DB) finishAttachment(ctx context.Context, id int64, owner, set string, args ...any) error {
 	return db.finishLeased(ctx, "attachments", id, owner, set, args...)
+}
+
+// AttachmentToSend returns an attachment with its upload to WeChat, for
+// sending it on as a message.
+func (db *DB) AttachmentToSend(ctx context.Context, id int64) (_ *lianxin.Attachment, err error) {
+	defer wrap(&err, "AttachmentToSend(%d)", id)
+	var a lianxin.Attachment
+	err = db.read.GetContext(ctx, &a, `SELECT `+attachmentColumns+`, wx_media_id, wx_uploaded_at FROM attachments WHERE id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, lianxin.Errorf(lianxin.ENOTFOUND, "attachment %d not found", id)
+	}
+	return &a, err
+}
+
+// RememberUpload records the temporary media id a stored attachment was
+// uploaded to WeChat as, and when; an empty id forgets it (WeChat no
+// longer has it).
+func (db *DB) RememberUpload(ctx context.Context, id int64, mediaID string, at time.Time) (err error) {
+	defer wrap(&err, "RememberUpload(%d)", id)
+	var when any
+	if mediaID != "" {
+		when = at.UTC()
+	}
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.Exec(`UPDATE attachments SET wx_media_id = ?, wx_uploaded_at = ? WHERE id = ?`, mediaID, when, id)
+		return err
+	})
+}
+
+// QueueNotices queues notices about a case that change nothing on it (the
+// photos a deputy asked to see), in one transaction.
+func (db *DB) QueueNotices(ctx context.Context, caseID int64, notices []lianxin.Notice) (err error) {
+	defer wrap(&err, "QueueNotices(case %d)", caseID)
+	now := db.now()
+	return db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+		for _, n := range notices {
+			if err := enqueueNotice(tx, now, caseID, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -210,8 +210,7 @@ func record(tx *sqlx.Tx, caseID int64, events []lianxin.Event, notices []lianxin
 		}
 	}
 	for _, n := range notices {
-		id := caseID
-		if err := enqueue(tx, now, n.IdemKey, n.Kind, n.Recipient, n.Payload, &id); err != nil {
+		if err := enqueueNotice(tx, now, caseID, n); err != nil {
 			return err
 		}
 	}
@@ -225,7 +224,12 @@ func addEvent(tx *sqlx.Tx, caseID int64, e lianxin.Event, now time.Time) error {
 	if at.IsZero() {
 		at = now
 	}
-	_, err := tx.Exec(`INSERT INTO case_events (case_id, type, actor, text, at) VALUES (?, ?, ?, ?, ?)`, caseID, e.Type, e.Actor, e.Text, at.UTC())
+	audience := e.Audience
+	if audience == "" {
+		audience = lianxin.AudienceStaff // when in doubt, internal
+	}
+	_, err := tx.Exec(`INSERT INTO case_events (case_id, type, actor, text, audience, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		caseID, e.Type, e.Actor, e.Text, audience, at.UTC())
 	return err
 }
 

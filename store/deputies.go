@@ -106,7 +106,9 @@ func (db *DB) CreateInvite(ctx context.Context, deputyID string, ttl time.Durati
 	return code, expires, err
 }
 
-// Bind binds the sender's WeChat to the deputy the code was made for. A
+// Bind binds the sender's WeChat to the deputy the code was made for, and
+// drops the notices still waiting for the deputy (the caller sums them up
+// instead of sending a backlog of stale instructions). A
 // wrong, used or expired code is counted against the sender; after lianxin.BindLimit
 // failures in lianxin.BindWindow every attempt is refused, so six digits cannot be
 // guessed.
@@ -146,6 +148,13 @@ func (db *DB) Bind(ctx context.Context, code, openid string) (_ lianxin.Deputy, 
 			return err
 		}
 		if _, err := tx.Exec(`UPDATE deputy_invites SET used_at = ? WHERE code_hash = ?`, now, codeHash(code)); err != nil {
+			return err
+		}
+		// What was queued for them while nobody could be reached is not
+		// sent as a backlog: the binding's reply sums it up (我的).
+		if _, err := tx.Exec(`UPDATE outbox SET status = ?, last_error = 'summed up when the deputy bound their WeChat'
+			WHERE recipient = ? AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?)`,
+			lianxin.OutboxDropped, lianxin.DeputyRecipient(inv.DeputyID), now.UTC()); err != nil {
 			return err
 		}
 		var data string

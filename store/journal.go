@@ -157,3 +157,20 @@ func (db *DB) LastInbound(ctx context.Context, openid string) (_ time.Time, _ bo
 	}
 	return t, err == nil, err
 }
+
+// ResidentStatus says whether a WeChat user follows the account and when
+// they last wrote; Known is false for someone the journal has never seen.
+func (db *DB) ResidentStatus(ctx context.Context, openid string) (_ lianxin.ResidentStatus, err error) {
+	defer wrap(&err, "ResidentStatus(%s)", lianxin.MaskOpenID(openid))
+	var r struct {
+		LastInbound time.Time `db:"last_inbound"`
+		Subscribed  bool      `db:"subscribed"`
+	}
+	err = db.read.GetContext(ctx, &r, `SELECT last_inbound, subscribed FROM residents WHERE openid = ?`, openid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return lianxin.ResidentStatus{}, nil
+	} else if err != nil {
+		return lianxin.ResidentStatus{}, err
+	}
+	return lianxin.ResidentStatus{Known: true, Subscribed: r.Subscribed, LastInbound: r.LastInbound}, nil
+}

@@ -25,6 +25,84 @@ func enqueue(tx *sqlx.Tx, now time.Time, idemKey, kind, recipient string, payloa
 	return err
 }
 
+// enqueueNotice queues a change's notice for its case, held back by its
+// Delay, with its rule for when it is still worth sending.
+func enqueueNotice(tx *sqlx.Tx, now time.Time, caseID int64, n lianxin.Notice) error {
+	b, err := json.Marshal(n.Payload)
+	if err != nil {
+		return err
+	}
+	valid := ""
+	if n.Valid != nil {
+		v, err := json.Marshal(n.Valid)
+		if err != nil {
+			return err
+		}
+		valid = string(v)
+	}
+	_, err = tx.Exec(`INSERT INTO outbox (idem_key, kind, recipient, payload, case_id, next_attempt, created_at, valid_while)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING`,
+		n.IdemKey, n.Kind, n.Recipient, string(b), caseID, now.Add(n.Delay), now, valid)
+	return err
+}
+
+// CaseState is a case's status and assignee now, for checking a notice's
+// rule just before it is sent.
+func (db *DB) CaseState(ctx context.Context, caseID int64) (_ lianxin.Status, assignee string, err error) {
+	defer wrap(&err, "CaseState(%d)", caseID)
+	var r struct {
+		Status   lianxin.Status `db:"status"`
+		Assignee string         `db:"assignee_id"`
+	}
+	if err := db.read.GetContext(ctx, &r, `SELECT status, assignee_id FROM cases WHERE id = ?`, caseID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", "", lianxin.Errorf(lianxin.ENOTFOUND, "case %d not found", caseID)
+		}
+		return "", "", err
+	}
+	return r.Status, r.Assignee, nil
+}
+
+// MarkOutboxDropped ends a claimed send without sending it, on purpose:
+// what it says is no longer true (its case moved on), with the reason.
+func (db *DB) MarkOutboxDropped(ctx context.Context, id int64, owner, reason string) (err error) {
+	defer wrap(&err, "MarkOutboxDropped(%d)", id)
+	return db.finishOutbox(ctx, id, owner, `status = 'dropped', last_error = ?`, reason)
+}
+
+// AmendNotices writes events on a case and, for each amendment, drops its
+// held-back notice and queues the replacement if the notice is still
+// waiting and no worker holds it, or else queues the follow-up: all in one
+// transaction, so the recipient gets the fuller notice or both, never
+// neither.
+func (db *DB) AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) (err error) {
+	defer wrap(&err, "AmendNotices(case %d)", caseID)
+	now := db.now()
+	return db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+		for _, e := range events {
+			if err := addEvent(tx, caseID, e, now); err != nil {
+				return err
+			}
+		}
+		for _, a := range amendments {
+			res, err := tx.Exec(`UPDATE outbox SET status = ?, last_error = 'amended before it was sent'
+				WHERE idem_key = ? AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?)`,
+				lianxin.OutboxDropped, a.Drop, now.UTC())
+			if err != nil {
+				return err
+			}
+			n := a.FollowUp
+			if dropped, _ := res.RowsAffected(); dropped == 1 {
+				n = a.Replacement
+			}
+			if err := enqueueNotice(tx, now, caseID, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // EnqueueReply queues the reply to a message that could not be answered in
 // the webhook response (applied late, or replayed after Redis came back) as a
 // customer-service message, and records it on the journal in the same
@@ -94,7 +172,9 @@ func (db *DB) OutboxMessage(ctx context.Context, id int64) (_ *lianxin.OutboxMes
 // ClaimOutbox leases up to limit due sends to owner until now+lease,
 // counting an attempt on each, oldest first. A send is only claimed when no
 // earlier send to the same recipient is still pending (waiting, between
-// attempts or leased), so each recipient gets their messages in order.
+// attempts or leased), so each recipient gets their messages in order. A
+// notice held back on purpose (lianxin.Notice.Delay: never tried, no error,
+// not yet due) does not hold up the ones after it.
 // Selecting and leasing are one statement in one write transaction, so two
 // processes never claim the same send.
 func (db *DB) ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) (_ []lianxin.OutboxMessage, err error) {
@@ -108,10 +188,11 @@ func (db *DB) ClaimOutbox(ctx context.Context, owner string, now time.Time, leas
 			WHERE id IN (
 				SELECT o.id FROM outbox o
 				WHERE o.status = 'pending' AND o.next_attempt <= ? AND (o.lease_until IS NULL OR o.lease_until <= ?)
-				AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.status = 'pending' AND p.recipient = o.recipient AND p.id < o.id)
+				AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.status = 'pending' AND p.recipient = o.recipient AND p.id < o.id
+					AND (p.attempts > 0 OR p.last_error <> '' OR p.next_attempt <= ?))
 				ORDER BY o.id LIMIT ?)
 			RETURNING *`,
-			owner, now.Add(lease), now, now, limit)
+			owner, now.Add(lease), now, now, now, limit)
 	})
 	return msgs, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -76,5 +77,50 @@ func TestClaimOutboxInOrderPerRecipient(t *testing.T) {
 	}
 	if _, err := db.OutboxMessage(ctx, 999); err == nil {
 		t.Error("missing row: no error")
+	}
+}
+
+// A notice held back (Delay) waits without holding up what comes after it
+// for the same recipient, and can be amended until it goes out: replaced
+// while it waits, followed up once it has gone.
+func TestHeldNoticesWaitAndCanBeAmended(t *testing.T) {
+	ctx := context.Background()
+	db := openQueueDB(t, testenv.DBPath(t))
+	num := lianxin.CaseNumbering{Prefix: "KQ", Location: time.UTC}
+	notice := func(key, text string, delay time.Duration) lianxin.Notice {
+		return lianxin.Notice{IdemKey: key, Kind: lianxin.OutboxText, Recipient: "deputy:d1", Payload: lianxin.TextPayload{Text: text}, Delay: delay}
+	}
+	r := lianxin.Report{SourceKey: "gh:held", OpenID: "oR", Category: lianxin.Category{Key: "heating"}, Description: "暖气不热"}
+	c, _, err := db.CreateCase(ctx, num, r, nil, []lianxin.Notice{notice("held", "重办", 10*time.Minute), notice("later", "新反映", 0)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ClaimOutbox(ctx, "w", qt0, time.Minute, 10)
+	if err != nil || len(got) != 1 || got[0].IdemKey != "later" {
+		t.Fatalf("claimed %+v, %v; want only the notice after the held one", got, err)
+	}
+	amend := func(key string) lianxin.NoticeAmendment {
+		return lianxin.NoticeAmendment{Drop: "held", Replacement: notice(key+":full", "重办：还是不热", 0), FollowUp: notice(key+":more", "补充：还是不热", 0)}
+	}
+	if err := db.AmendNotices(ctx, c.ID, []lianxin.Event{{Type: lianxin.EventFollowUp, Text: "还是不热", Audience: lianxin.AudienceResident}}, []lianxin.NoticeAmendment{amend("a1")}); err != nil {
+		t.Fatal(err)
+	}
+	// The held row is gone; the replacement is what remains. Amending again
+	// (the row is no longer waiting) queues the follow-up instead.
+	if err := db.AmendNotices(ctx, c.ID, nil, []lianxin.NoticeAmendment{amend("a2")}); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := db.Outbox(ctx, 10)
+	status := map[string]string{}
+	for _, m := range rows {
+		status[m.IdemKey] = m.Status
+	}
+	want := map[string]string{"held": lianxin.OutboxDropped, "later": lianxin.OutboxPending, "a1:full": lianxin.OutboxPending, "a2:more": lianxin.OutboxPending}
+	if fmt.Sprint(status) != fmt.Sprint(want) {
+		t.Errorf("outbox %v, want %v", status, want)
+	}
+	full, _ := db.Case(ctx, c.Number)
+	if n := len(full.Events); n != 1 || full.Events[0].Audience != lianxin.AudienceResident {
+		t.Errorf("events %+v", full.Events)
 	}
 }

@@ -21,6 +21,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/mattn/go-sqlite3" // the sqlite3 driver
+
+	"github.com/lianxin/lianxin"
 )
 
 //go:embed migrations/*.sql
@@ -34,6 +36,11 @@ type DB struct {
 	w    *writer
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// OnAttachmentFailed, when set, makes the notices queued with an
+	// attachment given up on (MarkAttachmentFailed), from the attachment,
+	// the resident who sent it and its case's number ("" for a draft's):
+	// the wiring sets it so the resident is told the photo did not arrive.
+	OnAttachmentFailed func(a lianxin.Attachment, openid, caseNumber string) []lianxin.Notice
 
 	touched sync.Map // openid → time of the last residents update by this process
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -111,4 +112,61 @@ func (c *Client) download(ctx context.Context, api, u string) ([]byte, string, e
 
 func tooLarge(api string, max int64) *APIError {
 	return &APIError{API: api, Msg: fmt.Sprintf("larger than %d bytes", max), Kind: ErrTooLarge}
+}
+
+// Temporary media types for UploadMedia.
+const (
+	MediaImage = "image"
+	MediaVoice = "voice"
+)
+
+// UploadMedia uploads a file as temporary media (/cgi-bin/media/upload) and
+// returns its media_id, which customer-service image and voice messages
+// send. WeChat keeps temporary media 3 days (lianxin.MediaLifetime).
+// mediaType is MediaImage (JPEG, PNG, GIF; 10 MB) or MediaVoice (AMR, MP3;
+// 2 MB, 60 s); filename's extension tells WeChat the format.
+func (c *Client) UploadMedia(ctx context.Context, mediaType, filename string, data []byte) (mediaID string, err error) {
+	const api = "media/upload"
+	var body bytes.Buffer
+	form := multipart.NewWriter(&body)
+	part, err := form.CreateFormFile("media", filename)
+	if err != nil {
+		return "", &APIError{API: api, Msg: err.Error(), Kind: ErrPermanent}
+	}
+	part.Write(data)
+	if err := form.Close(); err != nil {
+		return "", &APIError{API: api, Msg: err.Error(), Kind: ErrPermanent}
+	}
+	err = c.withToken(ctx, api, func(ctx context.Context, token string) error {
+		q := url.Values{"access_token": {token}, "type": {mediaType}}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.Base+"/cgi-bin/media/upload?"+q.Encode(), bytes.NewReader(body.Bytes()))
+		if err != nil {
+			return &APIError{API: api, Msg: Redact(err.Error()), Kind: ErrPermanent}
+		}
+		req.Header.Set("Content-Type", form.FormDataContentType())
+		resp, err := c.httpClient().Do(req)
+		if err != nil {
+			return transportError(ctx, api, err)
+		}
+		defer resp.Body.Close()
+		answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if err != nil {
+			return transportError(ctx, api, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return statusError(api, resp.StatusCode)
+		}
+		var ans struct {
+			MediaID string `json:"media_id"`
+		}
+		if err := decodeAnswer(api, answer, &ans); err != nil {
+			return err
+		}
+		if ans.MediaID == "" {
+			return &APIError{API: api, Msg: "answer has no media_id", Kind: ErrTransient}
+		}
+		mediaID = ans.MediaID
+		return nil
+	})
+	return mediaID, err
 }

@@ -22,6 +22,22 @@ func (c *Client) SendText(ctx context.Context, openid, text string) error {
 	})
 }
 
+// SendImage sends a customer-service image message: temporary media
+// uploaded with UploadMedia. Like SendText it needs the 48-hour window; a
+// media id WeChat no longer keeps is ErrInvalidMedia.
+func (c *Client) SendImage(ctx context.Context, openid, mediaID string) error {
+	return c.sendCustom(ctx, map[string]any{
+		"touser": openid, "msgtype": "image", "image": map[string]string{"media_id": mediaID},
+	})
+}
+
+// SendVoice sends a customer-service voice message (see SendImage).
+func (c *Client) SendVoice(ctx context.Context, openid, mediaID string) error {
+	return c.sendCustom(ctx, map[string]any{
+		"touser": openid, "msgtype": "voice", "voice": map[string]string{"media_id": mediaID},
+	})
+}
+
 // Article is one customer-service news article (WeChat sends one per message).
 type Article struct {
 	Title       string `json:"title"`

@@ -16,6 +16,7 @@ import (
 	"github.com/lianxin/lianxin/bot/wxapi"
 	"github.com/lianxin/lianxin/internal/testenv"
 	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
+	"github.com/lianxin/lianxin/internal/wxtest/photos"
 )
 
 // TestMain installs the production HTTP client as the SDK's global client,
@@ -518,5 +519,38 @@ func TestRedact(t *testing.T) {
 		if strings.Contains(got, s) {
 			t.Errorf("Redact left %q in %q", s, got)
 		}
+	}
+}
+
+// Deputies are sent a case's photos and voice: uploaded as temporary media,
+// then sent as customer-service image and voice messages; a media id WeChat
+// no longer keeps is ErrInvalidMedia, so the caller uploads again.
+func TestUploadAndSendMedia(t *testing.T) {
+	a := newAccount(t, fakewx.Options{})
+	c := a.process(t, nil)
+	photo := photos.JPEGWithGPS(64, 48, 37.85, 113.57)
+	id, err := c.UploadMedia(ctxT(t), wxapi.MediaImage, "1.jpg", photo)
+	if err != nil || id == "" {
+		t.Fatalf("UploadMedia: %q, %v", id, err)
+	}
+	if _, got, ok := a.fake.Media(id); !ok || !bytes.Equal(got, photo) {
+		t.Fatalf("WeChat keeps %d bytes under %s, want the %d uploaded", len(got), id, len(photo))
+	}
+	voice, err := c.UploadMedia(ctxT(t), wxapi.MediaVoice, "1.amr", fakewx.VoiceAMR())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendImage(ctxT(t), "oDeputy", id); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendVoice(ctxT(t), "oDeputy", voice); err != nil {
+		t.Fatal(err)
+	}
+	sent := sentTo(a.fake, "oDeputy")
+	if len(sent) != 2 || sent[0].MsgType != "image" || sent[1].MsgType != "voice" || !strings.Contains(sent[0].Text, id) {
+		t.Errorf("sent %+v", sent)
+	}
+	if err := c.SendImage(ctxT(t), "oDeputy", "EXPIRED"); !errors.Is(err, wxapi.ErrInvalidMedia) {
+		t.Errorf("an unknown media id: %v, want ErrInvalidMedia", err)
 	}
 }

@@ -96,8 +96,9 @@ func TestDeputyLoopThroughWeChat(t *testing.T) {
 		t.Errorf("the resident should read the deputy's words: %q", rating.Text)
 	}
 
-	mustContain(t, say(t, c, resident, "3"), "重新交办")
-	waitSent(t, fw, deputy, "重办", number)
+	mustContain(t, say(t, c, resident, "3"), "重新交办", "哪里没解决好")
+	mustContain(t, say(t, c, resident, "卧室还是只有16度"), "已转告代表")
+	waitSent(t, fw, deputy, "重办", number, "卧室还是只有16度")
 	tpl := waitSent(t, fw, head, number)
 	if tpl.Kind != fakewx.KindTemplate || tpl.TemplateID != "TPL_case_notice" {
 		t.Errorf("the head, outside the 48-hour window, got a %s message, want the template", tpl.Kind)
@@ -123,7 +124,9 @@ func TestDeputyLoopThroughWeChat(t *testing.T) {
 }
 
 // TestNotificationsSurviveAnAPIOutage: WeChat's send API is down while
-// deputies act; once it is back every notification arrives, and none twice.
+// deputies act; once it is back every notification arrives, and none twice,
+// except the 【新反映】 asking the deputy to accept cases they have accepted
+// meanwhile: those are dropped as stale.
 func TestNotificationsSurviveAnAPIOutage(t *testing.T) {
 	cfg := testConfig(t)
 	fw := withFakeWeChat(t, &cfg)
@@ -147,7 +150,6 @@ func TestNotificationsSurviveAnAPIOutage(t *testing.T) {
 	fw.SetDown(fakewx.PathCustomSend, false)
 	for i, n := range numbers {
 		resident := fmt.Sprintf("oOutageResident%010d", i)
-		waitSent(t, fw, deputy, "新反映", n)
 		waitSent(t, fw, resident, n, "受理")
 		waitSent(t, fw, resident, n, "明天上门")
 	}
@@ -161,7 +163,7 @@ func TestNotificationsSurviveAnAPIOutage(t *testing.T) {
 		}
 		pending := 0
 		for _, r := range rows {
-			if r.Status != lianxin.OutboxSent {
+			if r.Status == lianxin.OutboxPending {
 				pending++
 			}
 		}
@@ -181,8 +183,17 @@ func TestNotificationsSurviveAnAPIOutage(t *testing.T) {
 			t.Errorf("delivered %d times: %s", n, k)
 		}
 	}
-	if len(seen) != 9 {
-		t.Errorf("%d distinct messages delivered, want 9 (3 cases × new case, accepted, progress)", len(seen))
+	if len(seen) != 6 {
+		t.Errorf("%d distinct messages delivered, want 6 (3 cases × accepted, progress)", len(seen))
+	}
+	rows, _ := ts.DB.OutboxWithStatus(ctx, lianxin.OutboxDropped, 100)
+	if len(rows) != 3 {
+		t.Errorf("%d notices dropped, want the 3 【新反映】 of cases accepted meanwhile", len(rows))
+	}
+	for k := range seen {
+		if strings.Contains(k, "新反映") {
+			t.Errorf("a stale 【新反映】 went out: %s", k)
+		}
 	}
 }
 
@@ -322,4 +333,205 @@ func TestReturnedCaseGoesToAnotherDeputy(t *testing.T) {
 	if len(seen) < 2 {
 		t.Errorf("only %d deputies saw the case", len(seen))
 	}
+}
+
+// TestDeputiesAreToldWhenNoticesOnlyQueue: without an AppSecret nothing can
+// be sent, and while WeChat's send API is down nothing goes out; in both
+// cases a deputy's action is acknowledged as queued, not as «已通知群众».
+func TestDeputiesAreToldWhenNoticesOnlyQueue(t *testing.T) {
+	t.Run("no AppSecret", func(t *testing.T) {
+		ts := startService(t, testConfig(t))
+		c := ts.Client(wxsim.Safe)
+		const deputy = "oQueuedDeputy0000000001"
+		bindDeputy(t, ts, c, deputy, "d-st-02")
+		ts.ReportCase(t, "oQueuedResident000000001")
+		r := say(t, c, deputy, "受理 1")
+		mustContain(t, r, "已受理", "排队")
+		if strings.Contains(r, "已通知群众") {
+			t.Errorf("told «已通知群众» with nothing able to send: %q", r)
+		}
+	})
+	t.Run("API down", func(t *testing.T) {
+		cfg := testConfig(t)
+		fw := withFakeWeChat(t, &cfg)
+		ts := startService(t, cfg)
+		c := ts.Client(wxsim.Safe)
+		const deputy, resident = "oDownDeputy000000000001", "oDownResident00000000001"
+		bindDeputy(t, ts, c, deputy, "d-st-02")
+		fw.SetDown(fakewx.PathCustomSend, true)
+		number := ts.ReportCase(t, resident)
+		// The new-case notice to the deputy has failed at least once.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for {
+			rows, err := ts.DB.Outbox(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) > 0 && rows[len(rows)-1].LastError != "" {
+				break
+			}
+			if err := fw.WaitCalls(ctx, func(c []fakewx.Call) bool { return len(c) > 0 }); err != nil {
+				t.Fatalf("no failed send: %v", err)
+			}
+		}
+		r := say(t, c, deputy, "受理 1")
+		mustContain(t, r, "已受理", "排队")
+		fw.SetDown(fakewx.PathCustomSend, false)
+		waitSent(t, fw, resident, number, "受理")
+		mustContain(t, say(t, c, deputy, "进展 1 明天上门"), "已通知群众")
+	})
+}
+
+// TestNoStaleInstructions: WeChat's send API is down when a case comes in;
+// meanwhile its deputy returns it and a colleague takes it. When WeChat is
+// back, the first deputy is not asked to accept a case that is no longer
+// theirs; the colleague is.
+func TestNoStaleInstructions(t *testing.T) {
+	cfg := testConfig(t)
+	fw := withFakeWeChat(t, &cfg)
+	ts := startService(t, cfg)
+	c := ts.Client(wxsim.Safe)
+	deputies := map[string]string{"d-st-02": "oStaleDeputy0000000002", "d-st-03": "oStaleDeputy0000000003", "d-st-04": "oStaleDeputy0000000004"}
+	for id, openid := range deputies {
+		bindDeputy(t, ts, c, openid, id)
+	}
+	fw.SetDown(fakewx.PathCustomSend, true)
+	number := ts.ReportCase(t, "oStaleResident0000000001")
+	mustContain(t, say(t, c, deputies["d-st-02"], "退回 1 不是我联系的片区"), "已退回")
+	got, err := ts.DB.Case(context.Background(), number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.SetDown(fakewx.PathCustomSend, false)
+	waitSent(t, fw, deputies[got.AssigneeID], "新反映", number)
+	// Everything that was due has gone or been dropped.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		rows, err := ts.DB.OutboxWithStatus(ctx, lianxin.OutboxPending, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		if err := fw.WaitCalls(ctx, func(c []fakewx.Call) bool { return len(c) > 0 }); err != nil {
+			t.Fatalf("%d rows still pending", len(rows))
+		}
+	}
+	for _, s := range fw.Sent() {
+		if s.To == deputies["d-st-02"] && strings.Contains(s.Text, "新反映") {
+			t.Errorf("the deputy who returned the case was asked to accept it: %q", s.Text)
+		}
+	}
+}
+
+// TestDeputySeesThePhotosAndHearsTheVoice: 详情 answers with the text at
+// once and the case's photos and voice follow as image and voice messages,
+// uploaded once as temporary media and reused by the next 详情; the
+// new-case notice says how many photos there are.
+func TestDeputySeesThePhotosAndHearsTheVoice(t *testing.T) {
+	cfg := testConfig(t)
+	fw := withFakeWeChat(t, &cfg)
+	ts := startService(t, cfg)
+	c := ts.Client(wxsim.Safe)
+	const resident, deputy = "oMediaResident0000000001", "oMediaDeputy00000000001"
+	bindDeputy(t, ts, c, deputy, "d-st-02")
+	say(t, c, resident, "报事")
+	say(t, c, resident, "2")
+	voice := fw.AddVoice()
+	mustContain(t, send(t, c, wxsim.Voice(resident, voice, "3号楼2单元暖气一直不热，屋里才十四五度")).Content, "【上传照片】")
+	for range 2 {
+		id := fw.AddGeneratedPhoto(37.8561, 113.5727)
+		send(t, c, wxsim.Image(resident, id, fw.PicURL(id)))
+	}
+	say(t, c, resident, "完成")
+	say(t, c, resident, "水滩社区3号楼")
+	say(t, c, resident, "跳过")
+	mustContain(t, say(t, c, resident, "确认"), "提交成功")
+	waitSent(t, fw, deputy, "新反映", "照片：2张", "详情 1")
+
+	// The photos must be stored before they can be sent on.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cases, _ := ts.DB.Cases(ctx, lianxin.CaseFilter{OpenID: resident})
+	var stored *lianxin.Case
+	for {
+		got, err := ts.DB.Case(ctx, cases[0].Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, a := range got.Attachments {
+			if a.Status == lianxin.AttachmentStored {
+				n++
+			}
+		}
+		if n == 3 {
+			stored = got
+			break
+		}
+		if err := fw.WaitCalls(ctx, func(c []fakewx.Call) bool { return true }); ctx.Err() != nil {
+			t.Fatalf("attachments not stored: %+v %v", got.Attachments, err)
+		}
+	}
+
+	r := send(t, c, wxsim.Text(deputy, "详情 1"))
+	mustContain(t, r.Content, "照片：2张，语音1条", "随后")
+	if r.Latency > time.Second {
+		t.Errorf("详情 took %s: the media must not be on the webhook path", r.Latency)
+	}
+	media := waitMedia(t, fw, deputy, 3)
+	if len(fw.CallsTo(fakewx.PathMediaUpload)) != 3 {
+		t.Errorf("%d uploads, want 3", len(fw.CallsTo(fakewx.PathMediaUpload)))
+	}
+	// What the deputy gets is what was stored (the photos without EXIF).
+	files := map[string]bool{}
+	for _, a := range stored.Attachments {
+		b, err := os.ReadFile(filepath.Join(cfg.DataDir, a.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[string(b)] = true
+	}
+	kinds := map[string]int{}
+	for _, m := range media {
+		kinds[m.MsgType]++
+		id := strings.TrimSuffix(strings.TrimPrefix(m.Text, "["+m.MsgType+" "), "]")
+		if _, data, ok := fw.Media(id); !ok || !files[string(data)] {
+			t.Errorf("%s %s is not one of the case's stored files", m.MsgType, id)
+		}
+	}
+	if kinds["image"] != 2 || kinds["voice"] != 1 {
+		t.Errorf("sent %v, want 2 images and 1 voice", kinds)
+	}
+
+	// Again: the uploads are reused while WeChat keeps them.
+	send(t, c, wxsim.Text(deputy, "详情 1"))
+	waitMedia(t, fw, deputy, 6)
+	if n := len(fw.CallsTo(fakewx.PathMediaUpload)); n != 3 {
+		t.Errorf("%d uploads after the second 详情, want the first 3 reused", n)
+	}
+}
+
+// waitMedia waits until the deputy has been sent n image or voice messages.
+func waitMedia(t *testing.T, fw *fakewx.Server, to string, n int) []fakewx.Sent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []fakewx.Sent
+	err := fw.WaitSent(ctx, func(sent []fakewx.Sent) bool {
+		got = got[:0]
+		for _, s := range sent {
+			if s.To == to && (s.MsgType == "image" || s.MsgType == "voice") {
+				got = append(got, s)
+			}
+		}
+		return len(got) >= n
+	})
+	if err != nil {
+		t.Fatalf("%d media messages to %s, want %d", len(got), to, n)
+	}
+	return got
 }

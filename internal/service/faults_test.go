@@ -293,11 +293,13 @@ func TestFaultWeChatAPIFailing30Percent(t *testing.T) {
 		u := fmt.Sprintf("oFaultAPIResident%07d", i)
 		residents = append(residents, u)
 		n := ts.ReportCase(t, u)
-		mustContain(t, say(t, c, deputy, "受理 "+n), "已受理")
+		// Progress leaves the case waiting to be accepted, so the 【新反映】
+		// stays worth sending however late it gets through.
+		mustContain(t, say(t, c, deputy, "进展 "+n+" 明天上门"), "已记下进展")
 	}
 	for i, u := range residents {
 		_ = i
-		waitSent(t, fw, u, "受理")
+		waitSent(t, fw, u, "明天上门")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

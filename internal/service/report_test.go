@@ -138,3 +138,25 @@ func TestConversationsBelongToTheirDatabase(t *testing.T) {
 		t.Errorf("conversation keys %q and %q", first.ConversationPrefix(), other.ConversationPrefix())
 	}
 }
+
+// TestPhotoThatNeverArrivesIsTold: WeChat no longer has a photo a resident
+// sent; the media worker gives up on it, the resident is told through
+// WeChat that it did not arrive, and the report's summary does not count it.
+func TestPhotoThatNeverArrivesIsTold(t *testing.T) {
+	cfg := testConfig(t)
+	fw := withFakeWeChat(t, &cfg)
+	ts := startService(t, cfg)
+	c := ts.Client(wxsim.Safe)
+	const user = "oLostPhotoResident000001"
+	say(t, c, user, "报事")
+	say(t, c, user, "2")
+	say(t, c, user, "3号楼2单元暖气一直不热，屋里才十四五度")
+	good := fw.AddGeneratedPhoto(37.8561, 113.5727)
+	mustContain(t, send(t, c, wxsim.Image(user, good, fw.PicURL(good))).Content, "第1张")
+	// A media id WeChat never issued, and a PicUrl that answers 404.
+	mustContain(t, send(t, c, wxsim.Image(user, "LOST_MEDIA_ID", fw.PicURL("LOST_MEDIA_ID"))).Content, "第2张")
+	waitSent(t, fw, user, "照片没能收到", "重新发送")
+	say(t, c, user, "完成")
+	say(t, c, user, "水滩社区3号楼")
+	mustContain(t, say(t, c, user, "跳过"), "照片：1张", "1张没能收到")
+}

@@ -152,7 +152,13 @@ func (s *Service) buildConversations(ctx context.Context, metrics *bot.Metrics) 
 			Fields:      cfg.Notify.TemplateFields,
 		},
 		RemindAt: cfg.Supervision.RemindAt,
+		// Without an AppSecret nothing is sent; with one, the outbox knows
+		// whether WeChat is taking messages.
+		Delivery: func() bool { return s.Outbox != nil && s.Outbox.Delivering() },
 	}, log)
+	// A photo the media worker gives up on is told to the resident, in the
+	// transaction that marks it failed.
+	s.DB.OnAttachmentFailed = s.Engine.AttachmentFailedNotices
 	s.Supervisor = flows.NewSupervisor(s.Engine, st, cfg.Supervision.Interval.Duration, log)
 	s.Supervisor.Now = s.opts.Clock
 	late := func(ctx context.Context, m *lianxin.Inbound, r lianxin.Reply) {
@@ -267,13 +273,14 @@ func (s *Service) startAPI() error {
 	}
 	s.API = api
 	pacing := queue.Pacing{Log: s.log, RetryBase: s.opts.RetryBase, RetryMax: s.opts.RetryMax, Interval: s.opts.Interval}
-	if s.Media, err = media.NewWorker(s.DB, api, media.Config{DataDir: cfg.DataDir, Concurrency: cfg.Workers.Media, Registerer: s.Registry,
+	if s.Media, err = media.NewWorker(wakingStore{s.DB, s}, api, media.Config{DataDir: cfg.DataDir, Concurrency: cfg.Workers.Media, Registerer: s.Registry,
 		Pacing: pacing}); err != nil {
 		return fmt.Errorf("LIANXIN_DATA_DIR: %w", err)
 	}
 	s.Outbox, err = bot.NewOutboxWorker(s.DB, api, bot.OutboxConfig{
 		Concurrency: cfg.Workers.Notify, MaxAttempts: cfg.Workers.MaxAttempts, TemplateID: cfg.WeChat.TemplateID,
-		Deputies: s.DB, Window: s.DB, Registerer: s.Registry, Pacing: pacing, UnboundRetry: s.opts.RetryMax,
+		Deputies: s.DB, Window: s.DB, Cases: s.DB, Media: s.DB, DataDir: cfg.DataDir,
+		Registerer: s.Registry, Pacing: pacing, UnboundRetry: s.opts.RetryMax,
 	})
 	return err
 }
@@ -322,6 +329,18 @@ func (w wakingStore) MarkSupervised(ctx context.Context, caseID int64, mark stri
 	done, err := w.DB.MarkSupervised(ctx, caseID, mark, events, notices)
 	w.wakeOutbox()
 	return done, err
+}
+
+func (w wakingStore) MarkAttachmentFailed(ctx context.Context, id int64, owner string, now time.Time, reason string) error {
+	err := w.DB.MarkAttachmentFailed(ctx, id, owner, now, reason)
+	w.wakeOutbox() // the resident is told
+	return err
+}
+
+func (w wakingStore) AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) error {
+	err := w.DB.AmendNotices(ctx, caseID, events, amendments)
+	w.wakeOutbox()
+	return err
 }
 
 func (w wakingStore) EnqueueReply(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, r lianxin.Reply) error {

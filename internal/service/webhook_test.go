@@ -328,7 +328,7 @@ func TestRedisDownMidConversation(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("with Redis down: HTTP %d %s", r.Status, r.Body)
 	}
-	mustContain(t, r.Content, "系统繁忙,您的消息已记录")
+	mustContain(t, r.Content, "系统繁忙，您的消息已记录")
 	entries, _ := ts.DB.Transcript(ctx, user, 10)
 	if len(entries) != 2 || entries[1].Outcome != lianxin.OutcomeDeferred || entries[1].Content != "帮助" {
 		t.Fatalf("journal while Redis is down: %+v", entries)
@@ -369,7 +369,7 @@ func TestHungRedisStillAnswersWithinWeChatsDeadline(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("with Redis hung: HTTP %d %s", r.Status, r.Body)
 	}
-	mustContain(t, r.Content, "系统繁忙,您的消息已记录")
+	mustContain(t, r.Content, "系统繁忙，您的消息已记录")
 	// WeChat gives up at 5 s and retries; the reply must beat that.
 	if r.Latency >= 5*time.Second {
 		t.Errorf("reply took %s with Redis hung", r.Latency)

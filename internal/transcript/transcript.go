@@ -219,6 +219,13 @@ func (r Run) sentSince(t *testing.T, seen *int64, base string) []string {
 		}
 		json.Unmarshal([]byte(row.Payload), &p)
 		text := p.Text + p.Content
+		// A notice held back or dropped on purpose says so.
+		switch {
+		case row.Status == lianxin.OutboxDropped:
+			who += " (dropped)"
+		case row.Attempts == 0 && row.NextAttempt.Sub(row.CreatedAt) >= time.Second:
+			who += fmt.Sprintf(" (held %s)", row.NextAttempt.Sub(row.CreatedAt).Round(time.Second))
+		}
 		out = append(out, fmt.Sprintf("%s %s: %s", row.Kind, who, strings.ReplaceAll(text, "\n", " / ")))
 	}
 	return out

@@ -1,7 +1,7 @@
 // Package fakewx owns the project's stand-in for WeChat's servers: a real
 // HTTP server on loopback that answers the official-account API
-// (api.weixin.qq.com: access_token, stable_token, media/get, customer-service
-// and template sends) and the WeCom group-robot webhook (qyapi.weixin.qq.com)
+// (api.weixin.qq.com: access_token, stable_token, media/get and media/upload,
+// customer-service and template sends) and the WeCom group-robot webhook (qyapi.weixin.qq.com)
 // with WeChat's own paths, JSON shapes and error codes. Tests and `lianxin sim`
 // point the silenceper SDK at it through util.SetURIModifier (see
 // [Server.URIModifier]), because the real servers cannot be reached from here.
@@ -27,7 +27,9 @@
 //	       no secret / wrong appid / wrong secret on the token endpoints
 //	43001 / 43002  wrong HTTP method ("require GET/POST method")
 //	47001  body is not the JSON expected ("data format error")
-//	40007 / 41006  unknown or expired media_id / no media_id
+//	40007 / 41006  unknown or expired media_id / no media_id (media/get, and
+//	               image and voice customer-service messages)
+//	40004 / 41005  media/upload: type not image, voice, video or thumb / no file
 //	40003 / 40037 / 40008  no touser / no template_id / unknown msgtype
 //	44003 / 44004 / 45008  empty news / empty content / news with >1 article
 //	45015  Set45015: outside the 48-hour window or unsubscribed
@@ -57,6 +59,7 @@ const (
 	PathToken        = "/cgi-bin/token"
 	PathStableToken  = "/cgi-bin/stable_token"
 	PathMediaGet     = "/cgi-bin/media/get"
+	PathMediaUpload  = "/cgi-bin/media/upload"
 	PathCustomSend   = "/cgi-bin/message/custom/send"
 	PathTemplateSend = "/cgi-bin/message/template/send"
 	PathWebhookSend  = "/cgi-bin/webhook/send" // WeCom group robot (qyapi host)
@@ -332,6 +335,7 @@ var endpoints = map[string]endpoint{
 	PathToken:        {http.MethodGet, authNone, (*Server).serveToken},
 	PathStableToken:  {http.MethodPost, authNone, (*Server).serveStableToken},
 	PathMediaGet:     {http.MethodGet, authToken, (*Server).serveMediaGet},
+	PathMediaUpload:  {http.MethodPost, authToken, (*Server).serveMediaUpload},
 	PathCustomSend:   {http.MethodPost, authToken, (*Server).serveCustomSend},
 	PathTemplateSend: {http.MethodPost, authToken, (*Server).serveTemplateSend},
 	PathWebhookSend:  {http.MethodPost, authRobot, (*Server).serveWebhookSend},

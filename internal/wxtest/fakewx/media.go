@@ -1,12 +1,14 @@
 package fakewx
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"time"
@@ -215,4 +217,62 @@ func VoiceAMR() []byte {
 		b = append(b, frame...)
 	}
 	return b
+}
+
+// serveMediaUpload is POST /cgi-bin/media/upload?type=T: temporary media the
+// account uploads (multipart/form-data, the file in field "media"), kept
+// MediaTTL like a user's, answered with a fresh media_id. Uploaded files
+// are registered like AddMedia's, so tests read them back with Media.
+func (s *Server) serveMediaUpload(r *http.Request, body []byte) reply {
+	kind := r.URL.Query().Get("type")
+	switch kind {
+	case "image", "voice", "video", "thumb":
+	default:
+		return wxError(40004, "invalid media type")
+	}
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || params["boundary"] == "" {
+		return wxError(41005, "media data missing")
+	}
+	form, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(maxBody)
+	if err != nil {
+		return wxError(41005, "media data missing")
+	}
+	defer form.RemoveAll()
+	files := form.File["media"]
+	if len(files) == 0 {
+		return wxError(41005, "media data missing")
+	}
+	f, err := files[0].Open()
+	if err != nil {
+		return wxError(41005, "media data missing")
+	}
+	data, err := io.ReadAll(f)
+	f.Close()
+	if err != nil || len(data) == 0 {
+		return wxError(41005, "media data missing")
+	}
+	contentType := files[0].Header.Get("Content-Type")
+	if contentType == "" || contentType == "application/octet-stream" {
+		contentType = http.DetectContentType(data)
+		if kind == "voice" {
+			contentType = "audio/amr"
+		}
+	}
+	id := NewMediaID()
+	s.AddMedia(id, contentType, data)
+	return jsonReply(struct {
+		Type      string `json:"type"`
+		MediaID   string `json:"media_id"`
+		CreatedAt int64  `json:"created_at"`
+	}{kind, id, s.opts.Now().Unix()})
+}
+
+// mediaKnown reports whether id is media WeChat still keeps (a user's or an
+// upload), for sends that refer to it.
+func (s *Server) mediaKnown(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.media[id]
+	return ok && s.opts.Now().Sub(m.created) <= s.opts.MediaTTL
 }

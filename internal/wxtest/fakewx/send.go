@@ -72,6 +72,10 @@ func (s *Server) serveCustomSend(_ *http.Request, body []byte) reply {
 		if ref == nil || ref.MediaID == "" {
 			return wxError(40007, "invalid media_id")
 		}
+		// Image and voice refer to temporary media, which WeChat keeps 3 days.
+		if (req.MsgType == "image" || req.MsgType == "voice") && !s.mediaKnown(ref.MediaID) {
+			return wxError(40007, "invalid media_id")
+		}
 		text = fmt.Sprintf("[%s %s]", req.MsgType, ref.MediaID)
 	case "msgmenu":
 		if req.Msgmenu == nil || len(req.Msgmenu.List) == 0 {
