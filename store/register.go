@@ -72,7 +72,10 @@ func measureSQL(m lianxin.Measure, from, cut string) string {
 	// A round's response is judged when it was taken up in time, or else
 	// when its accept deadline passed.
 	onTimeAccept := `r.accepted_at IS NOT NULL AND (r.accept_due IS NULL OR r.accepted_at <= r.accept_due)`
-	judgedAt := `(CASE WHEN ` + onTimeAccept + ` THEN r.accepted_at ELSE r.accept_due END)`
+	// A round closed (cancelled) before its accept deadline without being
+	// taken up has no response to judge.
+	judgedAt := `(CASE WHEN ` + onTimeAccept + ` THEN r.accepted_at
+		WHEN r.accepted_at IS NULL AND r.closed_at IS NOT NULL AND r.closed_at <= r.accept_due THEN NULL ELSE r.accept_due END)`
 	judged := judgedAt + ` >= ` + from + ` AND ` + judgedAt + ` < ` + cut
 	// Overdue in the period: the time between a deadline and meeting it
 	// (or now) overlaps the period. A cancelled round stops its clocks.

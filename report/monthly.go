@@ -1,0 +1,211 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/lianxin/lianxin"
+)
+
+// Monthly is a station's (or the district's) monthly report (月度报告): the
+// month's numbers, its overdue cases with what the timeline says of them,
+// and the typical cases staff chose.
+type Monthly struct {
+	Month       string `json:"month"`
+	StationID   string `json:"station_id,omitempty"`
+	StationName string `json:"station_name,omitempty"`
+	Stats       *Stats `json:"stats"`
+	// Overdue are the cases that ran over a deadline in the month.
+	Overdue []OverdueCase `json:"overdue"`
+	// Typical are the typical cases of the month, read afresh each time:
+	// staff choose them after the month is over.
+	Typical []TypicalCase `json:"-"`
+	// Frozen: the figures are those first generated after the month ended
+	// (at GeneratedAt), whatever happened to its cases since.
+	Frozen      bool      `json:"-"`
+	GeneratedAt time.Time `json:"-"`
+}
+
+// OverdueCase is a case on the month's overdue list.
+type OverdueCase struct {
+	Number      string     `json:"number"`
+	Category    string     `json:"category"`
+	Station     string     `json:"station"`
+	Deputy      string     `json:"deputy"`
+	Status      string     `json:"status"` // its Chinese label
+	CreatedAt   time.Time  `json:"created_at"`
+	MissedStage string     `json:"missed"` // "accept" or "resolve"
+	Due         *time.Time `json:"due,omitempty"`
+	DaysOver    int        `json:"days_over"`
+	Departments []string   `json:"departments,omitempty"`
+	Progress    string     `json:"progress,omitempty"`
+	Description string     `json:"description"`
+}
+
+// TypicalCase is a typical case (典型案例) as the report tells it.
+type TypicalCase struct {
+	Number      string
+	Category    string
+	Station     string
+	Deputy      string
+	Place       string
+	Description string
+	Departments []string
+	Result      string
+	Rating      string
+	Note        string
+}
+
+// snapshotKind is the monthly report's kind in the snapshots.
+const snapshotKind = "monthly"
+
+// Monthly builds the report of a month ("2026-10") for a station with its
+// points ("" for the whole district). A finished month's figures are taken
+// from its snapshot when there is one and stored when there is not, so the
+// report reads the same whenever it is printed again; recompute (audited as
+// actor) replaces the snapshot with figures computed afresh.
+func (r *Reporter) Monthly(ctx context.Context, month, stationID string, recompute bool, actor string) (*Monthly, error) {
+	from, to, err := lianxin.MonthRange(month, r.cfg.Location)
+	if err != nil {
+		return nil, lianxin.Errorf(lianxin.EINVALID, "%v", err)
+	}
+	f := lianxin.CaseFilter{From: from, To: to}
+	m := &Monthly{Month: from.Format("2006-01"), StationID: stationID}
+	if stationID != "" {
+		st, ok := r.cfg.Directory.Station(stationID)
+		if !ok {
+			return nil, lianxin.Errorf(lianxin.EINVALID, "no station or point %q", stationID)
+		}
+		f.Units = r.cfg.Directory.Units(stationID)
+		m.StationName = st.Name
+	}
+	scope := m.Month
+	if stationID != "" {
+		scope += "/" + stationID
+	}
+	finished := !to.After(r.now())
+	if finished && r.cfg.Snapshots != nil && !recompute {
+		data, at, ok, err := r.cfg.Snapshots.Snapshot(ctx, snapshotKind, scope)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if err := json.Unmarshal(data, m); err != nil {
+				return nil, fmt.Errorf("report: snapshot %s: %w", scope, err)
+			}
+			m.Frozen, m.GeneratedAt = true, at
+			return m, r.typical(ctx, m, f)
+		}
+	}
+	if m.Stats, err = r.StatsFor(ctx, f, 12); err != nil {
+		return nil, err
+	}
+	m.Stats.Month, m.Stats.StationID, m.Stats.StationName = m.Month, stationID, m.StationName
+	if m.Overdue, err = r.overdue(ctx, f); err != nil {
+		return nil, err
+	}
+	m.GeneratedAt = m.Stats.GeneratedAt
+	if finished && r.cfg.Snapshots != nil {
+		data, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		stored, at, err := r.cfg.Snapshots.PutSnapshot(ctx, snapshotKind, scope, data, recompute, lianxin.AuditEntry{Actor: actor})
+		if err != nil {
+			return nil, err
+		}
+		// Another process may have stored its own first: that one counts.
+		if !bytes.Equal(stored, data) {
+			*m = Monthly{}
+			if err := json.Unmarshal(stored, m); err != nil {
+				return nil, err
+			}
+		}
+		m.Frozen, m.GeneratedAt = true, at
+	}
+	return m, r.typical(ctx, m, f)
+}
+
+// overdue lists the cases overdue in the period, with the deadline they
+// missed and what their timeline says.
+func (r *Reporter) overdue(ctx context.Context, f lianxin.CaseFilter) ([]OverdueCase, error) {
+	f.Measure = lianxin.MeasureOverdue
+	at := f.To
+	if at.After(r.now()) {
+		at = r.now()
+	}
+	var out []OverdueCase
+	err := r.cfg.Register.RegisterRows(ctx, f, func(row *lianxin.RegisterRow) error {
+		c := &row.Case
+		o := OverdueCase{Number: c.Number, Category: r.cfg.Categories.Name(c.CategoryKey), Station: r.unitName(c.StationID),
+			Deputy: r.deputyName(c.AssigneeID), Status: r.txt("status_" + string(c.Status)), CreatedAt: r.local(c.CreatedAt),
+			Progress: row.Progress, Description: c.Description}
+		// The deadline it missed: taking it up, else resolving it.
+		taken := row.AcceptedAt
+		if c.AcceptDue != nil && (taken == nil && c.AcceptDue.Before(at) || taken != nil && taken.After(*c.AcceptDue)) {
+			o.MissedStage, o.Due = "accept", c.AcceptDue
+		} else if c.ResolveDue != nil {
+			o.MissedStage, o.Due = "resolve", c.ResolveDue
+		}
+		if o.Due != nil {
+			end := at
+			if o.MissedStage == "accept" && taken != nil && taken.Before(end) {
+				end = *taken
+			} else if o.MissedStage == "resolve" && c.ResolvedAt != nil && c.ResolvedAt.Before(end) {
+				end = *c.ResolvedAt
+			}
+			if d := end.Sub(*o.Due); d > 0 {
+				o.DaysOver = int((d + 24*time.Hour - 1) / (24 * time.Hour))
+			}
+			due := r.local(*o.Due)
+			o.Due = &due
+		}
+		for _, fw := range row.Forwarded {
+			if d := r.department(fw); d != "" && !contains(o.Departments, d) {
+				o.Departments = append(o.Departments, d)
+			}
+		}
+		out = append(out, o)
+		return nil
+	})
+	return out, err
+}
+
+// typical reads the month's typical cases: those handled in it that staff
+// marked.
+func (r *Reporter) typical(ctx context.Context, m *Monthly, f lianxin.CaseFilter) error {
+	f.Measure, f.Typical = lianxin.MeasureHandled, true
+	m.Typical = nil
+	return r.cfg.Register.RegisterRows(ctx, f, func(row *lianxin.RegisterRow) error {
+		c := &row.Case
+		t := TypicalCase{Number: c.Number, Category: r.cfg.Categories.Name(c.CategoryKey), Station: r.unitName(c.StationID),
+			Deputy: r.deputyName(c.AssigneeID), Place: c.Location.String(), Description: c.Description,
+			Result: row.Result, Note: c.TypicalNote}
+		if row.Rating != "" {
+			t.Rating = r.txt("rating_" + row.Rating)
+		}
+		for _, fw := range row.Forwarded {
+			if d := r.department(fw); d != "" && !contains(t.Departments, d) {
+				t.Departments = append(t.Departments, d)
+			}
+		}
+		m.Typical = append(m.Typical, t)
+		return nil
+	})
+}
+
+// WriteMonthlyHTML writes the monthly report as a printable HTML document.
+func (r *Reporter) WriteMonthlyHTML(w io.Writer, m *Monthly) error {
+	return r.render(w, "monthly.html", map[string]any{"M": m, "S": m.Stats, "Dir": r.cfg.Directory, "Units": unitsOf(r, m.StationID)})
+}
+
+func unitsOf(r *Reporter, stationID string) []string {
+	if stationID == "" {
+		return nil
+	}
+	return r.cfg.Directory.Units(stationID)
+}
