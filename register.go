@@ -211,3 +211,16 @@ func (d *Directory) DutyDays(deputyID string, from, to time.Time, loc *time.Loca
 	}
 	return days
 }
+
+// Round is one handling round of a case: the first from registration,
+// another from each 重办, with its deadlines and when it was taken up and
+// closed.
+type Round struct {
+	N          int        `json:"round" db:"round"`
+	Start      time.Time  `json:"started_at" db:"started_at"`
+	AcceptDue  *time.Time `json:"accept_due,omitempty" db:"accept_due"`
+	ResolveDue *time.Time `json:"resolve_due,omitempty" db:"resolve_due"`
+	AcceptedAt *time.Time `json:"accepted_at,omitempty" db:"accepted_at"`
+	ClosedAt   *time.Time `json:"closed_at,omitempty" db:"closed_at"`
+	Outcome    string     `json:"outcome,omitempty" db:"outcome"` // "", "resolved", "cancelled"
+}

@@ -131,48 +131,79 @@ func (r *Reporter) Monthly(ctx context.Context, month, stationID string, recompu
 }
 
 // overdue lists the cases overdue in the period, with the deadline they
-// missed and what their timeline says.
+// missed (in the round that missed it) and what their timeline says.
 func (r *Reporter) overdue(ctx context.Context, f lianxin.CaseFilter) ([]OverdueCase, error) {
 	f.Measure = lianxin.MeasureOverdue
-	at := f.To
-	if at.After(r.now()) {
-		at = r.now()
+	cut := f.To
+	if cut.IsZero() || cut.After(r.now()) {
+		cut = r.now()
 	}
 	var out []OverdueCase
+	var ids []int64
 	err := r.cfg.Register.RegisterRows(ctx, f, func(row *lianxin.RegisterRow) error {
 		c := &row.Case
 		o := OverdueCase{Number: c.Number, Category: r.cfg.Categories.Name(c.CategoryKey), Station: r.unitName(c.StationID),
 			Deputy: r.deputyName(c.AssigneeID), Status: r.txt("status_" + string(c.Status)), CreatedAt: r.local(c.CreatedAt),
 			Progress: row.Progress, Description: c.Description}
-		// The deadline it missed: taking it up, else resolving it.
-		taken := row.AcceptedAt
-		if c.AcceptDue != nil && (taken == nil && c.AcceptDue.Before(at) || taken != nil && taken.After(*c.AcceptDue)) {
-			o.MissedStage, o.Due = "accept", c.AcceptDue
-		} else if c.ResolveDue != nil {
-			o.MissedStage, o.Due = "resolve", c.ResolveDue
-		}
-		if o.Due != nil {
-			end := at
-			if o.MissedStage == "accept" && taken != nil && taken.Before(end) {
-				end = *taken
-			} else if o.MissedStage == "resolve" && c.ResolvedAt != nil && c.ResolvedAt.Before(end) {
-				end = *c.ResolvedAt
-			}
-			if d := end.Sub(*o.Due); d > 0 {
-				o.DaysOver = int((d + 24*time.Hour - 1) / (24 * time.Hour))
-			}
-			due := r.local(*o.Due)
-			o.Due = &due
-		}
 		for _, fw := range row.Forwarded {
 			if d := r.department(fw); d != "" && !contains(o.Departments, d) {
 				o.Departments = append(o.Departments, d)
 			}
 		}
 		out = append(out, o)
+		ids = append(ids, c.ID)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		rounds, err := r.cfg.Register.Rounds(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		missed(&out[i], rounds, f.From, cut)
+		if out[i].Due != nil {
+			due := r.local(*out[i].Due)
+			out[i].Due = &due
+		}
+	}
+	return out, nil
+}
+
+// missed finds the deadline a case ran over in [from, cut) (as the store's
+// overdue measure does): the first round whose accept or resolve deadline
+// passed unmet inside the period, and by how many days (to when it was met,
+// or to cut).
+func missed(o *OverdueCase, rounds []lianxin.Round, from, cut time.Time) {
+	for _, rd := range rounds {
+		if !rd.Start.Before(cut) {
+			break
+		}
+		taken := rd.AcceptedAt
+		if taken == nil {
+			taken = rd.ClosedAt
+		}
+		for _, m := range []struct {
+			stage string
+			due   *time.Time
+			met   *time.Time
+		}{{"accept", rd.AcceptDue, taken}, {"resolve", rd.ResolveDue, rd.ClosedAt}} {
+			if m.due == nil || !m.due.Before(cut) {
+				continue
+			}
+			end := cut
+			if m.met != nil && m.met.Before(cut) {
+				end = *m.met
+			}
+			if m.met != nil && (!m.met.After(*m.due) || !m.met.After(from)) {
+				continue // met in time, or before the period
+			}
+			o.MissedStage, o.Due = m.stage, m.due
+			o.DaysOver = int((end.Sub(*m.due) + 24*time.Hour - 1) / (24 * time.Hour))
+			return
+		}
+	}
 }
 
 // typical reads the month's typical cases: those handled in it that staff

@@ -126,6 +126,7 @@ func (r *Reporter) Record(ctx context.Context, deputyID string, year int) (*Depu
 	if err != nil {
 		return nil, err
 	}
+	sort.SliceStable(rec.Cases, func(i, j int) bool { return rec.Cases[i].CreatedAt.Before(rec.Cases[j].CreatedAt) })
 	rec.Taken = taken
 	rec.ResolvedRate = rate(float64(onTime), rec.Resolved)
 	rec.ResponseRate = rate(float64(acceptedOnTime), taken)

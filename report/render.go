@@ -38,6 +38,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"add":           func(a, b int) int { return a + b },
 	"len0":          func(n int) bool { return n == 0 },
 	"fig":           fig,
+	"short":         shortName,
 	"breakdown": func(head string, rows []Row, total Row, link LinkFunc) map[string]any {
 		return map[string]any{"Head": head, "Rows": rows, "Total": total, "Link": link}
 	},

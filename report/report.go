@@ -26,6 +26,8 @@ type Register interface {
 	Facts(ctx context.Context, f lianxin.CaseFilter, fn func(*lianxin.CaseFacts) error) error
 	// CountMeasures counts the cases f selects in each measure.
 	CountMeasures(ctx context.Context, f lianxin.CaseFilter, ms []lianxin.Measure) (map[lianxin.Measure]int, error)
+	// Rounds are a case's handling rounds.
+	Rounds(ctx context.Context, caseID int64) ([]lianxin.Round, error)
 	// DeputyFacts streams the cases a deputy acted on in [from, to).
 	DeputyFacts(ctx context.Context, deputyID string, from, to time.Time, fn func(*lianxin.DeputyCaseFacts) error) error
 }

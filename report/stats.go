@@ -215,14 +215,22 @@ func (a *aggregator) row(dim int, key string, filter func(*lianxin.CaseFilter), 
 
 func (a *aggregator) add(cf *lianxin.CaseFacts) {
 	r := a.r
+	// Points roll up into their station, unless the numbers are one
+	// station's: then its units are shown one by one.
 	station := cf.StationID
-	if s, ok := r.cfg.Directory.StationOf(cf.StationID); ok {
+	if s, ok := r.cfg.Directory.StationOf(cf.StationID); ok && len(a.base.Units) <= 1 {
 		station = s.ID
 	}
 	deputy := cf.DeputyID
 	rows := []*rowAcc{a.all,
 		a.row(0, cf.Category, func(f *lianxin.CaseFilter) { f.Category = cf.Category }, r.cfg.Categories.Name(cf.Category)),
-		a.row(1, station, func(f *lianxin.CaseFilter) { f.Units = intersect(f.Units, r.cfg.Directory.Units(station)) }, r.unitName(station)),
+		a.row(1, station, func(f *lianxin.CaseFilter) {
+			if len(f.Units) > 1 {
+				f.Units = []string{station}
+			} else {
+				f.Units = intersect(f.Units, r.cfg.Directory.Units(station))
+			}
+		}, r.unitName(station)),
 		a.row(2, deputy, func(f *lianxin.CaseFilter) {
 			f.Deputy = deputy
 			if deputy == "" {

@@ -247,3 +247,12 @@ func (db *DB) RegisterRows(ctx context.Context, f lianxin.CaseFilter, fn func(*l
 	}
 	return rows.Err()
 }
+
+// Rounds are a case's handling rounds, first first.
+func (db *DB) Rounds(ctx context.Context, caseID int64) (_ []lianxin.Round, err error) {
+	defer wrap(&err, "Rounds(%d)", caseID)
+	var out []lianxin.Round
+	err = db.read.SelectContext(ctx, &out, `SELECT round, started_at, accept_due, resolve_due, accepted_at, closed_at, outcome
+		FROM case_rounds WHERE case_id = ? ORDER BY round`, caseID)
+	return out, err
+}
