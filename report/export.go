@@ -38,9 +38,6 @@ var registerColumns = []struct {
 	{"register_col_resolved", 17}, {"register_col_result", 40}, {"register_col_rating", 10}, {"register_col_overdue", 9},
 }
 
-// Date columns (0-based), written as Excel dates.
-const colCreated, colAccepted, colResolved = 1, 11, 12
-
 // registerLine is one row of the register, each column's value: a string,
 // or a time for the date columns (nil when empty).
 func (r *Reporter) registerLine(row *lianxin.RegisterRow, unmasked bool) []any {

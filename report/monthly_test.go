@@ -39,7 +39,7 @@ func TestMonthlyReportOfAStation(t *testing.T) {
 	for _, want := range []string{
 		"平潭街街道人大代表联络站", "2026年10月群众反映办理情况报告",
 		"本月共受理群众反映4件，其中新登记3件、上月结转1件、重办1件。已办结3件，办结率75.0%，按期办结率50.0%；尚在办理1件。本月有2件曾超过办理时限。",
-		"响应率66.7%", // A late, B and C on time; E not yet due
+		"响应率66.7%",                    // A late, B and C on time; E not yet due
 		"水滩社区人大代表联络点", "东窑房社区人大代表联络点", // the station's units one by one
 		"案例1：环境卫生（" + c.Number + "）", "群众不满意后重新办理直至满意。",
 		"响应率</dt>", // the definitions

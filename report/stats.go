@@ -187,11 +187,11 @@ type aggregator struct {
 }
 
 type rowAcc struct {
-	key, name        string
-	filter           lianxin.CaseFilter
-	counts           map[lianxin.Measure]int
-	accept, resolve  []float64
-	fairly, weighted float64
+	key, name       string
+	filter          lianxin.CaseFilter
+	counts          map[lianxin.Measure]int
+	accept, resolve []float64
+	weighted        float64
 }
 
 func newAggregator(r *Reporter, base lianxin.CaseFilter) *aggregator {
