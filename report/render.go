@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -39,6 +40,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"len0":          func(n int) bool { return n == 0 },
 	"fig":           fig,
 	"short":         shortName,
+	"clause":        clause,
 	"breakdown": func(head string, rows []Row, total Row, link LinkFunc) map[string]any {
 		return map[string]any{"Head": head, "Rows": rows, "Total": total, "Link": link}
 	},
@@ -149,6 +151,12 @@ func hours(h float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.1f", h)
+}
+
+// clause drops a sentence's closing punctuation, for text a template goes
+// on after: «群众反映：暖气不热。» would close twice.
+func clause(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), "。！？；，.!?;, ")
 }
 
 // monthZh is "2026-10" as 2026年10月.

@@ -211,24 +211,30 @@ func DotMap(dir *lianxin.Directory, units []string, points []MapPoint, title, op
 	xy := func(p lianxin.Point) (float64, float64) {
 		return ox + (p.Lng-minLng)*k*scale, oy + (maxLat-p.Lat)*scale
 	}
+	// Areas first, then their names on top: a station's at the top of its
+	// area (its points sit inside it), a point's in its middle.
+	var labels svgBuf
 	for _, s := range shapes {
 		pts := outline(s.Area)
+		if len(pts) == 0 {
+			continue
+		}
 		var sb strings.Builder
-		cx, cy := 0.0, 0.0
+		cx, cy, top := 0.0, 0.0, math.Inf(1)
 		for _, p := range pts {
 			x, y := xy(p)
 			fmt.Fprintf(&sb, "%.1f,%.1f ", x, y)
-			cx, cy = cx+x, cy+y
+			cx, cy, top = cx+x, cy+y, math.Min(top, y)
 		}
+		cx, cy = cx/float64(len(pts)), cy/float64(len(pts))
 		style := `fill="#e8eef4" stroke="#6a8caf" stroke-width="1.5"`
+		ly := top + 18
 		if s.Kind == lianxin.PointKind {
 			style = `fill="#f4efe2" stroke="#a08a5a" stroke-width="1" stroke-dasharray="4 3"`
+			ly = cy
 		}
 		b.f(`<polygon points="%s" %s><title>%s</title></polygon>`, strings.TrimSpace(sb.String()), style, esc(s.Name))
-		if len(pts) > 0 {
-			cx, cy = cx/float64(len(pts)), cy/float64(len(pts))
-			b.f(`<text x="%.1f" y="%.1f" text-anchor="middle" fill="#555" font-size="11">%s</text>`, cx, cy, esc(shortName(s.Name)))
-		}
+		labels.f(`<text x="%.1f" y="%.1f" text-anchor="middle" fill="#555" font-size="11">%s</text>`, cx, ly, esc(shortName(s.Name)))
 	}
 	for _, p := range points {
 		x, y := xy(lianxin.Point{Lat: p.Lat, Lng: p.Lng})
@@ -239,6 +245,7 @@ func DotMap(dir *lianxin.Directory, units []string, points []MapPoint, title, op
 		b.f(`<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s" fill-opacity="0.8" stroke="#fff" stroke-width="0.6"><title>%s</title></circle>`,
 			x, y, c, esc(p.Number))
 	}
+	b.WriteString(labels.String())
 	b.legend(pad, h-8, openLabel, colorLate, doneLabel, colorDone)
 	return b.done()
 }
