@@ -117,6 +117,17 @@ func measureSQL(m lianxin.Measure, from, cut string) string {
 	return ""
 }
 
+// countedSQL narrows a period's cases to those that can count in it before
+// any figure is judged: registered before its end, and open in it or rated
+// in it. Every measure implies it; it is evaluated once per statement (an
+// index range on case_rounds and case_ratings), so a month of a large
+// register reads that month's cases, not the whole register.
+func countedSQL(from, cut string) string {
+	return `(c.created_at < ` + cut + ` AND c.id IN (
+		SELECT case_id FROM case_rounds WHERE closed_at IS NULL OR closed_at >= ` + from + `
+		UNION SELECT case_id FROM case_ratings WHERE at >= ` + from + ` AND at < ` + cut + `))`
+}
+
 // caseWhere is the WHERE clause (with a leading space) of a filter on cases c.
 func caseWhere(f lianxin.CaseFilter, now time.Time) (string, []any, error) {
 	from, cut := period(f, now)
@@ -180,7 +191,7 @@ func filterWhere(f lianxin.CaseFilter, from, cut string, withPeriod bool) (strin
 	switch {
 	case !withPeriod:
 	case f.Measure != "":
-		where = append(where, measureSQL(f.Measure, from, cut))
+		where = append(where, countedSQL(from, cut), measureSQL(f.Measure, from, cut))
 	case !f.From.IsZero() || !f.To.IsZero():
 		where = append(where, measureSQL(lianxin.MeasureReceived, from, cut))
 	}

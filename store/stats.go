@@ -20,7 +20,7 @@ func (db *DB) Facts(ctx context.Context, f lianxin.CaseFilter, fn func(*lianxin.
 	if err != nil {
 		return err
 	}
-	counted := `(` + measureSQL(lianxin.MeasureHandled, from, cut) + ` OR ` + measureSQL(lianxin.MeasureRated, from, cut) + `)`
+	counted := countedSQL(from, cut) + ` AND (` + measureSQL(lianxin.MeasureHandled, from, cut) + ` OR ` + measureSQL(lianxin.MeasureRated, from, cut) + `)`
 	if where == "" {
 		where = " WHERE " + counted
 	} else {
@@ -91,6 +91,11 @@ func (db *DB) CountMeasures(ctx context.Context, f lianxin.CaseFilter, ms []lian
 		}
 		cols[i] = `SUM(` + measureSQL(m, from, cut) + `)`
 		dest[i] = &vals[i]
+	}
+	if where == "" {
+		where = " WHERE " + countedSQL(from, cut)
+	} else {
+		where += " AND " + countedSQL(from, cut)
 	}
 	if err := db.read.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM cases c`+where, args...).Scan(dest...); err != nil {
 		return nil, err

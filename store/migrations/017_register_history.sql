@@ -16,6 +16,9 @@ CREATE TABLE case_rounds (
     outcome     TEXT NOT NULL DEFAULT '', -- '' while open, then 'resolved' or 'cancelled'
     PRIMARY KEY (case_id, round)
 ) WITHOUT ROWID;
+-- A period's figures start from the cases open in it: those not closed
+-- before it began.
+CREATE INDEX case_rounds_by_closed ON case_rounds (closed_at);
 
 CREATE TABLE case_assignees (
     id        INTEGER PRIMARY KEY,
@@ -32,6 +35,7 @@ CREATE TABLE case_ratings (
     at      TIMESTAMP NOT NULL
 );
 CREATE INDEX case_ratings_by_case ON case_ratings (case_id, at);
+CREATE INDEX case_ratings_by_at ON case_ratings (at);
 
 -- A deputy's record (履职档案) reads their own timeline entries by year.
 CREATE INDEX case_events_by_actor ON case_events (actor, at);
