@@ -202,3 +202,36 @@ func TestErasedContactStaysErasedInTheRegister(t *testing.T) {
 		t.Errorf("erasure changed the figures: %+v", s.Total.Figures)
 	}
 }
+
+// A resident's text that starts like a formula stays text when the CSV is
+// opened in a spreadsheet.
+func TestCSVKeepsFormulasAsText(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	cat, _ := lianxin.Categories{{Key: "other", Name: "其他", AcceptHours: 48, ResolveDays: 15}}.ByKey("other")
+	c, _, err := f.db.CreateCase(ctx, lianxin.CaseNumbering{Prefix: "KQ", Location: registertest.CST},
+		lianxin.Report{OpenID: "oFormula", Category: cat, Description: "=HYPERLINK(\"http://x\",\"点我\")", StationID: "saiyu"}, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := f.rep.WriteCSV(ctx, &buf, lianxin.CaseFilter{Units: []string{"saiyu"}, Category: "other"}, report.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(buf.Bytes()[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range recs[1:] {
+		if r[0] == c.Number {
+			found = true
+			if r[7] != "'"+c.Description {
+				t.Errorf("内容 = %q", r[7])
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("%s not exported: %q", c.Number, recs)
+	}
+}

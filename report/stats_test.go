@@ -3,6 +3,7 @@ package report_test
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/lianxin/lianxin"
@@ -202,5 +203,39 @@ func TestEveryFigureListsTheCasesItCounts(t *testing.T) {
 		if checked < 50 {
 			t.Errorf("only %d figures checked", checked)
 		}
+	}
+}
+
+// The numbers as a page: every figure links to its case list when the
+// console gives a link, and the charts are inline SVG.
+func TestStatsPageLinksEveryFigure(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	s, err := f.rep.StatsFor(ctx, october(), 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := 0
+	link := func(cf lianxin.CaseFilter) string {
+		links++
+		return "/console/cases?measure=" + string(cf.Measure) + "&x=<&>"
+	}
+	var page strings.Builder
+	if err := f.rep.StatsHTML(&page, s, link); err != nil {
+		t.Fatal(err)
+	}
+	html := page.String()
+	if links < 40 || strings.Count(html, `<a href="/console/cases?measure=`) != links {
+		t.Errorf("%d links made, %d on the page", links, strings.Count(html, `<a href="/console/cases?measure=`))
+	}
+	if strings.Contains(html, "x=<&>") || !strings.Contains(html, `<a href="/console/cases?measure=handled&amp;x=&lt;&amp;&gt;">8</a>`) {
+		t.Error("a link is not escaped, or the handled figure is not linked")
+	}
+	if n := strings.Count(html, "<svg"); n != 4 {
+		t.Errorf("%d charts", n)
+	}
+	frag, err := f.rep.StatsFragment("breakdown", s, s.ByStation, "联络站", nil)
+	if err != nil || !strings.Contains(string(frag), "平潭街街道人大代表联络站") || strings.Contains(string(frag), "<a ") {
+		t.Errorf("breakdown fragment: %v\n%s", err, frag)
 	}
 }
