@@ -49,7 +49,7 @@ var TextKeys = []string{
 	"register_col_resident", "register_col_phone", "register_col_place", "register_col_description", "register_col_station",
 	"register_col_deputy", "register_col_departments", "register_col_accepted", "register_col_resolved", "register_col_result",
 	"register_col_rating", "register_col_overdue", "register_resident", "register_anonymous", "register_erased",
-	"register_district_queue", "register_unrated", "register_yes", "register_no", "register_resolved_plain",
+	"register_district_queue", "register_no_deputy", "register_unrated", "register_yes", "register_no", "register_resolved_plain",
 	"status_registered", "status_accepted", "status_forwarded", "status_resolved", "status_reopened", "status_cancelled",
 	"rating_satisfied", "rating_fairly_satisfied", "rating_unsatisfied",
 }

@@ -216,19 +216,19 @@ func (a *aggregator) row(dim int, key string, filter func(*lianxin.CaseFilter), 
 func (a *aggregator) add(cf *lianxin.CaseFacts) {
 	r := a.r
 	// Points roll up into their station, unless the numbers are one
-	// station's: then its units are shown one by one.
+	// station's or point's: then its units are shown one by one.
 	station := cf.StationID
-	if s, ok := r.cfg.Directory.StationOf(cf.StationID); ok && len(a.base.Units) <= 1 {
+	if s, ok := r.cfg.Directory.StationOf(cf.StationID); ok && len(a.base.Units) == 0 {
 		station = s.ID
 	}
 	deputy := cf.DeputyID
 	rows := []*rowAcc{a.all,
 		a.row(0, cf.Category, func(f *lianxin.CaseFilter) { f.Category = cf.Category }, r.cfg.Categories.Name(cf.Category)),
 		a.row(1, station, func(f *lianxin.CaseFilter) {
-			if len(f.Units) > 1 {
+			if len(f.Units) > 0 {
 				f.Units = []string{station}
 			} else {
-				f.Units = intersect(f.Units, r.cfg.Directory.Units(station))
+				f.Units = r.cfg.Directory.Units(station)
 			}
 		}, r.unitName(station)),
 		a.row(2, deputy, func(f *lianxin.CaseFilter) {
@@ -267,23 +267,9 @@ func (a *aggregator) add(cf *lianxin.CaseFacts) {
 
 func (r *Reporter) deputyLabel(id string) string {
 	if id == "" {
-		return r.txt("register_district_queue")
+		return r.txt("register_no_deputy")
 	}
 	return r.deputyName(id)
-}
-
-// intersect narrows a filter's units (none: all) to a row's.
-func intersect(have, want []string) []string {
-	if len(have) == 0 {
-		return want
-	}
-	var out []string
-	for _, u := range want {
-		if contains(have, u) {
-			out = append(out, u)
-		}
-	}
-	return out
 }
 
 func (a *aggregator) rows() (total Row, byCategory, byStation, byDeputy, bySource []Row) {

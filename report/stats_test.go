@@ -100,7 +100,7 @@ func TestOctoberFiguresMatchTheHandComputedTable(t *testing.T) {
 		"d-st-02":  {lianxin.MeasureHandled: 2, lianxin.MeasureResolved: 2},
 		"d-dyf-02": {lianxin.MeasureHandled: 1, lianxin.MeasureReopened: 1, lianxin.MeasureSatisfied: 1},
 		"d-sy-03":  {lianxin.MeasureHandled: 2, lianxin.MeasureResolved: 1},
-		"":         {lianxin.MeasureHandled: 1, lianxin.MeasureOpen: 1},
+		"":         {lianxin.MeasureHandled: 1, lianxin.MeasureOpen: 1}, // 未分派
 	}
 	checkRows(t, "deputy", s.ByDeputy, byDeputy)
 	byCategory := map[string]map[lianxin.Measure]int{
@@ -164,7 +164,8 @@ func keys(rows []report.Row) []string {
 func TestEveryFigureListsTheCasesItCounts(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	for _, scope := range []lianxin.CaseFilter{october(), {Units: f.dir.Units("pingtanjie"), From: october().From, To: october().To}, {}} {
+	for _, scope := range []lianxin.CaseFilter{october(), {Units: f.dir.Units("pingtanjie"), From: october().From, To: october().To},
+		{Units: f.dir.Units("shuitan"), From: october().From, To: october().To}, {}} {
 		s, err := f.rep.StatsFor(ctx, scope, 3)
 		if err != nil {
 			t.Fatal(err)

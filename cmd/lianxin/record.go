@@ -43,13 +43,13 @@ func cmdDeputyRecord(ctx context.Context, env *operatorEnv, args []string, stdou
 	}
 	switch *format {
 	case "xlsx":
-		err = writeFile(path, func(w io.Writer) error { return rep.WriteRecordXLSX(w, rec) })
+		err = writeFile(path, stdout, func(w io.Writer) error { return rep.WriteRecordXLSX(w, rec) })
 	case "html", "pdf":
-		err = renderTo(ctx, path, *format, func(w io.Writer) error { return rep.WriteRecordHTML(w, rec) })
+		err = renderTo(ctx, path, stdout, *format, func(w io.Writer) error { return rep.WriteRecordHTML(w, rec) })
 	default:
 		return fmt.Errorf("--format must be html, xlsx or pdf\n%s", recordUsage)
 	}
-	if err != nil {
+	if err != nil || path == "-" {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s written: %s, %d cases taken, %d resolved\n", path, rec.Deputy.Name, rec.Taken, rec.Resolved)

@@ -187,7 +187,7 @@ func cmdCasesExport(ctx context.Context, args []string, getenv func(string) stri
 	}
 	opts := report.ExportOptions{Unmasked: *unmasked, Actor: actor(getenv), Audit: env.db.Audit}
 	n := 0
-	err = writeFile(*out, func(w io.Writer) error {
+	err = writeFile(*out, stdout, func(w io.Writer) error {
 		var err error
 		if *format == "xlsx" {
 			n, err = rep.WriteXLSX(ctx, w, f, opts)
@@ -199,15 +199,18 @@ func cmdCasesExport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d cases written to %s\n", n, *out)
+	if *out != "-" {
+		fmt.Fprintf(stdout, "%d cases written to %s\n", n, *out)
+	}
 	return nil
 }
 
 // writeFile writes a file whole or not at all: into a temporary file beside
-// it, renamed over it once complete. "-" is standard output.
-func writeFile(path string, write func(io.Writer) error) error {
+// it, renamed over it once complete. "-" is standard output (the command's
+// own, passed in so tests and pipes get it).
+func writeFile(path string, stdout io.Writer, write func(io.Writer) error) error {
 	if path == "-" {
-		return write(os.Stdout)
+		return write(stdout)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {

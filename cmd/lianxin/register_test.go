@@ -66,6 +66,11 @@ func TestRegisterCommands(t *testing.T) {
 	if len(rows) != 4 || rows[1][0] != cases["B"].Number || rows[1][5] != lianxin.MaskPhone(cases["B"].Phone) {
 		t.Errorf("sheet rows = %q", rows)
 	}
+	// To standard output, for a pipe: the CSV and nothing else.
+	if out := mustRun("cases", "export", "--format", "csv", "--month", "2026-10", "-o", "-"); !strings.HasPrefix(out, "\uFEFF编号,") ||
+		strings.Contains(out, "cases written") || strings.Count(out, "\r\n") != 8 {
+		t.Errorf("export to stdout:\n%s", out)
+	}
 	// The cases a figure counts: October's overdue.
 	csvPath := filepath.Join(dir, "overdue.csv")
 	if out := mustRun("cases", "export", "--month", "2026-10", "--measure", "overdue", "-o", csvPath); !strings.Contains(out, "4 cases written") {

@@ -48,8 +48,11 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 	if path == "" {
 		path = defaultOut("report", m.Month, *station, *format)
 	}
-	if err := renderTo(ctx, path, *format, func(w io.Writer) error { return rep.WriteMonthlyHTML(w, m) }); err != nil {
+	if err := renderTo(ctx, path, stdout, *format, func(w io.Writer) error { return rep.WriteMonthlyHTML(w, m) }); err != nil {
 		return err
+	}
+	if path == "-" {
+		return nil
 	}
 	how := "computed now (the month is not over)"
 	if m.Frozen {

@@ -60,7 +60,7 @@ func cmdStats(ctx context.Context, args []string, getenv func(string) string, st
 	case *asJSON:
 		return writeJSON(stdout, s)
 	case *html != "":
-		if err := writeFile(*html, func(w io.Writer) error { return rep.StatsHTML(w, s, nil) }); err != nil {
+		if err := writeFile(*html, stdout, func(w io.Writer) error { return rep.StatsHTML(w, s, nil) }); err != nil || *html == "-" {
 			return err
 		}
 		fmt.Fprintf(stdout, "written to %s\n", *html)
@@ -160,10 +160,10 @@ func fraction(r report.Rate) string {
 }
 
 // renderTo writes an HTML document, or the PDF Chromium prints of it.
-func renderTo(ctx context.Context, path, format string, html func(io.Writer) error) error {
+func renderTo(ctx context.Context, path string, stdout io.Writer, format string, html func(io.Writer) error) error {
 	switch format {
 	case "html":
-		return writeFile(path, html)
+		return writeFile(path, stdout, html)
 	case "pdf":
 		var buf bytes.Buffer
 		if err := html(&buf); err != nil {
@@ -173,7 +173,7 @@ func renderTo(ctx context.Context, path, format string, html func(io.Writer) err
 		if err != nil {
 			return err
 		}
-		return writeFile(path, func(w io.Writer) error { _, err := w.Write(pdf); return err })
+		return writeFile(path, stdout, func(w io.Writer) error { _, err := w.Write(pdf); return err })
 	}
 	return fmt.Errorf("--format %q: html or pdf", format)
 }
