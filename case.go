@@ -53,26 +53,36 @@ func (l Location) String() string {
 
 // Case is one registered resident report (登记) and everything done about it.
 type Case struct {
-	ID           int64        `json:"id" db:"id"`
-	Number       string       `json:"number" db:"number"`
-	Status       Status       `json:"status" db:"status"`
-	CategoryKey  string       `json:"category" db:"category"`
-	StationID    string       `json:"station_id" db:"station_id"`
-	AssigneeID   string       `json:"assignee_id" db:"assignee_id"`
-	Description  string       `json:"description" db:"description"`
-	Location     Location     `json:"location"`
-	Phone        string       `json:"-" db:"phone"`
-	OpenID       string       `json:"-" db:"openid"`
-	NeedsStaff   bool         `json:"needs_staff" db:"needs_staff"`
-	Satisfaction string       `json:"satisfaction" db:"satisfaction"`
-	CreatedAt    time.Time    `json:"created_at" db:"created_at"`
-	UpdatedAt    time.Time    `json:"updated_at" db:"updated_at"`
-	AcceptDue    *time.Time   `json:"accept_due,omitempty" db:"accept_due"`
-	ResolveDue   *time.Time   `json:"resolve_due,omitempty" db:"resolve_due"`
-	ResolvedAt   *time.Time   `json:"resolved_at,omitempty" db:"resolved_at"`
-	AcceptedAt   *time.Time   `json:"accepted_at,omitempty" db:"accepted_at"`
-	Attachments  []Attachment `json:"attachments"`
-	Events       []Event      `json:"timeline"`
+	ID           int64      `json:"id" db:"id"`
+	Number       string     `json:"number" db:"number"`
+	Status       Status     `json:"status" db:"status"`
+	CategoryKey  string     `json:"category" db:"category"`
+	StationID    string     `json:"station_id" db:"station_id"`
+	AssigneeID   string     `json:"assignee_id" db:"assignee_id"`
+	Description  string     `json:"description" db:"description"`
+	Location     Location   `json:"location"`
+	Phone        string     `json:"-" db:"phone"`
+	OpenID       string     `json:"-" db:"openid"`
+	NeedsStaff   bool       `json:"needs_staff" db:"needs_staff"`
+	Satisfaction string     `json:"satisfaction" db:"satisfaction"`
+	CreatedAt    time.Time  `json:"created_at" db:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at" db:"updated_at"`
+	AcceptDue    *time.Time `json:"accept_due,omitempty" db:"accept_due"`
+	ResolveDue   *time.Time `json:"resolve_due,omitempty" db:"resolve_due"`
+	ResolvedAt   *time.Time `json:"resolved_at,omitempty" db:"resolved_at"`
+	AcceptedAt   *time.Time `json:"accepted_at,omitempty" db:"accepted_at"`
+	// Anonymous: the resident asked to stay anonymous to the deputy; every
+	// view and export masks who they are and how to reach them.
+	Anonymous bool `json:"anonymous,omitempty" db:"anonymous"`
+	// ErasedAt is when the resident's phone and openid were erased
+	// (retention, or at their request); the case and its numbers stay.
+	ErasedAt *time.Time `json:"erased_at,omitempty" db:"erased_at"`
+	// TypicalAt is when staff chose it as a typical case (典型案例) for the
+	// monthly report, with why.
+	TypicalAt   *time.Time   `json:"typical_at,omitempty" db:"typical_at"`
+	TypicalNote string       `json:"typical_note,omitempty" db:"typical_note"`
+	Attachments []Attachment `json:"attachments"`
+	Events      []Event      `json:"timeline"`
 }
 
 // Satisfaction ratings a resident gives after 办结.
@@ -174,6 +184,9 @@ type Report struct {
 	Phone         string
 	Attachments   []int64 // photos and voice messages, in the order sent
 	NeedsStaff    bool    // 人工: the resident asked for a person
+	// Anonymous: the resident asked to stay anonymous to the deputy (the
+	// conversation that asks is issue 11's; the register honours the flag).
+	Anonymous bool
 }
 
 // SLAState is a case's standing against its deadlines, as supervision shows
@@ -217,13 +230,35 @@ type CaseNumbering struct {
 	Location *time.Location
 }
 
-// CaseFilter selects cases for listing.
+// CaseFilter selects cases for listing, exporting and counting: the case
+// list, the register export and every figure of the numbers take the same
+// filter, so a sheet equals the list it was exported from and each figure
+// links to the cases it counts. Empty fields select everything.
 type CaseFilter struct {
 	OpenID     string
-	AssigneeID string
-	StationID  string
+	AssigneeID string // the deputy the case is assigned to now
+	StationID  string // exactly this unit (not its points: see Units)
 	Status     []Status
 	Limit      int
+
+	// Units: cases of any of these stations or points (Directory.Units gives
+	// a station with its points; "" is the district queue).
+	Units    []string `json:",omitempty"`
+	Category string   `json:",omitempty"`
+	// Source is where the report came from (微信, 来访, 来电, 其他渠道).
+	Source string `json:",omitempty"`
+	// Deputy is the deputy who had the case at the end of the period (To,
+	// or now): the 承办代表 a figure is broken down by.
+	Deputy  string `json:",omitempty"`
+	Typical bool   `json:",omitempty"`
+
+	// From and To are a period: with no Measure, the cases registered in
+	// it; with one, the cases that figure counts in it, judged as things
+	// stood at To (or now, when To is later). Zero From is the beginning;
+	// zero To is now.
+	From    time.Time `json:",omitzero"`
+	To      time.Time `json:",omitzero"`
+	Measure Measure   `json:",omitempty"`
 }
 
 // OpenStatuses are the statuses of a case that still needs work (Status.Open).

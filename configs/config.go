@@ -53,6 +53,8 @@ type Config struct {
 	Notify      Notify      `yaml:"notify"`
 	Supervision Supervision `yaml:"supervision"`
 	Workers     Workers     `yaml:"workers"`
+	Privacy     Privacy     `yaml:"privacy"`
+	Report      Report      `yaml:"report"`
 
 	// RedisExplicit is true when the Redis URL was set by the operator rather
 	// than defaulted; only a defaulted Redis may fall back to the embedded one.
@@ -110,14 +112,44 @@ type Workers struct {
 	MaxAttempts int `yaml:"max_attempts"`
 }
 
-// Duration reads "30m" style durations from YAML.
+// Privacy is how long residents' contact details are kept: Retention after
+// a case is closed, its phone number and openid are erased by serve (the
+// case and its numbers stay). Zero keeps them. Checked every Interval.
+type Privacy struct {
+	Retention Duration `yaml:"retention"`
+	Interval  Duration `yaml:"interval"`
+}
+
+// Report is how the numbers are computed: the weight each rating carries
+// in the weighted 满意率 (the common 12345 one: 满意 1, 基本满意 0.9,
+// 不满意 0).
+type Report struct {
+	SatisfactionWeights SatisfactionWeights `yaml:"satisfaction_weights"`
+}
+
+// SatisfactionWeights weigh the ratings in the weighted 满意率.
+type SatisfactionWeights struct {
+	Satisfied       float64 `yaml:"satisfied"`
+	FairlySatisfied float64 `yaml:"fairly_satisfied"`
+	Unsatisfied     float64 `yaml:"unsatisfied"`
+}
+
+// Duration reads "30m" style durations from YAML, and days ("1095d").
 type Duration struct{ time.Duration }
 
 // UnmarshalYAML parses a Go duration string.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
+	if days, ok := strings.CutSuffix(n.Value, "d"); ok && err != nil {
+		var k int
+		if k, err = strconv.Atoi(days); err == nil && k >= 0 {
+			v = time.Duration(k) * 24 * time.Hour
+		} else {
+			err = fmt.Errorf("bad days")
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration like 30m or 24h", n.Line, n.Value)
+		return fmt.Errorf("line %d: %q is not a duration like 30m, 24h or 1095d", n.Line, n.Value)
 	}
 	d.Duration = v
 	return nil
@@ -147,6 +179,8 @@ func Default() Config {
 			"keyword3": "{time}", "remark": "{text}",
 		}},
 		Supervision: Supervision{RemindAt: 0.75, Interval: Duration{time.Minute}},
+		Privacy:     Privacy{Retention: Duration{3 * 365 * 24 * time.Hour}, Interval: Duration{time.Hour}},
+		Report:      Report{SatisfactionWeights: SatisfactionWeights{Satisfied: 1, FairlySatisfied: 0.9}},
 	}
 }
 
@@ -313,11 +347,22 @@ func (c *Config) Validate() error {
 	if c.Supervision.Interval.Duration < time.Second {
 		bad("supervision.interval", "must be at least 1s")
 	}
+	if r := c.Privacy.Retention.Duration; r != 0 && r < 30*24*time.Hour {
+		bad("privacy.retention", "must be 0 (keep) or at least 30d: residents rate and reopen cases for days after they are closed")
+	}
+	if c.Privacy.Interval.Duration < time.Minute {
+		bad("privacy.interval", "must be at least 1m")
+	}
+	if w := c.Report.SatisfactionWeights; !between01(w.Satisfied) || !between01(w.FairlySatisfied) || !between01(w.Unsatisfied) || w.Satisfied == 0 {
+		bad("report.satisfaction_weights", "each must be between 0 and 1, and satisfied above 0")
+	}
 	if c.Workers.Media < 1 || c.Workers.Notify < 1 || c.Workers.MaxAttempts < 1 {
 		bad("workers", "media, notify and max_attempts must be at least 1")
 	}
 	return errors.Join(errs...)
 }
+
+func between01(v float64) bool { return v >= 0 && v <= 1 }
 
 // CheckAESKey checks an EncodingAESKey: 43 characters of base64 that decode to 32 bytes.
 func CheckAESKey(k string) error {

@@ -319,7 +319,10 @@ func (t *turn) deputyDetail(c *lianxin.Case) string {
 		resolve = c.ResolveDue.In(loc).Format("01-02 15:04")
 	}
 	phone := t.txt("no_phone")
-	if c.Phone != "" {
+	switch {
+	case c.Anonymous:
+		phone = t.txt("anonymous_phone") // the resident asked to stay anonymous to the deputy
+	case c.Phone != "":
 		phone = c.Phone // the deputy handling it may call the resident
 	}
 	n, voices, failed := mediaCounts(c)

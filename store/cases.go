@@ -162,11 +162,11 @@ func insertCase(tx *sqlx.Tx, number string, r lianxin.Report, now time.Time) (in
 		source = r.SourceKey
 	}
 	res, err := tx.Exec(`INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
-		lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due)
-		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due, anonymous)
+		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		number, source, r.OpenID, lianxin.StatusRegistered, r.Category.Key, r.StationID, r.Description,
 		r.Location.Lat, r.Location.Lng, r.Location.Label, r.Location.Address, r.Phone, r.NeedsStaff,
-		now, now, acceptDue, resolveDue)
+		now, now, acceptDue, resolveDue, r.Anonymous)
 	if err != nil {
 		return 0, err
 	}
@@ -262,6 +262,11 @@ type caseRow struct {
 	AcceptOverdueAt   *time.Time `db:"accept_overdue_at"`
 	ResolveRemindedAt *time.Time `db:"resolve_reminded_at"`
 	ResolveOverdueAt  *time.Time `db:"resolve_overdue_at"`
+
+	Anonymous   bool       `db:"anonymous"`
+	ErasedAt    *time.Time `db:"erased_at"`
+	TypicalAt   *time.Time `db:"typical_at"`
+	TypicalNote string     `db:"typical_note"`
 }
 
 func (r *caseRow) toCase() *lianxin.Case {
@@ -271,7 +276,7 @@ func (r *caseRow) toCase() *lianxin.Case {
 		Location: lianxin.Location{Lat: r.Lat, Lng: r.Lng, Label: r.LocLabel, Address: r.Address},
 		Phone:    r.Phone, OpenID: r.OpenID, NeedsStaff: r.NeedsStaff, Satisfaction: r.Satisfaction,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AcceptDue: r.AcceptDue, ResolveDue: r.ResolveDue, ResolvedAt: r.ResolvedAt,
-		AcceptedAt:  r.AcceptedAt,
+		AcceptedAt: r.AcceptedAt, Anonymous: r.Anonymous, ErasedAt: r.ErasedAt, TypicalAt: r.TypicalAt, TypicalNote: r.TypicalNote,
 		Attachments: []lianxin.Attachment{}, Events: []lianxin.Event{},
 	}
 }
@@ -310,33 +315,16 @@ func (db *DB) withDetails(ctx context.Context, c *lianxin.Case) (*lianxin.Case, 
 	return c, nil
 }
 
-// Cases lists cases, newest first, without attachments and timelines.
+// Cases lists cases, newest first, without attachments and timelines. The
+// filter is the one the register export and the numbers take (see
+// caseWhere), so a list, its sheet and its figure agree.
 func (db *DB) Cases(ctx context.Context, f lianxin.CaseFilter) (_ []lianxin.Case, err error) {
 	defer wrap(&err, "Cases")
-	var where []string
-	var args []any
-	if f.OpenID != "" {
-		where, args = append(where, "openid = ?"), append(args, f.OpenID)
+	where, args, err := caseWhere(f, db.now())
+	if err != nil {
+		return nil, err
 	}
-	if f.AssigneeID != "" {
-		where, args = append(where, "assignee_id = ?"), append(args, f.AssigneeID)
-	}
-	if f.StationID != "" {
-		where, args = append(where, "station_id = ?"), append(args, f.StationID)
-	}
-	if len(f.Status) > 0 {
-		q := make([]string, len(f.Status))
-		for i, s := range f.Status {
-			q[i] = "?"
-			args = append(args, string(s))
-		}
-		where = append(where, "status IN ("+strings.Join(q, ",")+")")
-	}
-	query := `SELECT * FROM cases`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY id DESC"
+	query := `SELECT c.* FROM cases c` + where + ` ORDER BY c.id DESC`
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}

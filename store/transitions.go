@@ -17,13 +17,10 @@ func (db *DB) Transition(ctx context.Context, tr lianxin.Transition) (_ *lianxin
 	now := db.now()
 	err = db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
 		var cur struct {
-			Status     string     `db:"status"`
-			Assignee   string     `db:"assignee_id"`
-			CreatedAt  time.Time  `db:"created_at"`
-			AcceptDue  *time.Time `db:"accept_due"`
-			ResolveDue *time.Time `db:"resolve_due"`
+			Status   string `db:"status"`
+			Assignee string `db:"assignee_id"`
 		}
-		if err := tx.Get(&cur, `SELECT status, assignee_id, created_at, accept_due, resolve_due FROM cases WHERE id = ?`, tr.CaseID); err != nil {
+		if err := tx.Get(&cur, `SELECT status, assignee_id FROM cases WHERE id = ?`, tr.CaseID); err != nil {
 			return err
 		}
 		if len(tr.From) > 0 && !slices.Contains(tr.From, lianxin.Status(cur.Status)) {
@@ -50,7 +47,11 @@ func (db *DB) Transition(ctx context.Context, tr lianxin.Transition) (_ *lianxin
 				// windows, from now) and is supervised again.
 				set += `, resolved_at = NULL, accepted_at = NULL, accept_reminded_at = NULL, accept_overdue_at = NULL,
 					resolve_reminded_at = NULL, resolve_overdue_at = NULL, accept_due = ?, resolve_due = ?`
-				args = append(args, shift(cur.AcceptDue, cur.CreatedAt, now), shift(cur.ResolveDue, cur.CreatedAt, now))
+				acceptDue, resolveDue, err := reopenDues(tx, tr.CaseID, now)
+				if err != nil {
+					return err
+				}
+				args = append(args, acceptDue, resolveDue)
 			}
 		}
 		if tr.Assignee != nil {
@@ -80,13 +81,26 @@ func (db *DB) Transition(ctx context.Context, tr lianxin.Transition) (_ *lianxin
 	return db.caseByID(ctx, tr.CaseID)
 }
 
-// shift moves a deadline so it is as far from now as it was from created.
-func shift(due *time.Time, created, now time.Time) *time.Time {
-	if due == nil {
-		return nil
+// reopenDues are a reopened case's new deadlines: its first round's
+// windows (the category's when it was registered), from now. (Measuring them
+// from the current deadlines would stretch them by every earlier round.)
+func reopenDues(tx *sqlx.Tx, caseID int64, now time.Time) (acceptDue, resolveDue *time.Time, err error) {
+	var first struct {
+		Start      time.Time  `db:"started_at"`
+		AcceptDue  *time.Time `db:"accept_due"`
+		ResolveDue *time.Time `db:"resolve_due"`
 	}
-	t := now.Add(due.Sub(created))
-	return &t
+	if err := tx.Get(&first, `SELECT started_at, accept_due, resolve_due FROM case_rounds WHERE case_id = ? AND round = 1`, caseID); err != nil {
+		return nil, nil, err
+	}
+	shift := func(due *time.Time) *time.Time {
+		if due == nil {
+			return nil
+		}
+		t := now.Add(due.Sub(first.Start))
+		return &t
+	}
+	return shift(first.AcceptDue), shift(first.ResolveDue), nil
 }
 
 // ReturnedBy lists the deputies who returned the case (退回), so it is not

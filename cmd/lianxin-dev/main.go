@@ -23,6 +23,8 @@ Usage:
                                serve, or (-fakewx) an in-process one with a fake WeChat API
   lianxin-dev fakewx [flags]   run the fake WeChat API on loopback
   lianxin-dev bench [flags]    throughput and latency beside the bare SDK and net/http
+  lianxin-dev register-demo [-db FILE] [-cases N]
+                               a demo register (October 2026 by hand, plus cases in bulk)
 
 Configuration comes from configs/lianxin.yaml and LIANXIN_* environment
 variables, as for lianxin serve; see README.md.
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdFakewx(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, rest, getenv, stdout, stderr)
+	case "register-demo":
+		err = cmdRegisterDemo(ctx, rest, getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:

@@ -16,7 +16,10 @@ import (
 
 const casesUsage = `usage:
   lianxin cases list [--json] [--status S] [--station ID] [--limit N]
-  lianxin cases show NUMBER [--json]`
+  lianxin cases show NUMBER [--json]
+  lianxin cases export --format xlsx|csv [filters] -o FILE
+  lianxin cases erase NUMBER [--reason TEXT]
+  lianxin cases typical NUMBER [--note TEXT] [--off]`
 
 // caseJSON is a case as the CLI prints it: names resolved, contact masked.
 type caseJSON struct {
@@ -43,6 +46,14 @@ func cmdCases(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New(casesUsage)
 	}
 	sub, args := args[0], args[1:]
+	switch sub {
+	case "export":
+		return cmdCasesExport(ctx, args, getenv, stdout)
+	case "erase":
+		return cmdCasesErase(ctx, args, getenv, stdout)
+	case "typical":
+		return cmdCasesTypical(ctx, args, getenv, stdout)
+	}
 	fs := flag.NewFlagSet("cases "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "print JSON")

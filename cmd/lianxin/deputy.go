@@ -75,6 +75,8 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 			tb.Row(r.ID, r.Name, r.Level, r.StationName, head, bound)
 		}
 		return tb.Write(stdout)
+	case "record":
+		return cmdDeputyRecord(ctx, env, args[1:], stdout)
 	case "invite":
 		if len(args) != 2 {
 			return errors.New(deputyUsage)

@@ -59,4 +59,5 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 
 const deputyUsage = `usage:
   lianxin deputy list [--json]
-  lianxin deputy invite ID`
+  lianxin deputy invite ID
+  lianxin deputy record ID [--year YYYY] [--format html|xlsx|pdf] [-o FILE]`

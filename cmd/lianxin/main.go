@@ -26,11 +26,26 @@ Usage:
   lianxin cases list [--json]
   lianxin cases show NUMBER [--json]
                              the case register
+  lianxin cases export --format xlsx|csv [--month YYYY-MM] [--station ID]
+                       [--status S] [--category KEY] [--deputy ID]
+                       [--measure M] [--typical] [--unmasked] -o FILE
+                             the register (登记簿) as Excel or CSV
+  lianxin cases erase NUMBER [--reason TEXT]
+                             erase a resident's phone and WeChat identity
+  lianxin cases typical NUMBER [--note TEXT] [--off]
+                             mark a typical case for the monthly report
+  lianxin stats [--month YYYY-MM] [--station ID] [--json | --html FILE]
+                             the numbers: figures, 三率, breakdowns
+  lianxin report monthly --month YYYY-MM [--station ID] [--format html|pdf]
+                       [-o FILE] [--recompute]
+                             the monthly report
   lianxin categories suggest TEXT
                              which category a resident's text belongs to
   lianxin import [--dry-run] load configs/directory.yaml and categories.yaml
   lianxin deputy list [--json]
   lianxin deputy invite ID   a one-time code the deputy sends as 绑定 CODE
+  lianxin deputy record ID [--year YYYY] [--format html|xlsx|pdf] [-o FILE]
+                             the deputy's record of a year (履职档案)
   lianxin outbox [--dead|--pending|--sent] [--json]
                              notifications sent or still to send, and why not
   lianxin version            print the version
@@ -71,6 +86,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdImport(ctx, rest, getenv, stdout)
 	case "deputy":
 		err = cmdDeputy(ctx, rest, getenv, stdout)
+	case "stats":
+		err = cmdStats(ctx, rest, getenv, stdout)
+	case "report":
+		err = cmdReport(ctx, rest, getenv, stdout)
 	case "outbox":
 		err = cmdOutbox(ctx, rest, getenv, stdout)
 	case "version", "--version":

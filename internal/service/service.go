@@ -1,7 +1,8 @@
 // Package service is lianxin assembled: it opens the stores (SQLite, Redis),
 // loads the station-editable data, builds the conversation engine, the
 // dispatcher, the webhook, the WeChat API client and the background workers
-// (media, outbox, replay, supervision, directory reload), and starts and
+// (media, outbox, replay, supervision, directory reload, the retention of
+// residents' contact details), and starts and
 // stops them in order. It is the one place that wires the technology
 // packages together; serve runs one Service, the developer tools and the
 // end-to-end tests run several side by side.
@@ -443,6 +444,7 @@ func (s *Service) Start(ctx context.Context) (wait func()) {
 	run(s.Replayer.Run)
 	run(s.watchDirectory)
 	run(s.Supervisor.Run)
+	run(s.retention)
 	if s.Media != nil {
 		run(s.Media.Run)
 		run(s.Outbox.Run)
