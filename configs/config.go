@@ -29,6 +29,9 @@ var embedded embed.FS
 // DefaultAPIBase is the real WeChat API.
 const DefaultAPIBase = "https://api.weixin.qq.com"
 
+// DefaultMediaHosts are WeChat's image CDN hosts, where PicUrls point.
+func DefaultMediaHosts() []string { return []string{"mmbiz.qpic.cn", "mmbiz.qlogo.cn"} }
+
 // Development credentials let `lianxin serve` and `lianxin sim` talk to each
 // other out of the box. serve warns loudly while they are in use.
 const (
@@ -38,14 +41,17 @@ const (
 
 // Config is everything serve needs to start.
 type Config struct {
-	Addr       string `yaml:"addr"`
-	ConfigDir  string `yaml:"-"`
-	DBPath     string `yaml:"db"`
-	DataDir    string `yaml:"data_dir"`
-	RedisURL   string `yaml:"redis_url"`
-	CasePrefix string `yaml:"case_prefix"`
-	Timezone   string `yaml:"timezone"`
-	LogLevel   string `yaml:"log_level"`
+	Addr string `yaml:"addr"`
+	// OperatorAddr, when set, is where /metrics and /readyz are served
+	// instead of Addr, so they need not face the internet with the webhook.
+	OperatorAddr string `yaml:"operator_addr"`
+	ConfigDir    string `yaml:"-"`
+	DBPath       string `yaml:"db"`
+	DataDir      string `yaml:"data_dir"`
+	RedisURL     string `yaml:"redis_url"`
+	CasePrefix   string `yaml:"case_prefix"`
+	Timezone     string `yaml:"timezone"`
+	LogLevel     string `yaml:"log_level"`
 
 	WeChat      WeChat      `yaml:"wechat"`
 	Session     Session     `yaml:"session"`
@@ -71,6 +77,14 @@ type WeChat struct {
 	// TemplateID is the template message used to reach a deputy outside the
 	// 48-hour customer-service window.
 	TemplateID string `yaml:"template_id"`
+	// AllowPlaintext accepts plaintext (明文) requests although an AES key
+	// is set: only while the account is being switched to compatible or
+	// safe mode. Otherwise, with a key, a request without encrypt_type=aes
+	// and msg_signature is refused.
+	AllowPlaintext bool `yaml:"allow_plaintext"`
+	// MediaHosts are the only hosts a PicUrl is fetched from (WeChat's
+	// image CDN); the API base's host is always allowed too.
+	MediaHosts []string `yaml:"media_hosts"`
 }
 
 // Session is how long conversations live in Redis.
@@ -81,7 +95,10 @@ type Session struct {
 
 // Webhook holds the receiver's limits.
 type Webhook struct {
-	MaxBody       int64    `yaml:"max_body"`
+	MaxBody int64 `yaml:"max_body"`
+	// MaxConns caps the open connections to the webhook's address; more
+	// are closed at once (and counted) instead of queueing.
+	MaxConns      int      `yaml:"max_conns"`
 	ReplyBudget   Duration `yaml:"reply_budget"`
 	TimestampSkew Duration `yaml:"timestamp_skew"`
 }
@@ -134,10 +151,11 @@ func Default() Config {
 		CasePrefix: "KQ",
 		Timezone:   "Asia/Shanghai",
 		LogLevel:   "info",
-		WeChat:     WeChat{APIBase: DefaultAPIBase},
+		WeChat:     WeChat{APIBase: DefaultAPIBase, MediaHosts: DefaultMediaHosts()},
 		Session:    Session{IdleTTL: Duration{30 * time.Minute}, DraftTTL: Duration{24 * time.Hour}},
 		Webhook: Webhook{
 			MaxBody:       64 << 10,
+			MaxConns:      1024,
 			ReplyBudget:   Duration{4 * time.Second},
 			TimestampSkew: Duration{5 * time.Minute},
 		},
@@ -162,6 +180,12 @@ func str(f func(c *Config) *string) func(*Config, string) error {
 
 var envVars = []envVar{
 	{"LIANXIN_ADDR", str(func(c *Config) *string { return &c.Addr })},
+	{"LIANXIN_OPERATOR_ADDR", str(func(c *Config) *string { return &c.OperatorAddr })},
+	{"LIANXIN_MAX_CONNS", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		c.Webhook.MaxConns = n
+		return err
+	}},
 	{"LIANXIN_DB", str(func(c *Config) *string { return &c.DBPath })},
 	{"LIANXIN_DATA_DIR", str(func(c *Config) *string { return &c.DataDir })},
 	{"LIANXIN_REDIS_URL", func(c *Config, v string) error { c.RedisURL, c.RedisExplicit = v, true; return nil }},
@@ -175,6 +199,20 @@ var envVars = []envVar{
 	{"LIANXIN_WECHAT_AESKEY_PREV", str(func(c *Config) *string { return &c.WeChat.AESKeyPrev })},
 	{"LIANXIN_WECHAT_API_BASE", str(func(c *Config) *string { return &c.WeChat.APIBase })},
 	{"LIANXIN_WECHAT_TEMPLATE_ID", str(func(c *Config) *string { return &c.WeChat.TemplateID })},
+	{"LIANXIN_WECHAT_ALLOW_PLAINTEXT", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.WeChat.AllowPlaintext = b
+		return err
+	}},
+	{"LIANXIN_WECHAT_MEDIA_HOSTS", func(c *Config, v string) error {
+		c.WeChat.MediaHosts = nil
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				c.WeChat.MediaHosts = append(c.WeChat.MediaHosts, h)
+			}
+		}
+		return nil
+	}},
 	{"LIANXIN_WECHAT_STABLE_TOKEN", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		c.WeChat.StableToken = b

@@ -39,7 +39,9 @@ func BenchmarkJournal(b *testing.B) {
 				if n%3 == 0 {
 					write = db.Journal
 				}
-				if _, _, err := write(context.Background(), m, lianxin.OutcomeReplied, "【选择类别】请回复数字"); err != nil {
+				// As the webhook journals: with the request's nonce.
+				nonce := &lianxin.Nonce{Key: fmt.Sprintf("1700000000:%d", n), Hash: "0123456789abcdef0123456789abcdef", Until: time.Now().Add(5 * time.Minute)}
+				if _, err := write(context.Background(), m, lianxin.OutcomeReplied, "【选择类别】请回复数字", nonce); err != nil {
 					b.Error(err)
 					return
 				}

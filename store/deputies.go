@@ -107,9 +107,11 @@ func (db *DB) CreateInvite(ctx context.Context, deputyID string, ttl time.Durati
 }
 
 // Bind binds the sender's WeChat to the deputy the code was made for. A
-// wrong, used or expired code is counted against the sender; after lianxin.BindLimit
-// failures in lianxin.BindWindow every attempt is refused, so six digits cannot be
-// guessed.
+// wrong, used or expired code is counted as a failure. Every attempt is
+// refused after lianxin.BindLimit failures of the sender, or
+// lianxin.BindGlobalLimit failures of anyone, in lianxin.BindWindow; and a
+// code is void once lianxin.BindCodeLimit failures happened since it was
+// made. So six digits cannot be guessed, however many accounts guess.
 func (db *DB) Bind(ctx context.Context, code, openid string) (_ lianxin.Deputy, err error) {
 	defer wrap(&err, "Bind(%s)", lianxin.MaskOpenID(openid))
 	now := db.now()
@@ -125,12 +127,32 @@ func (db *DB) Bind(ctx context.Context, code, openid string) (_ lianxin.Deputy, 
 			outcome = lianxin.ErrTooManyTries
 			return nil
 		}
+		if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE at > ?`, now.Add(-lianxin.BindWindow)); err != nil {
+			return err
+		}
+		if failures >= lianxin.BindGlobalLimit {
+			outcome = lianxin.ErrTooManyTries
+			return nil
+		}
 		var inv struct {
 			DeputyID  string     `db:"deputy_id"`
 			ExpiresAt time.Time  `db:"expires_at"`
 			UsedAt    *time.Time `db:"used_at"`
+			CreatedAt time.Time  `db:"created_at"`
 		}
-		err := tx.Get(&inv, `SELECT deputy_id, expires_at, used_at FROM deputy_invites WHERE code_hash = ?`, codeHash(code))
+		err := tx.Get(&inv, `SELECT deputy_id, expires_at, used_at, created_at FROM deputy_invites WHERE code_hash = ?`, codeHash(code))
+		if err == nil && inv.UsedAt == nil && now.Before(inv.ExpiresAt) {
+			// Guessed at too often while it was valid: void.
+			if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE at >= ?`, inv.CreatedAt); err != nil {
+				return err
+			}
+			if failures >= lianxin.BindCodeLimit {
+				if _, err := tx.Exec(`UPDATE deputy_invites SET expires_at = ? WHERE code_hash = ?`, now, codeHash(code)); err != nil {
+					return err
+				}
+				inv.ExpiresAt = now
+			}
+		}
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && (inv.UsedAt != nil || !now.Before(inv.ExpiresAt))) {
 			outcome = lianxin.ErrBadCode
 			_, err = tx.Exec(`INSERT INTO bind_failures (openid, at) VALUES (?, ?)`, openid, now)

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -36,6 +37,8 @@ type DB struct {
 	Now func() time.Time
 
 	touched sync.Map // openid → time of the last residents update by this process
+	// noncesPruned is when this process last deleted nonces whose time is up (unix seconds).
+	noncesPruned atomic.Int64
 }
 
 // Open opens (creating if needed) the SQLite file at path and migrates it.

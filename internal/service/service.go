@@ -173,15 +173,16 @@ func (s *Service) buildConversations(ctx context.Context, metrics *bot.Metrics) 
 func (s *Service) buildWebhook(metrics *bot.Metrics) (err error) {
 	cfg, texts := s.Config, s.data.Texts
 	s.Webhook, err = bot.NewWebhook(bot.WebhookConfig{
-		Token:      cfg.WeChat.Token,
-		AppID:      cfg.WeChat.AppID,
-		AESKey:     cfg.WeChat.AESKey,
-		AESKeyPrev: cfg.WeChat.AESKeyPrev,
-		MaxBody:    cfg.Webhook.MaxBody,
-		Budget:     cfg.Webhook.ReplyBudget.Duration,
-		Skew:       cfg.Webhook.TimestampSkew.Duration,
-		BusyText:   texts.Get("busy"),
-		LateText:   texts.Get("late"),
+		Token:          cfg.WeChat.Token,
+		AppID:          cfg.WeChat.AppID,
+		AESKey:         cfg.WeChat.AESKey,
+		AESKeyPrev:     cfg.WeChat.AESKeyPrev,
+		AllowPlaintext: cfg.WeChat.AllowPlaintext,
+		MaxBody:        cfg.Webhook.MaxBody,
+		Budget:         cfg.Webhook.ReplyBudget.Duration,
+		Skew:           cfg.Webhook.TimestampSkew.Duration,
+		BusyText:       texts.Get("busy"),
+		LateText:       texts.Get("late"),
 	}, s.Dispatcher, s.DB, s.Replayer, metrics, s.log)
 	if err != nil {
 		return fmt.Errorf("LIANXIN_WECHAT_AESKEY: %w", err)
