@@ -272,6 +272,61 @@ func Load(getenv func(string) string) (Config, error) {
 // DevCredentials reports whether the development token is in use, so serve can warn.
 func (c *Config) DevCredentials() bool { return c.WeChat.Token == "" || c.WeChat.Token == DevToken }
 
+// CheckDevToken refuses the development token where it would be a real
+// account's: it is public (it is in the source), so anyone could sign
+// messages with it. It is for trying lianxin out on this machine: without
+// the AppSecret or EncodingAESKey of a real account, listening on loopback.
+func (c *Config) CheckDevToken() error {
+	if !c.DevCredentials() {
+		return nil
+	}
+	const set = "LIANXIN_WECHAT_TOKEN: set the Token of the account's server configuration: the development token is public"
+	switch {
+	case c.WeChat.AppSecret != "":
+		return errors.New(set + ", and LIANXIN_WECHAT_APPSECRET says this is a real account")
+	case c.WeChat.AESKey != "":
+		return errors.New(set + ", and LIANXIN_WECHAT_AESKEY says this is a real account")
+	case !Loopback(c.Addr):
+		return fmt.Errorf("%s, and LIANXIN_ADDR %s listens beyond this machine", set, c.Addr)
+	}
+	return nil
+}
+
+// Loopback reports whether a host:port listens on this machine only.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// RedactURL is a URL (LIANXIN_REDIS_URL) fit for logs and errors: its
+// password, in the user part or as a password parameter, replaced. One
+// that does not parse keeps only its scheme, as its password could be
+// anywhere in it.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if scheme, _, ok := strings.Cut(s, "://"); ok && !strings.ContainsAny(scheme, ":@/") {
+			return scheme + "://(unparseable)"
+		}
+		return "(unparseable)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
 // ApplyDevDefaults fills the development token and app id when none are set.
 func (c *Config) ApplyDevDefaults() {
 	if c.WeChat.Token == "" {
@@ -291,6 +346,21 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("LIANXIN_ADDR", "%q is not host:port (%v)", c.Addr, err)
 	}
+	if c.OperatorAddr != "" {
+		if _, port, err := net.SplitHostPort(c.OperatorAddr); err != nil {
+			bad("LIANXIN_OPERATOR_ADDR", "%q is not host:port (%v)", c.OperatorAddr, err)
+		} else if c.OperatorAddr == c.Addr && port != "0" {
+			bad("LIANXIN_OPERATOR_ADDR", "is LIANXIN_ADDR; leave it unset to serve /metrics and /readyz there")
+		}
+	}
+	if c.Webhook.MaxConns < 1 {
+		bad("LIANXIN_MAX_CONNS", "must be at least 1 (webhook.max_conns)")
+	}
+	for _, h := range c.WeChat.MediaHosts {
+		if h == "" || strings.ContainsAny(h, "/ ") {
+			bad("LIANXIN_WECHAT_MEDIA_HOSTS", "%q is not a host name (like mmbiz.qpic.cn)", h)
+		}
+	}
 	if c.DBPath == "" {
 		bad("LIANXIN_DB", "must not be empty")
 	}
@@ -299,7 +369,7 @@ func (c *Config) Validate() error {
 	}
 	if c.RedisURL != "embedded" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || (u.Scheme != "unix" && u.Host == "") {
-			bad("LIANXIN_REDIS_URL", "%q is not a redis:// URL (or \"embedded\")", c.RedisURL)
+			bad("LIANXIN_REDIS_URL", "%s is not a redis:// URL (or \"embedded\")", RedactURL(c.RedisURL))
 		}
 	}
 	for _, k := range []struct{ name, v string }{

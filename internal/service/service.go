@@ -9,10 +9,12 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,12 +54,14 @@ type Service struct {
 	Outbox     *bot.OutboxWorker // nil without an AppSecret
 	Webhook    *bot.Webhook
 	Registry   *prometheus.Registry
+	Metrics    *bot.Metrics
 
 	log      *slog.Logger
 	opts     Options
 	embedded *embedredis.Server
 	data     *Data
 	handler  http.Handler
+	operator http.Handler
 	// convPrefix namespaces the conversations' Redis keys: the app id and
 	// this database's instance id (see conversationPrefix).
 	convPrefix string
@@ -104,6 +108,7 @@ func New(ctx context.Context, cfg configs.Config, log *slog.Logger, opts Options
 	}
 	s.data = data
 	metrics := bot.NewMetrics(s.Registry)
+	s.Metrics = metrics
 	s.buildConversations(ctx, metrics)
 	if err := s.startAPI(); err != nil {
 		return nil, err
@@ -187,10 +192,17 @@ func (s *Service) buildWebhook(metrics *bot.Metrics) (err error) {
 	if err != nil {
 		return fmt.Errorf("LIANXIN_WECHAT_AESKEY: %w", err)
 	}
-	s.handler = bot.NewMux(s.Webhook, s.Registry, []bot.Check{
-		{Name: "sqlite", Ping: s.DB.Ping},
+	// Readiness means taking messages: journaling them (a write) and
+	// conversing (Redis).
+	s.operator = bot.NewOperatorMux(s.Registry, []bot.Check{
+		{Name: "sqlite", Ping: s.DB.CheckWritable},
 		{Name: "redis", Ping: func(ctx context.Context) error { return s.Redis.Ping(ctx).Err() }},
-	})
+	}, s.log)
+	var inline http.Handler = s.operator
+	if cfg.OperatorAddr != "" {
+		inline = nil // served on their own address: OperatorHandler
+	}
+	s.handler = bot.NewMux(s.Webhook, inline)
 	return nil
 }
 
@@ -262,6 +274,7 @@ func (s *Service) startAPI() error {
 	api, err := wxapi.New(wxapi.Config{
 		AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, Base: cfg.WeChat.APIBase,
 		StableToken: cfg.WeChat.StableToken, Redis: s.Redis, KeyPrefix: RedisPrefix(cfg), Log: s.log,
+		MediaHosts: cfg.WeChat.MediaHosts,
 	})
 	if err != nil {
 		return fmt.Errorf("WeChat API: %w", err)
@@ -401,8 +414,13 @@ func (s *Service) watchDirectory(ctx context.Context) {
 // DirectoryPoll is how soon a running service picks up an import.
 const DirectoryPoll = 10 * time.Second
 
-// Handler is the HTTP surface.
+// Handler is the HTTP surface WeChat reaches: the webhook, /healthz and,
+// unless LIANXIN_OPERATOR_ADDR is set, /readyz and /metrics.
 func (s *Service) Handler() http.Handler { return s.handler }
+
+// OperatorHandler is /readyz, /metrics and /healthz, for
+// LIANXIN_OPERATOR_ADDR.
+func (s *Service) OperatorHandler() http.Handler { return s.operator }
 
 // Start runs the background workers until ctx is cancelled; the returned
 // function waits for them to stop.
@@ -469,7 +487,12 @@ func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*r
 	if cfg.RedisURL != "embedded" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
-			return nil, nil, fmt.Errorf("LIANXIN_REDIS_URL: %w", err)
+			// url.Parse's errors quote the URL, password and all.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return nil, nil, fmt.Errorf("LIANXIN_REDIS_URL %s: %w", RedactURL(cfg.RedisURL), err)
 		}
 		c := redis.NewClient(redisOptions(opt))
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -483,7 +506,7 @@ func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*r
 			return c, nil, nil
 		}
 		c.Close()
-		log.Warn("no Redis at the default address", "redis", cfg.RedisURL, "err", err)
+		log.Warn("no Redis at the default address", "redis", RedactURL(cfg.RedisURL), "err", err)
 	}
 	m, err := embedredis.Start("")
 	if err != nil {
@@ -498,17 +521,8 @@ func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*r
 	return c, m, nil
 }
 
-// redactURL drops the password from a Redis URL for logging.
-func RedactURL(s string) string {
-	opt, err := redis.ParseURL(s)
-	if err != nil {
-		return "(unparseable)"
-	}
-	if opt.Password != "" {
-		return strings.Replace(s, opt.Password, "***", 1)
-	}
-	return s
-}
+// RedactURL is a Redis URL without its password, for logs and errors.
+func RedactURL(s string) string { return configs.RedactURL(s) }
 
 // NewLogger is the log every lianxin process writes: text lines at the
 // configured level (debug, info, warn, error).

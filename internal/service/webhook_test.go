@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -8,10 +9,14 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -709,5 +714,89 @@ func TestBindingCodesCannotBeGuessed(t *testing.T) {
 				t.Errorf("bound after %d wrong guesses: %q", tc.guessers*tc.tries, reply)
 			}
 		})
+	}
+}
+
+// TestReadyzTellsOnlyWhetherItIsReady: /readyz fails when SQLite cannot take
+// a write (another process holds the write lock: reading still works) or
+// Redis is down, and says which, never where: no address, no error text.
+func TestReadyzTellsOnlyWhetherItIsReady(t *testing.T) {
+	cfg := testConfig(t)
+	proxy := testenv.NewProxy(t, testenv.RedisAddr(t))
+	cfg.RedisURL = "redis://" + proxy.Addr() + "/" + testenv.RedisDB(t)
+	ts := startService(t, cfg)
+	for _, tc := range []struct {
+		name   string
+		fault  func(t *testing.T) (restore func())
+		status int
+		want   string
+	}{
+		{"all well", func(*testing.T) func() { return func() {} }, 200, `{"redis":"ok","sqlite":"ok"}`},
+		{"Redis down", func(*testing.T) func() { proxy.Cut(); return proxy.Restore }, 503, `{"redis":"unavailable","sqlite":"ok"}`},
+		{"SQLite write lock held by another process", func(t *testing.T) func() {
+			holder := exec.Command(os.Args[0], "-test.run=^$")
+			holder.Env = append(os.Environ(), "LIANXIN_TEST_HOLD_SQLITE_LOCK="+cfg.DBPath)
+			stdin, _ := holder.StdinPipe()
+			stdout, _ := holder.StdoutPipe()
+			if err := holder.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if line, _ := bufio.NewReader(stdout).ReadString('\n'); strings.TrimSpace(line) != "locked" {
+				t.Fatalf("lock holder: %q", line)
+			}
+			return func() { stdin.Close(); holder.Wait() }
+		}, 503, `{"redis":"ok","sqlite":"unavailable"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			restore := tc.fault(t)
+			defer restore()
+			status, body := getStatus(t, ts.Server.URL+"/readyz", nil)
+			if status != tc.status || strings.TrimSpace(body) != tc.want {
+				t.Errorf("/readyz: HTTP %d %s, want %d %s", status, body, tc.status, tc.want)
+			}
+		})
+	}
+}
+
+// TestPhotoLinksReachOnlyWeChat: an image message carries the link its photo
+// is fetched from when media/get fails (PicUrl). Sent with a media id WeChat
+// does not know and a link into the network, it must not make lianxin fetch
+// that link, directly or through a redirect from a host it trusts.
+func TestPhotoLinksReachOnlyWeChat(t *testing.T) {
+	var hits atomic.Int32
+	inside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+		w.Write([]byte("\x89PNG\r\n\x1a\n the router's admin page"))
+	}))
+	defer inside.Close()
+	redirector := httptest.NewServer(http.RedirectHandler(inside.URL+"/admin", http.StatusFound))
+	defer redirector.Close()
+
+	cfg := testConfig(t)
+	withFakeWeChat(t, &cfg)
+	cfg.WeChat.MediaHosts = []string{"mmbiz.qpic.cn", strings.TrimPrefix(redirector.URL, "http://")}
+	ts := startService(t, cfg)
+	db, err := sql.Open("sqlite3", "file:"+cfg.DBPath+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i, link := range []string{inside.URL + "/admin", redirector.URL + "/photo.png"} {
+		user := fmt.Sprintf("oPicURL_%d_00000000000000000", i)
+		if r := send(t, ts.Client(wxsim.Safe), wxsim.Image(user, "NO_SUCH_MEDIA_"+user, link)); r.Status != 200 {
+			t.Fatalf("HTTP %d", r.Status)
+		}
+		var status, reason string
+		waitFor(t, 20*time.Second, "the photo to be given up", func() bool {
+			err := db.QueryRow(`SELECT status, error FROM attachments WHERE openid = ?`, user).Scan(&status, &reason)
+			return err == nil && status == string(lianxin.AttachmentFailed)
+		})
+		if !strings.Contains(reason, "media hosts") {
+			t.Errorf("%s: given up because %q, want the link refused", link, reason)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the address inside the network was fetched %d times", n)
 	}
 }
