@@ -79,6 +79,10 @@ type Options struct {
 	// workers' pacing (zero keeps their defaults); tests shorten them so
 	// retries happen in milliseconds instead of minutes.
 	RetryBase, RetryMax, Interval time.Duration
+	// ExclusiveDB claims the database for this service alone (sim
+	// -fakewx): refused while a serve uses it, and refusing serves while
+	// held. By default serves share it (store.Shared).
+	ExclusiveDB bool
 }
 
 // New assembles a service from a validated configuration. It opens the
@@ -122,7 +126,11 @@ func New(ctx context.Context, cfg configs.Config, log *slog.Logger, opts Options
 // openStores opens SQLite and connects to Redis.
 func (s *Service) openStores(ctx context.Context) (err error) {
 	cfg := s.Config
-	if s.DB, err = store.Open(ctx, cfg.DBPath); err != nil {
+	claim := store.Shared
+	if s.opts.ExclusiveDB {
+		claim = store.Exclusive
+	}
+	if s.DB, err = store.Open(ctx, cfg.DBPath, claim); err != nil {
 		return fmt.Errorf("LIANXIN_DB: %w", err)
 	}
 	s.DB.Now = s.opts.Clock
