@@ -47,7 +47,7 @@ func LoadTexts(b []byte) (Texts, error) {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
 	var missing []string
-	for _, k := range append(requiredTexts, lianxin.ErrorTextKeys()...) {
+	for _, k := range append(append(requiredTexts, staffTexts...), lianxin.ErrorTextKeys()...) {
 		if _, ok := t[k]; !ok {
 			missing = append(missing, k)
 		}

@@ -320,6 +320,12 @@ func (db *DB) Cases(ctx context.Context, f lianxin.CaseFilter) (_ []lianxin.Case
 	if f.StationID != "" {
 		where, args = append(where, "station_id = ?"), append(args, f.StationID)
 	}
+	if len(f.StationIDs) > 0 {
+		where = append(where, "station_id IN (?"+strings.Repeat(",?", len(f.StationIDs)-1)+")")
+		for _, id := range f.StationIDs {
+			args = append(args, id)
+		}
+	}
 	if len(f.Status) > 0 {
 		q := make([]string, len(f.Status))
 		for i, s := range f.Status {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"strings"
 	"testing"
@@ -108,5 +109,93 @@ func TestOutboxCommand(t *testing.T) {
 	var rows []map[string]any
 	if err := json.Unmarshal([]byte(runCLI(t, ts, "outbox", "--json")), &rows); err != nil || len(rows) == 0 {
 		t.Errorf("outbox --json: %v %v", rows, err)
+	}
+}
+
+// runCLIErr runs `lianxin ARGS` and returns its exit code, stdout and stderr.
+func runCLIErr(ts *testService, args ...string) (int, string, string) {
+	var out, errOut strings.Builder
+	code := run(context.Background(), args, ts.Env(), strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestCasesCLISaysWhatItUnderstood: staff type what they say (已受理, 平潭街,
+// 7) and get either what they meant or an error listing what they could
+// have typed; nothing is silently read as "no such cases".
+func TestCasesCLISaysWhatItUnderstood(t *testing.T) {
+	ts := startService(t, testConfig(t))
+	number := ts.ReportCase(t, "oCLI_understood_00000001") // today's first case, at the 水滩 point of 平潭街
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		code      int
+		want      []string // in stdout (exit 0) or stderr
+		notWanted []string
+	}{
+		{"an unknown status lists the statuses", []string{"cases", "list", "--status", "done"}, 1,
+			[]string{`"done"`, "registered", "已登记", "accepted", "已受理", "resolved", "已办结", "open"}, nil},
+		{"a status as staff say it", []string{"cases", "list", "--status", "已登记"}, 0, []string{number}, nil},
+		{"a status that matches nothing", []string{"cases", "list", "--status", "已办结"}, 0, []string{"no cases"}, []string{number}},
+		{"open cases", []string{"cases", "list", "--status", "open"}, 0, []string{number}, nil},
+		{"statuses are shown in Chinese", []string{"cases", "list"}, 0, []string{number, "已登记"}, []string{"registered"}},
+		{"an unknown station lists the stations", []string{"cases", "list", "--station", "nowhere"}, 1,
+			[]string{`"nowhere"`, "pingtanjie", "平潭街街道人大代表联络站", "shuitan", "saiyu"}, nil},
+		{"a station includes its points", []string{"cases", "list", "--station", "pingtanjie"}, 0, []string{number}, nil},
+		{"a station by name", []string{"cases", "list", "--station", "平潭街"}, 0, []string{number}, nil},
+		{"a point alone", []string{"cases", "list", "--station", "shuitan"}, 0, []string{number}, nil},
+		{"another station", []string{"cases", "list", "--station", "saiyu"}, 0, []string{"no cases"}, []string{number}},
+		{"today's 1", []string{"cases", "show", "1"}, 0, []string{number, "已登记"}, nil},
+		{"today's 01 as JSON", []string{"cases", "show", "01", "--json"}, 0, []string{`"number": "` + number + `"`, `"status_name": "已登记"`}, nil},
+		{"a day and its number", []string{"cases", "show", number[len(number)-13:]}, 0, []string{number}, nil},
+		{"today has no 7", []string{"cases", "show", "7"}, 1, []string{"no case 7 today", number[:len(number)-4] + "0007"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLIErr(ts, tc.args...)
+			got := out
+			if tc.code != 0 {
+				got = errOut
+			}
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%q missing from:\n%s", w, got)
+				}
+			}
+			for _, w := range tc.notWanted {
+				if strings.Contains(got, w) {
+					t.Errorf("%q should not be in:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+// TestHelpListsEveryFlag: `lianxin help` shows every flag of every command,
+// as each command declares it.
+func TestHelpListsEveryFlag(t *testing.T) {
+	var out strings.Builder
+	if code := run(context.Background(), []string{"help"}, func(string) string { return "" }, nil, &out, io.Discard); code != 0 {
+		t.Fatalf("help: exit %d", code)
+	}
+	help := out.String()
+	for _, c := range commands {
+		if !strings.Contains(help, "lianxin "+c.name) {
+			t.Errorf("help does not show the command %q", c.name)
+		}
+		if c.flags == nil {
+			continue
+		}
+		c.flags(new(options)).VisitAll(func(f *flag.Flag) {
+			if !strings.Contains(help, "--"+f.Name) {
+				t.Errorf("help does not show %s's flag --%s", c.name, f.Name)
+			}
+		})
+	}
+	for _, flagName := range []string{"--status", "--station", "--limit", "--dry-run", "--dead", "--pending", "--sent"} {
+		if !strings.Contains(help, flagName) {
+			t.Errorf("help does not show %s", flagName)
+		}
 	}
 }

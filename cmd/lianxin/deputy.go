@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -15,7 +13,7 @@ import (
 // WeChat with.
 func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(deputyUsage)
+		return usageError("deputy")
 	}
 	env, err := openOperatorEnv(ctx, getenv)
 	if err != nil {
@@ -31,12 +29,13 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	switch args[0] {
 	case "list":
-		fs := flag.NewFlagSet("deputy list", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		asJSON := fs.Bool("json", false, "print JSON")
-		if err := fs.Parse(args[1:]); err != nil {
-			return errors.New(deputyUsage)
+		var o options
+		if rest, err := parse("deputy list", &o, args[1:]); err != nil {
+			return err
+		} else if len(rest) > 0 {
+			return usageError("deputy list")
 		}
+		asJSON := &o.json
 		recs, err := env.db.DeputyRecords(ctx)
 		if err != nil {
 			return err
@@ -77,7 +76,7 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 		return tb.Write(stdout)
 	case "invite":
 		if len(args) != 2 {
-			return errors.New(deputyUsage)
+			return usageError("deputy invite")
 		}
 		code, expires, err := env.db.CreateInvite(ctx, args[1], inviteTTL)
 		if err != nil {
@@ -89,7 +88,7 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 			d.Name, args[1], code, expires.In(env.cfg.Location()).Format("2006-01-02 15:04"))
 		return nil
 	}
-	return errors.New(deputyUsage)
+	return usageError("deputy")
 }
 
 // inviteTTL is how long a binding code works.

@@ -53,6 +53,19 @@ func (e *operatorEnv) now() time.Time {
 
 func (e *operatorEnv) categoryName(key string) string { return e.data.Categories.Name(key) }
 
+// text is one of the station-editable texts (configs/messages.yaml).
+func (e *operatorEnv) text(key string, pairs ...string) string {
+	return e.data.Texts.Get(key, pairs...)
+}
+
+// statusName is a status as staff say it: 已受理.
+func (e *operatorEnv) statusName(s lianxin.Status) string { return e.text("label_status_" + string(s)) }
+
+// numbering is how case numbers are made here.
+func (e *operatorEnv) numbering() lianxin.CaseNumbering {
+	return lianxin.CaseNumbering{Prefix: e.cfg.CasePrefix, Location: e.cfg.Location()}
+}
+
 func (e *operatorEnv) stationName(id string) string {
 	if st, ok := e.data.Directory.Station(id); ok {
 		return st.Name

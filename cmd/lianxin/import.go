@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -15,12 +13,13 @@ import (
 // cmdImport loads configs/directory.yaml and categories.yaml into SQLite,
 // where serve reads them, and says what changed.
 func cmdImport(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	dryRun := fs.Bool("dry-run", false, "only show what would change")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return errors.New("usage: lianxin import [--dry-run]")
+	var o options
+	if rest, err := parse("import", &o, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usageError("import")
 	}
+	dryRun := &o.dryRun
 	cfg, err := configs.Load(getenv)
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
@@ -56,7 +55,3 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	return nil
 }
-
-const deputyUsage = `usage:
-  lianxin deputy list [--json]
-  lianxin deputy invite ID`

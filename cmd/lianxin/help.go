@@ -1,0 +1,158 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// options are the values of every command's flags.
+type options struct {
+	json, dryRun        bool
+	dead, pending, sent bool
+	status, station     string
+	limit               int
+}
+
+// command is one operator command as help shows it. Its flags are declared
+// once, by flags, which the command parses with and help lists, so help
+// shows every flag there is.
+type command struct {
+	name  string // "cases list"
+	args  string // its arguments, "NUMBER"
+	what  string
+	flags func(o *options) *flag.FlagSet // nil: none
+}
+
+// newFlags is a flag set for command name that reports nothing itself:
+// the command returns its errors, with its usage.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func jsonFlag(fs *flag.FlagSet, o *options) { fs.BoolVar(&o.json, "json", false, "print JSON") }
+
+var commands = []command{
+	{name: "serve", what: "run the webhook service (configured by LIANXIN_* variables)"},
+	{name: "cases list", what: "the case register, newest first", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("cases list")
+		jsonFlag(fs, o)
+		fs.StringVar(&o.status, "status", "", "only cases in this `STATUS`: registered, accepted, forwarded, resolved, reopened, cancelled, or open (any of registered, accepted, forwarded, reopened); or a status's name as the register shows it")
+		fs.StringVar(&o.station, "station", "", "only cases of this station or point: its `ID` or name (a station includes its points)")
+		fs.IntVar(&o.limit, "limit", 0, "at most `N` cases")
+		return fs
+	}},
+	{name: "cases show", args: "NUMBER", what: "one case with its timeline; NUMBER may be today's short number (7) or a day's (20261127-7)", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("cases show")
+		jsonFlag(fs, o)
+		return fs
+	}},
+	{name: "categories suggest", args: "TEXT", what: "which category a resident's text belongs to"},
+	{name: "import", what: "load configs/directory.yaml and categories.yaml into SQLite and list what changed", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("import")
+		fs.BoolVar(&o.dryRun, "dry-run", false, "only show what would change")
+		return fs
+	}},
+	{name: "deputy list", what: "deputies and whether their WeChat is bound", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("deputy list")
+		jsonFlag(fs, o)
+		return fs
+	}},
+	{name: "deputy invite", args: "ID", what: "a one-time code the deputy sends as 绑定 CODE"},
+	{name: "outbox", what: "notifications sent or still to send, and why not", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("outbox")
+		fs.BoolVar(&o.dead, "dead", false, "only sends given up on, with why")
+		fs.BoolVar(&o.pending, "pending", false, "only sends still to go")
+		fs.BoolVar(&o.sent, "sent", false, "only sends WeChat accepted")
+		jsonFlag(fs, o)
+		fs.IntVar(&o.limit, "limit", 50, "at most `N`, newest first")
+		return fs
+	}},
+	{name: "version", what: "print the version"},
+}
+
+// commandNamed returns the command called name.
+func commandNamed(name string) command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	panic("lianxin: no command " + name)
+}
+
+// parse parses args with the flags of command name, accepting flags before
+// and after the arguments; it returns the arguments.
+func parse(name string, o *options, args []string) ([]string, error) {
+	c := commandNamed(name)
+	fs := newFlags(name)
+	if c.flags != nil {
+		fs = c.flags(o)
+	}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, fmt.Errorf("%v\n%s", err, c.usage())
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional, args = append(positional, args[0]), args[1:]
+	}
+}
+
+// usage is the command's synopsis and its flags, as help shows them.
+func (c command) usage() string {
+	var b strings.Builder
+	b.WriteString("  lianxin " + c.name)
+	if c.args != "" {
+		b.WriteString(" " + c.args)
+	}
+	if c.flags != nil {
+		b.WriteString(" [flags]")
+	}
+	b.WriteString("\n      " + c.what + "\n")
+	if c.flags != nil {
+		c.flags(new(options)).VisitAll(func(f *flag.Flag) {
+			name, what := flag.UnquoteUsage(f)
+			flagName := "--" + f.Name
+			if name != "" {
+				flagName += " " + name
+			}
+			fmt.Fprintf(&b, "      %-18s %s\n", flagName, what)
+		})
+	}
+	return b.String()
+}
+
+// usageError is the usage of the commands starting with prefix, as an error.
+func usageError(prefix string) error {
+	var b strings.Builder
+	b.WriteString("usage:\n")
+	for _, c := range commands {
+		if strings.HasPrefix(c.name, prefix) {
+			b.WriteString(c.usage())
+		}
+	}
+	return errors.New(strings.TrimRight(b.String(), "\n"))
+}
+
+// usage is `lianxin help`: every command with every flag.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("lianxin — WeChat service for people's-congress deputy liaison stations\n\nUsage:\n")
+	for _, c := range commands {
+		b.WriteString(c.usage())
+	}
+	b.WriteString(`
+Configuration comes from configs/lianxin.yaml and LIANXIN_* environment
+variables; see README.md. Developer tools (a WeChat chat simulator, a fake
+WeChat API, the benchmark) are in lianxin-dev: go run ./cmd/lianxin-dev help.
+`)
+	return b.String()
+}
