@@ -130,6 +130,9 @@ const (
 	EventReopened  = "reopened"
 	EventReminded  = "reminded"
 	EventOverdue   = "overdue"
+	// EventStaffAnswered is station or district staff answering the
+	// resident (lianxin cases reply, the console).
+	EventStaffAnswered = "staff_answered"
 )
 
 // Report is what a resident submitted through the report flow: the draft a

@@ -417,7 +417,7 @@ func (t *turn) returnCase(d lianxin.Deputy, c *lianxin.Case, reason, idem string
 		exclude = append(exclude, strings.TrimPrefix(a, "deputy:"))
 	}
 	cat, _ := t.cats.ByKey(c.CategoryKey)
-	r := lianxin.Report{Category: cat, Description: c.Description, Location: c.Location, StationID: c.StationID}
+	r := lianxin.Report{Category: cat, Description: c.Description, Location: c.Location, StationID: c.StationID, OpenID: c.OpenID, Phone: c.Phone}
 	a, err := t.assigner(r, exclude)(t.e.cfg.Store.AssignView(), c.Number)
 	if err != nil {
 		return "", err

@@ -153,15 +153,6 @@ func (t *turn) cancel() string {
 	return t.txt("cancelled", "draft", what)
 }
 
-// staff turns the draft into a case flagged for staff (人工).
-func (t *turn) staff() (string, error) {
-	c, err := t.submit(true)
-	if err != nil {
-		return "", err
-	}
-	return t.txt("staff_case", "number", c.Number), nil
-}
-
 // keepPhoto registers a photo and adds it to the draft if there is room.
 // A photo over the limit is still stored (and the resident told so).
 func (t *turn) keepPhoto() error {
@@ -539,7 +530,11 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 	if needsStaff {
 		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident"})
 	}
-	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil))
+	assign := t.assigner(r, nil)
+	if needsStaff {
+		assign = t.staffAssigner(r)
+	}
+	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, assign)
 	if err != nil {
 		return nil, err
 	}
@@ -552,10 +547,12 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 // exclude are deputies who returned the case.
 func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
 	return func(v lianxin.AssignView, number string) (lianxin.Assignment, error) {
-		c := &lianxin.Case{Number: number, CategoryKey: r.Category.Key, StationID: r.StationID, Description: r.Description,
-			Location: r.Location, UpdatedAt: t.now}
+		c := caseOf(r, number, t.now)
+		// A case re-routed (exclude: who returned it) is one its resident
+		// knows about: they are told where it went.
+		rerouted := len(exclude) > 0
 		if r.StationID == "" {
-			return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
+			return t.staffQueue(c, t.txt("staff_reason_unroutable"), rerouted), nil
 		}
 		family := []string{r.StationID}
 		if st, ok := t.dir.StationOf(r.StationID); ok {
@@ -581,7 +578,11 @@ func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
 		d, why, ok := t.dir.PickDeputy(lianxin.PickInput{StationID: r.StationID, Category: r.Category, Now: t.now,
 			Loc: t.e.cfg.Numbering.Location, Open: open, LastAssigned: last, Exclude: exclude})
 		if !ok {
-			return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned")}}}, nil
+			reason := t.txt("staff_reason_nobody")
+			if rerouted {
+				reason = t.txt("staff_reason_returned")
+			}
+			return t.staffQueue(c, reason, rerouted), nil
 		}
 		a := lianxin.Assignment{AssigneeID: d.ID, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: d.Name + "(" + why + ")"}}}
 		place := r.Location.String()

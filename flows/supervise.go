@@ -150,6 +150,14 @@ func (s *Supervisor) notify(ctx context.Context, snap *directorySnapshot, c *lia
 	for _, r := range recipients {
 		notices = append(notices, e.notice(idem+":"+r, lianxin.DeputyRecipient(r), body, title, c, deputyName, snap.cats, snap.dir))
 	}
+	if c.NeedsStaff && c.AssigneeID == "" {
+		// In a staff queue: its staff are reminded, as a deputy would be.
+		what := "overdue_accept"
+		if mark == lianxin.MarkResolveReminded || mark == lianxin.MarkResolveOverdue {
+			what = "overdue_resolve"
+		}
+		notices = e.staffSupervision(snap, c, idem, what, when, overdue)
+	}
 	done, err := s.db.MarkSupervised(ctx, c.ID, mark, []lianxin.Event{event}, notices)
 	if done {
 		s.log.Info("supervision notice", "case", c.Number, "mark", mark, "recipients", len(notices))

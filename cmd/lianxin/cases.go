@@ -68,7 +68,12 @@ func cmdCases(ctx context.Context, args []string, getenv func(string) string, st
 				return err
 			}
 		}
-		cases, err := env.db.Cases(ctx, f)
+		var cases []lianxin.Case
+		if o.queue {
+			cases, err = env.staffQueue(ctx, f)
+		} else {
+			cases, err = env.db.Cases(ctx, f)
+		}
 		if err != nil {
 			return err
 		}
@@ -92,8 +97,52 @@ func cmdCases(ctx context.Context, args []string, getenv func(string) string, st
 			return writeJSON(stdout, env.present(c))
 		}
 		return env.printCase(stdout, c)
+	case "cases assign", "cases reply":
+		if len(positional) < 2 || (sub == "cases assign" && len(positional) != 2) {
+			return usageError(sub)
+		}
+		c, err := env.findCase(ctx, positional[0])
+		if err != nil {
+			return err
+		}
+		eng, err := env.engine(ctx)
+		if err != nil {
+			return err
+		}
+		by := env.actor(o.by)
+		if sub == "cases assign" {
+			c, err = eng.AssignCase(ctx, env.now(), c.Number, positional[1], by)
+		} else {
+			c, err = eng.StaffReply(ctx, env.now(), c.Number, strings.Join(positional[1:], " "), by)
+		}
+		if code := lianxin.ErrorCode(err); code != "" && code != lianxin.EINTERNAL {
+			return fmt.Errorf("%s", lianxin.ErrorMessage(err))
+		} else if err != nil {
+			return err
+		}
+		if sub == "cases assign" {
+			fmt.Fprintf(stdout, "%s assigned to %s (%s); the deputy and the resident are told\n", c.Number, env.deputyName(c.AssigneeID), c.AssigneeID)
+		} else {
+			fmt.Fprintf(stdout, "%s answered (%s); the resident is told\n", c.Number, env.statusName(c.Status))
+		}
+		return nil
 	}
 	return usageError("cases")
+}
+
+// staffQueue is the staff queue within the filter's units and statuses.
+func (e *operatorEnv) staffQueue(ctx context.Context, f lianxin.CaseFilter) ([]lianxin.Case, error) {
+	cases, err := e.db.StaffQueue(ctx, f.StationIDs)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.Status) > 0 {
+		cases = slices.DeleteFunc(cases, func(c lianxin.Case) bool { return !slices.Contains(f.Status, c.Status) })
+	}
+	if f.Limit > 0 && len(cases) > f.Limit {
+		cases = cases[:f.Limit]
+	}
+	return cases, nil
 }
 
 // findCase is the case a staff member means by ref: a whole number, a
@@ -247,7 +296,11 @@ func (e *operatorEnv) printCase(w io.Writer, c *lianxin.Case) error {
 	}
 	p("Contact", lianxin.MaskPhone(c.Phone))
 	if c.NeedsStaff {
-		p("Flags", "needs staff (人工)")
+		queue := "the district's"
+		if c.StationID != "" {
+			queue = e.stationName(c.StationID) + "'s"
+		}
+		p("Flags", "in "+queue+" staff queue: lianxin cases assign "+lianxin.ShortNumber(c.Number)+" DEPUTY, or cases reply")
 	}
 	p("Satisfaction", c.Satisfaction)
 	p("Created", e.local(c.CreatedAt))

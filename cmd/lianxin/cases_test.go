@@ -7,6 +7,11 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/internal/servicetest"
+	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
 )
 
 // runCLI runs `lianxin ARGS` against the service's database and data.
@@ -198,4 +203,119 @@ func TestHelpListsEveryFlag(t *testing.T) {
 			t.Errorf("help does not show %s", flagName)
 		}
 	}
+}
+
+// TestStaffActOnTheQueue: until the console exists, staff take a queued case
+// from the command line: they see the queue, give the case to a deputy, or
+// answer the resident. Each is one transition with its timeline entry and
+// its notices, by the same rules as in chat.
+func TestStaffActOnTheQueue(t *testing.T) {
+	cfg := testConfig(t)
+	servicetest.WithStaff(t, &cfg)
+	ts := startService(t, cfg)
+	c := ts.Client(wxsim.Safe)
+	const resident = "oCLIStaffResident00000001"
+	say(t, c, resident, "人工")
+	cases, err := ts.DB.StaffQueue(context.Background(), []string{""})
+	if err != nil || len(cases) != 1 {
+		t.Fatalf("the district queue: %v %v", cases, err)
+	}
+	number, short := cases[0].Number, lianxin.ShortNumber(cases[0].Number)
+	env := ts.Env()
+	staffEnv := func(k string) string {
+		if k == "USER" {
+			return "clerk-li"
+		}
+		return env(k)
+	}
+	cli := func(args ...string) (int, string, string) {
+		var out, errOut strings.Builder
+		code := run(context.Background(), args, staffEnv, strings.NewReader(""), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	mustRun := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := cli(args...)
+		if code != 0 {
+			t.Fatalf("lianxin %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+		}
+		return out
+	}
+	if out := mustRun("cases", "list", "--queue"); !strings.Contains(out, number) {
+		t.Errorf("list --queue does not show %s:\n%s", number, out)
+	}
+	if out := mustRun("cases", "list", "--queue", "--station", "saiyu"); strings.Contains(out, number) {
+		t.Errorf("list --queue --station saiyu shows the district's %s:\n%s", number, out)
+	}
+	mustContain(t, mustRun("cases", "show", short), "staff queue")
+
+	// Answering the resident: they are told, the case is taken up.
+	mustContain(t, mustRun("cases", "reply", short, "您好，我们明天上午给您回电话。"), number)
+	got, _ := ts.DB.Case(context.Background(), number)
+	last := got.Events[len(got.Events)-1]
+	if got.Status != lianxin.StatusAccepted || last.Type != lianxin.EventStaffAnswered || last.Actor != "staff:clerk-li" {
+		t.Errorf("after reply: status %s, last event %+v", got.Status, last)
+	}
+	if n := noticesTo(t, ts, resident); len(n) != 1 || !strings.Contains(n[0], "您好，我们明天上午给您回电话。") || !strings.Contains(n[0], number) {
+		t.Errorf("the resident's notices: %q", n)
+	}
+
+	// Refusals say why and change nothing.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cases", "assign", short, "d-nobody"}, `no deputy "d-nobody"`},
+		{[]string{"cases", "assign", "KQ20990101-0001", "d-pt-02"}, "no case"},
+		{[]string{"cases", "reply", short, " "}, "the reply is empty"},
+		{[]string{"cases", "assign", short}, "usage"},
+	} {
+		if code, _, errOut := cli(tc.args...); code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("lianxin %s: exit %d %q, want a refusal saying %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+		}
+	}
+
+	// Giving it to a deputy: told as of a new case, the resident too; the
+	// case leaves the queue.
+	mustContain(t, mustRun("cases", "assign", short, "d-pt-02", "--by", "李文书"), number, "李示范")
+	got, _ = ts.DB.Case(context.Background(), number)
+	last = got.Events[len(got.Events)-1]
+	if got.AssigneeID != "d-pt-02" || got.NeedsStaff || last.Type != lianxin.EventAssigned || last.Actor != "staff:李文书" {
+		t.Errorf("after assign: assignee %q, needs staff %v, last event %+v", got.AssigneeID, got.NeedsStaff, last)
+	}
+	if n := noticesTo(t, ts, "deputy:d-pt-02"); len(n) != 1 || !strings.Contains(n[0], number) || !strings.Contains(n[0], "李文书") {
+		t.Errorf("the deputy's notices: %q", n)
+	}
+	if n := noticesTo(t, ts, resident); len(n) != 2 || !strings.Contains(n[1], "李示范代表") {
+		t.Errorf("the resident's notices: %q", n)
+	}
+	if out := mustRun("cases", "list", "--queue"); strings.Contains(out, number) {
+		t.Errorf("%s is still in the queue:\n%s", number, out)
+	}
+	// And now, as in chat, only the deputy it is given to acts on it.
+	deputy := "oCLIStaffDeputy000000001"
+	code, _, err := ts.DB.CreateInvite(context.Background(), "d-pt-02", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, say(t, c, deputy, "绑定 "+code), "成功")
+	mustContain(t, say(t, c, deputy, "详情 "+short), number)
+}
+
+// noticesTo returns the texts queued for a recipient, oldest first.
+func noticesTo(t *testing.T, ts *testService, recipient string) []string {
+	t.Helper()
+	rows, err := ts.DB.Outbox(context.Background(), 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i := len(rows) - 1; i >= 0; i-- {
+		if rows[i].Recipient == recipient {
+			var p lianxin.NotifyPayload
+			json.Unmarshal([]byte(rows[i].Payload), &p)
+			out = append(out, p.Text)
+		}
+	}
+	return out
 }

@@ -10,9 +10,9 @@ import (
 
 // options are the values of every command's flags.
 type options struct {
-	json, dryRun        bool
+	json, dryRun, queue bool
 	dead, pending, sent bool
-	status, station     string
+	status, station, by string
 	limit               int
 }
 
@@ -36,6 +36,11 @@ func newFlags(name string) *flag.FlagSet {
 
 func jsonFlag(fs *flag.FlagSet, o *options) { fs.BoolVar(&o.json, "json", false, "print JSON") }
 
+// byFlag is who acts, for the case's timeline.
+func byFlag(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.by, "by", "", "your `NAME` on the case's timeline (default: your login name)")
+}
+
 var commands = []command{
 	{name: "serve", what: "run the webhook service (configured by LIANXIN_* variables)"},
 	{name: "cases list", what: "the case register, newest first", flags: func(o *options) *flag.FlagSet {
@@ -44,11 +49,22 @@ var commands = []command{
 		fs.StringVar(&o.status, "status", "", "only cases in this `STATUS`: registered, accepted, forwarded, resolved, reopened, cancelled, or open (any of registered, accepted, forwarded, reopened); or a status's name as the register shows it")
 		fs.StringVar(&o.station, "station", "", "only cases of this station or point: its `ID` or name (a station includes its points)")
 		fs.IntVar(&o.limit, "limit", 0, "at most `N` cases")
+		fs.BoolVar(&o.queue, "queue", false, "only the staff queue, oldest first: cases waiting for a person (人工, returned by every deputy, no station); with --station, that station's")
 		return fs
 	}},
 	{name: "cases show", args: "NUMBER", what: "one case with its timeline; NUMBER may be today's short number (7) or a day's (20261127-7)", flags: func(o *options) *flag.FlagSet {
 		fs := newFlags("cases show")
 		jsonFlag(fs, o)
+		return fs
+	}},
+	{name: "cases assign", args: "NUMBER DEPUTY", what: "give a case to a deputy (its id, see deputy list): the deputy and the resident are told", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("cases assign")
+		byFlag(fs, o)
+		return fs
+	}},
+	{name: "cases reply", args: "NUMBER TEXT", what: "answer the resident as the station's staff; a case waiting to be taken up is taken up", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("cases reply")
+		byFlag(fs, o)
 		return fs
 	}},
 	{name: "categories suggest", args: "TEXT", what: "which category a resident's text belongs to"},

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -150,22 +151,7 @@ func (s *Service) openStores(ctx context.Context) (err error) {
 func (s *Service) buildConversations(ctx context.Context, metrics *bot.Metrics) {
 	cfg, data, log := s.Config, s.data, s.log
 	st := wakingStore{s.DB, s}
-	s.Engine = flows.NewEngine(flows.EngineConfig{
-		Texts:      data.Texts,
-		Flows:      data.Flows,
-		Categories: data.Categories,
-		Directory:  data.Directory,
-		Store:      st,
-		Numbering:  lianxin.CaseNumbering{Prefix: cfg.CasePrefix, Location: cfg.Location()},
-		IdleTTL:    cfg.Session.IdleTTL.Duration,
-		DraftTTL:   cfg.Session.DraftTTL.Duration,
-		Notify: flows.NotifyConfig{
-			TemplateID:  cfg.WeChat.TemplateID,
-			TemplateURL: cfg.Notify.TemplateURL,
-			Fields:      cfg.Notify.TemplateFields,
-		},
-		RemindAt: cfg.Supervision.RemindAt,
-	}, log)
+	s.Engine = flows.NewEngine(EngineConfig(cfg, data, st), log)
 	s.Supervisor = flows.NewSupervisor(s.Engine, st, cfg.Supervision.Interval.Duration, log)
 	s.Supervisor.Now = s.opts.Clock
 	late := func(ctx context.Context, m *lianxin.Inbound, r lianxin.Reply) {
@@ -180,6 +166,27 @@ func (s *Service) buildConversations(ctx context.Context, metrics *bot.Metrics) 
 	cancel()
 	s.Dispatcher.Observe = func(part string, d time.Duration) { metrics.Phase.WithLabelValues(part).Observe(d.Seconds()) }
 	s.Replayer = bot.NewReplayer(st, s.Dispatcher, metrics, log)
+}
+
+// EngineConfig is the conversation engine's configuration: serve's, and
+// that of the operator's commands that act as staff (lianxin cases assign).
+func EngineConfig(cfg configs.Config, data *Data, st flows.Store) flows.EngineConfig {
+	return flows.EngineConfig{
+		Texts:      data.Texts,
+		Flows:      data.Flows,
+		Categories: data.Categories,
+		Directory:  data.Directory,
+		Store:      st,
+		Numbering:  lianxin.CaseNumbering{Prefix: cfg.CasePrefix, Location: cfg.Location()},
+		IdleTTL:    cfg.Session.IdleTTL.Duration,
+		DraftTTL:   cfg.Session.DraftTTL.Duration,
+		Notify: flows.NotifyConfig{
+			TemplateID:  cfg.WeChat.TemplateID,
+			TemplateURL: cfg.Notify.TemplateURL,
+			Fields:      cfg.Notify.TemplateFields,
+		},
+		RemindAt: cfg.Supervision.RemindAt,
+	}
 }
 
 // buildWebhook makes the webhook and the HTTP surface around it.
@@ -390,6 +397,9 @@ func (s *Service) syncDirectory(ctx context.Context, data *Data) error {
 	}
 	data.Directory, data.Categories = dir, cats
 	s.dirVersion.Store(version)
+	if !slices.ContainsFunc(dir.Stations, func(st lianxin.Station) bool { return st.Staff.Reachable() }) && !dir.District.Staff.Reachable() {
+		s.log.Warn("no staff in the directory (district.staff, or a station's staff): cases waiting for a person (人工, returned by every deputy) are only in the register, `lianxin cases list --queue`")
+	}
 	return nil
 }
 
