@@ -554,29 +554,10 @@ func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
 		if r.StationID == "" {
 			return t.staffQueue(c, t.txt("staff_reason_unroutable"), rerouted), nil
 		}
-		family := []string{r.StationID}
-		if st, ok := t.dir.StationOf(r.StationID); ok {
-			family = []string{st.ID}
-			for _, p := range t.dir.Points(st.ID) {
-				family = append(family, p.ID)
-			}
-		}
-		var candidates []string
-		for _, u := range family {
-			for _, d := range t.dir.DeputiesOf(u) {
-				candidates = append(candidates, d.ID)
-			}
-		}
-		open, err := v.OpenCounts(candidates)
+		d, why, ok, err := t.pickDeputy(v, r, exclude)
 		if err != nil {
 			return lianxin.Assignment{}, err
 		}
-		last, err := v.LastAssignee(family)
-		if err != nil {
-			return lianxin.Assignment{}, err
-		}
-		d, why, ok := t.dir.PickDeputy(lianxin.PickInput{StationID: r.StationID, Category: r.Category, Now: t.now,
-			Loc: t.e.cfg.Numbering.Location, Open: open, LastAssigned: last, Exclude: exclude})
 		if !ok {
 			reason := t.txt("staff_reason_nobody")
 			if rerouted {
@@ -603,6 +584,36 @@ func (t *turn) assigner(r lianxin.Report, exclude []string) lianxin.Assigner {
 		}
 		return a, nil
 	}
+}
+
+// pickDeputy chooses the deputy of r's station (or point) for a case, as
+// routing does (Directory.PickDeputy), reading the open counts and the
+// station's last assignee through v; never one of exclude.
+func (t *turn) pickDeputy(v lianxin.AssignView, r lianxin.Report, exclude []string) (lianxin.Deputy, string, bool, error) {
+	family := []string{r.StationID}
+	if st, ok := t.dir.StationOf(r.StationID); ok {
+		family = []string{st.ID}
+		for _, p := range t.dir.Points(st.ID) {
+			family = append(family, p.ID)
+		}
+	}
+	var candidates []string
+	for _, u := range family {
+		for _, d := range t.dir.DeputiesOf(u) {
+			candidates = append(candidates, d.ID)
+		}
+	}
+	open, err := v.OpenCounts(candidates)
+	if err != nil {
+		return lianxin.Deputy{}, "", false, err
+	}
+	last, err := v.LastAssignee(family)
+	if err != nil {
+		return lianxin.Deputy{}, "", false, err
+	}
+	d, why, ok := t.dir.PickDeputy(lianxin.PickInput{StationID: r.StationID, Category: r.Category, Now: t.now,
+		Loc: t.e.cfg.Numbering.Location, Open: open, LastAssigned: last, Exclude: exclude})
+	return d, why, ok, nil
 }
 
 // progress lists the resident's cases, or one case's timeline ("进度 KQ…").

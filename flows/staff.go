@@ -28,7 +28,7 @@ var staffTexts = []string{
 	"staff_queued_event", "staff_notify", "staff_notify_title", "staff_robot", "staff_remind", "staff_overdue",
 	"notify_resident_staff_queue", "notify_resident_staff_answered", "notify_resident_assigned",
 	"staff_assigned_event", "staff_assigned_notice", "staff_assigned_accept", "staff_assigned_detail",
-	"event_staff_answered",
+	"event_staff_answered", "staff_reason_left", "reassigned_event", "reassigned_notice",
 }
 
 // staff answers 人工 in a report: the draft becomes a case in the staff

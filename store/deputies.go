@@ -65,6 +65,25 @@ func (db *DB) DeputyOpenID(ctx context.Context, deputyID string) (_ string, err 
 	return openid.String, err
 }
 
+// Unbind undoes a deputy's binding (a lost phone): whoever has that WeChat
+// no longer acts as the deputy, who binds again with a new code. bound is
+// false when the deputy was not bound.
+func (db *DB) Unbind(ctx context.Context, deputyID string) (bound bool, err error) {
+	defer wrap(&err, "Unbind(%s)", deputyID)
+	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+		var openid sql.NullString
+		if err := tx.Get(&openid, `SELECT openid FROM deputies WHERE id = ?`, deputyID); errors.Is(err, sql.ErrNoRows) {
+			return lianxin.Errorf(lianxin.ENOTFOUND, "no deputy %q (see lianxin deputy list)", deputyID)
+		} else if err != nil {
+			return err
+		}
+		bound = openid.Valid
+		_, err := tx.Exec(`UPDATE deputies SET openid = NULL, bound_at = NULL WHERE id = ?`, deputyID)
+		return err
+	})
+	return bound, err
+}
+
 func codeHash(code string) string {
 	h := sha256.Sum256([]byte("lianxin-invite:" + code))
 	return hex.EncodeToString(h[:])

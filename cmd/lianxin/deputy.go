@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/internal/clitable"
 )
 
@@ -86,6 +87,23 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stdout, "%s\n", code)
 		fmt.Fprintf(stdout, "Give this code to %s (%s). They send 「绑定 %s」 to the official account before %s.\n",
 			d.Name, args[1], code, expires.In(env.cfg.Location()).Format("2006-01-02 15:04"))
+		return nil
+	case "unbind":
+		if len(args) != 2 {
+			return usageError("deputy unbind")
+		}
+		bound, err := env.db.Unbind(ctx, args[1])
+		if lianxin.ErrorCode(err) == lianxin.ENOTFOUND {
+			return fmt.Errorf("%s", lianxin.ErrorMessage(err))
+		} else if err != nil {
+			return err
+		}
+		name := env.deputyName(args[1])
+		if !bound {
+			fmt.Fprintf(stdout, "%s (%s) is not bound: nothing to undo\n", args[1], name)
+			return nil
+		}
+		fmt.Fprintf(stdout, "%s (%s) unbound: that WeChat no longer acts as the deputy. Give them a new code: lianxin deputy invite %s\n", args[1], name, args[1])
 		return nil
 	}
 	return usageError("deputy")

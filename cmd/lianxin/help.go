@@ -68,7 +68,7 @@ var commands = []command{
 		return fs
 	}},
 	{name: "categories suggest", args: "TEXT", what: "which category a resident's text belongs to"},
-	{name: "import", what: "load configs/directory.yaml and categories.yaml into SQLite and list what changed", flags: func(o *options) *flag.FlagSet {
+	{name: "import", what: "load configs/directory.yaml and categories.yaml into SQLite and list what changed; the open cases of deputies no longer in it go to others", flags: func(o *options) *flag.FlagSet {
 		fs := newFlags("import")
 		fs.BoolVar(&o.dryRun, "dry-run", false, "only show what would change")
 		return fs
@@ -79,6 +79,7 @@ var commands = []command{
 		return fs
 	}},
 	{name: "deputy invite", args: "ID", what: "a one-time code the deputy sends as 绑定 CODE"},
+	{name: "deputy unbind", args: "ID", what: "undo a deputy's WeChat binding (a lost phone); they bind again with a new code"},
 	{name: "outbox", what: "notifications sent or still to send, and why not", flags: func(o *options) *flag.FlagSet {
 		fs := newFlags("outbox")
 		fs.BoolVar(&o.dead, "dead", false, "only sends given up on, with why")
