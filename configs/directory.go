@@ -144,7 +144,9 @@ func (c *dirCheck) staff(owner string, s *lianxin.Staff, path ...any) {
 	if s == nil {
 		return
 	}
-	where := func(more ...any) *yaml.Node { return at(c.root, append(append(path[:len(path):len(path)], "staff"), more...)...) }
+	where := func(more ...any) *yaml.Node {
+		return at(c.root, append(append(path[:len(path):len(path)], "staff"), more...)...)
+	}
 	if s.RobotWebhook != "" {
 		if u, err := url.Parse(s.RobotWebhook); err != nil || u.Scheme != "https" || u.Host == "" {
 			c.bad(where("robot_webhook"), "%s: staff robot_webhook %q is not an https URL", owner, s.RobotWebhook)
