@@ -32,7 +32,7 @@ type Conversations interface {
 
 // MessageJournal durably records every accepted message (store.DB). It is
 // also the replay guard every process shares when Redis does not answer:
-// each message's (timestamp, nonce) is recorded with it.
+// each plaintext message's (timestamp, nonce) is recorded with it.
 type MessageJournal interface {
 	// Journal returns once the record is on disk.
 	Journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce) (lianxin.Journaled, error)
@@ -326,10 +326,15 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	// yet. A plain step's state lives in Redis, which keeps it no more
 	// durably than a commit does.
 	durable := outcome != lianxin.OutcomeReplied || res.Reply.Recorded
-	// The pair is recorded with the message, so SQLite knows it should
-	// Redis go down; a deferred message was checked by nobody else, so
-	// the journal refuses its pair if it came with another body.
-	nonce := &lianxin.Nonce{Key: p.nonceKey(), Hash: p.bodyHash, Until: p.until, Check: outcome == lianxin.OutcomeDeferred}
+	// A plaintext request's pair is recorded with the message, so SQLite
+	// knows it should Redis go down; a deferred message was checked by
+	// nobody else, so the journal refuses its pair if it came with another
+	// body. (An encrypted request's msg_signature covers its body: with
+	// another body it fails the signature, and whole it is a retry.)
+	var nonce *lianxin.Nonce
+	if p.key == nil {
+		nonce = &lianxin.Nonce{Key: p.nonceKey(), Hash: p.bodyHash, Until: p.until, Check: outcome == lianxin.OutcomeDeferred}
+	}
 	t1 := time.Now()
 	j, err := h.journalBy(deadline, m, outcomeForJournal(outcome), res.Reply.Text, nonce, durable)
 	h.metrics.Phase.WithLabelValues("journal").Observe(time.Since(t1).Seconds())

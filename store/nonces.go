@@ -24,13 +24,14 @@ func (db *DB) CheckNonce(ctx context.Context, n lianxin.Nonce) (err error) {
 // lianxin.ErrReplay when it was recorded with another hash. A pair whose
 // time is up counts as absent (its timestamp is refused by now anyway).
 func (db *DB) rememberNonce(tx *sqlx.Tx, n lianxin.Nonce, now time.Time) error {
-	if _, err := tx.Exec(`INSERT INTO nonces (key, body_hash, until) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET body_hash = excluded.body_hash, until = excluded.until WHERE nonces.until < ?`,
-		n.Key, n.Hash, n.Until.UTC(), now); err != nil {
-		return err
-	}
+	// One statement: the pair's hash as recorded now (a new or expired
+	// pair takes this one's).
 	var hash string
-	if err := tx.Get(&hash, `SELECT body_hash FROM nonces WHERE key = ?`, n.Key); err != nil {
+	if err := tx.QueryRowx(`INSERT INTO nonces (key, body_hash, until) VALUES (?1, ?2, ?3)
+		ON CONFLICT (key) DO UPDATE SET
+			body_hash = CASE WHEN nonces.until < ?4 THEN excluded.body_hash ELSE nonces.body_hash END,
+			until = CASE WHEN nonces.until < ?4 THEN excluded.until ELSE nonces.until END
+		RETURNING body_hash`, n.Key, n.Hash, n.Until.UTC(), now).Scan(&hash); err != nil {
 		return err
 	}
 	// Forget what has run out, about once a minute: a few minutes of

@@ -1,9 +1,10 @@
--- The replay guard's memory in SQLite: every (timestamp, nonce) a request
--- was accepted with, and the hash of its body, kept until the timestamp
--- leaves the accepted window. Redis is the guard while it answers; this is
--- what every process shares when it does not, and it already knows the
--- pairs seen before an outage began. Written in the journal's transaction,
--- so it costs no commit of its own.
+-- The replay guard's memory in SQLite: every (timestamp, nonce) a plaintext
+-- request or a URL verification was accepted with (their signatures do not
+-- cover the body), and the hash of what came with it, kept until the
+-- timestamp leaves the accepted window. Redis is the guard while it answers;
+-- this is what every process shares when it does not, and it already knows
+-- the pairs seen before an outage began. Written in the journal's
+-- transaction, so it costs no commit of its own.
 CREATE TABLE nonces (
 	key       TEXT PRIMARY KEY,
 	body_hash TEXT NOT NULL,
