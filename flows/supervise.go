@@ -151,12 +151,15 @@ func (s *Supervisor) notify(ctx context.Context, snap *directorySnapshot, c *lia
 		notices = append(notices, e.notice(idem+":"+r, lianxin.DeputyRecipient(r), body, title, c, deputyName, snap.cats, snap.dir))
 	}
 	if c.NeedsStaff && c.AssigneeID == "" {
-		// In a staff queue: its staff are reminded, as a deputy would be.
+		// In a staff queue: its staff are reminded, as a deputy would be
+		// (without staff configured, the station head as before).
 		what := "overdue_accept"
 		if mark == lianxin.MarkResolveReminded || mark == lianxin.MarkResolveOverdue {
 			what = "overdue_resolve"
 		}
-		notices = e.staffSupervision(snap, c, idem, what, when, overdue)
+		if staff := e.staffSupervision(snap, c, idem, what, when, overdue); len(staff) > 0 {
+			notices = staff
+		}
 	}
 	done, err := s.db.MarkSupervised(ctx, c.ID, mark, []lianxin.Event{event}, notices)
 	if done {

@@ -165,3 +165,23 @@ func TestStaffQueueReachesAPerson(t *testing.T) {
 		step(time.Hour, "【超期督办】"+number, 1, 1, 1) // once
 	})
 }
+
+// Without staff in the directory a queued case is still supervised: the
+// station head is reminded, as for any case without a deputy.
+func TestStaffQueueWithoutStaffRemindsTheHead(t *testing.T) {
+	clock := testenv.NewClock(transcript.Start)
+	ts := startService(t, testConfig(t), clock)
+	c := ts.Client(wxsim.Safe)
+	const user = "oStaffQueueNoStaff000000001"
+	send(t, c, wxsim.Location(user, 37.8560, 113.5726, "水滩社区3号楼"))
+	say(t, c, user, "2")
+	say(t, c, user, "暖气片漏水好几天了，家里有老人，想找人当面说说")
+	number := caseNumber.FindString(say(t, c, user, "人工"))
+	clock.Add(3*time.Hour + time.Minute)
+	if _, err := ts.Supervisor.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := noticesTo(t, ts, "deputy:d-pt-01"); countContaining(got, number) != 1 {
+		t.Errorf("the station head was told: %q, want one reminder about %s", got, number)
+	}
+}
