@@ -8,9 +8,15 @@ var (
 	ErrTooManyTries = Errorf(EUNAUTHORIZED, "too many wrong codes")
 )
 
-// BindLimit is how many wrong codes one WeChat user may send in BindWindow:
-// six digits cannot be guessed at five tries an hour.
+// Wrong binding codes are limited three ways, so six digits cannot be
+// guessed even with many WeChat accounts: BindLimit per WeChat user and
+// BindGlobalLimit across all of them in BindWindow (past it, binding stops
+// for everyone until the window moves on), and a code stops working once
+// BindCodeLimit wrong codes were sent (by anyone) since it was made; staff
+// then make a new one.
 const (
-	BindLimit  = 5
-	BindWindow = time.Hour
+	BindLimit       = 5
+	BindGlobalLimit = 20
+	BindCodeLimit   = 10
+	BindWindow      = time.Hour
 )

@@ -2,6 +2,7 @@ package lianxin
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,6 +24,9 @@ const (
 
 // Open reports whether the case still needs work.
 func (s Status) Open() bool { return s != StatusResolved && s != StatusCancelled }
+
+// Statuses are all the statuses, in the order a case goes through them.
+var Statuses = []Status{StatusRegistered, StatusAccepted, StatusForwarded, StatusResolved, StatusReopened, StatusCancelled}
 
 // Location is where a problem is: a WeChat location, a typed address, or both.
 type Location struct {
@@ -167,6 +171,9 @@ const (
 	// EventFollowUp is what the resident added when asked (不满意: what is
 	// still wrong); AudienceResident.
 	EventFollowUp = "follow_up"
+	// EventStaffAnswered is station or district staff answering the
+	// resident (lianxin cases reply, the console).
+	EventStaffAnswered = "staff_answered"
 )
 
 // Report is what a resident submitted through the report flow: the draft a
@@ -228,6 +235,25 @@ func (c *Case) SLA(now time.Time, remindAt float64, cat Category) SLAState {
 type CaseNumbering struct {
 	Prefix   string
 	Location *time.Location
+}
+
+// Number resolves a case reference as staff type it: a whole number
+// (KQ20261127-0007, in any case), a day and its sequence (20261127-7), or
+// the sequence alone (7: today's, in the stations' time zone, at now). ok
+// is false for anything else.
+func (n CaseNumbering) Number(ref string, now time.Time) (string, bool) {
+	ref = strings.ToUpper(strings.TrimSpace(ref))
+	day, seq, hasDay := strings.Cut(ref, "-")
+	if !hasDay {
+		day, seq = now.In(n.Location).Format("20060102"), ref
+	}
+	day = strings.TrimPrefix(day, n.Prefix)
+	d, err1 := time.ParseInLocation("20060102", day, n.Location)
+	i, err2 := strconv.Atoi(seq)
+	if err1 != nil || err2 != nil || len(day) != 8 || i < 1 || len(seq) > 6 {
+		return "", false
+	}
+	return CaseNumber(n.Prefix, d, i), true
 }
 
 // CaseFilter selects cases for listing, exporting and counting: the case

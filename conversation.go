@@ -1,6 +1,9 @@
 package lianxin
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Delivery is one inbound message handed by the webhook to the conversation.
 type Delivery struct {
@@ -9,6 +12,22 @@ type Delivery struct {
 	// (timestamp, nonce) with a different body is refused. Empty skips it.
 	NonceKey string
 	BodyHash string
+	// NonceUntil is when the pair may be forgotten: when its timestamp
+	// leaves the accepted window. Zero: the dispatcher's default.
+	NonceUntil time.Time
+}
+
+// Nonce is a request's (timestamp, nonce) pair and the hash of the body it
+// came with. WeChat's signature covers the pair but, in plaintext mode, not
+// the body, so the pair must not come back with another body for as long as
+// its timestamp is accepted: until Until.
+type Nonce struct {
+	Key   string // "timestamp:nonce"
+	Hash  string
+	Until time.Time
+	// Check makes whoever records the pair refuse it (ErrReplay) when it
+	// was recorded with another hash; otherwise it is only recorded.
+	Check bool
 }
 
 // Result is the conversation's answer to a delivered message.

@@ -28,6 +28,8 @@ type Directory struct {
 	Stations    []Station    `json:"stations" yaml:"stations"`
 	Deputies    []Deputy     `json:"deputies" yaml:"deputies"`
 	Departments []Department `json:"departments" yaml:"departments"`
+	// District is the district office and its staff (the district queue).
+	District District `json:"district" yaml:"district"`
 
 	// Phrase turns a reason code and its details into the words staff read
 	// on the timeline (the service sets it from configs/messages.yaml).
@@ -203,6 +205,9 @@ type Station struct {
 	// lanes, the community's own name), so a typed address routes like a
 	// shared location does.
 	Places []string `json:"places,omitempty" yaml:"places"`
+	// Staff answer the unit's staff queue (see Staff); nil: a point's
+	// station's staff, or the district's.
+	Staff *Staff `json:"staff,omitempty" yaml:"staff"`
 }
 
 // Deputy is a people's-congress deputy attached to a station.

@@ -20,6 +20,16 @@ const (
 	OutcomeDuplicate Outcome = "duplicate" // a retry of a message already journaled
 )
 
+// Journaled is what journaling a message found: its entry's id, whether
+// this call made the entry, and otherwise (a WeChat retry of a message
+// journaled before) what became of the first copy and the reply it got.
+type Journaled struct {
+	ID      int64
+	Fresh   bool
+	Outcome Outcome
+	Reply   string
+}
+
 // JournalEntry is one journaled inbound message: every message a resident
 // sent is kept, whatever became of it.
 type JournalEntry struct {

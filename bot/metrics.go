@@ -15,6 +15,10 @@ type Metrics struct {
 	// Phase is where a message's time goes: the conversation (Redis and the
 	// steps' own writes) and the journal (SQLite group commit).
 	Phase *prometheus.HistogramVec
+	// Conns are the connections open on the capped listener, ConnsRefused
+	// those closed at once because the cap was reached (LimitListener).
+	Conns        prometheus.Gauge
+	ConnsRefused prometheus.Counter
 }
 
 // NewMetrics registers the webhook's series on reg.
@@ -50,7 +54,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time spent per phase of an accepted message: conversation, journal.",
 			Buckets: []float64{.0002, .0005, .001, .002, .005, .01, .025, .05, .1, .25, 1, 4},
 		}, []string{"phase"}),
+		Conns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "lianxin_http_connections",
+			Help: "Connections open on the webhook's address.",
+		}),
+		ConnsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lianxin_http_connections_refused_total",
+			Help: "Connections closed at once because LIANXIN_MAX_CONNS were open.",
+		}),
 	}
-	reg.MustRegister(m.Requests, m.Latency, m.Duplicates, m.Rejected, m.Deferred, m.Replayed, m.Phase)
+	reg.MustRegister(m.Requests, m.Latency, m.Duplicates, m.Rejected, m.Deferred, m.Replayed, m.Phase, m.Conns, m.ConnsRefused)
 	return m
 }

@@ -3,12 +3,16 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/lianxin/lianxin"
 )
 
-var errMissingField = errors.New("required field missing")
+var (
+	errMissingField = errors.New("required field missing")
+	errBadNumber    = errors.New("a number field is not a number, or not a place on earth")
+)
 
 // inboundFromXML maps parsed WeChat fields to the domain message.
 func inboundFromXML(fields []xmlField) (*lianxin.Inbound, error) {
@@ -17,14 +21,16 @@ func inboundFromXML(fields []xmlField) (*lianxin.Inbound, error) {
 	num := func(s string) int64 {
 		n, e := strconv.ParseInt(s, 10, 64)
 		if e != nil && err == nil {
-			err = fmt.Errorf("bad number %q", s)
+			err = fmt.Errorf("%w: %q", errBadNumber, s)
 		}
 		return n
 	}
-	flt := func(s string) float64 {
+	// Coordinates: ParseFloat also reads NaN and Inf, which are no place
+	// (and which no JSON, so no Redis or journal, can carry).
+	coord := func(s string, limit float64) float64 {
 		f, e := strconv.ParseFloat(s, 64)
-		if e != nil && err == nil {
-			err = fmt.Errorf("bad number %q", s)
+		if (e != nil || math.IsNaN(f) || f < -limit || f > limit) && err == nil {
+			err = fmt.Errorf("%w: %q", errBadNumber, s)
 		}
 		return f
 	}
@@ -55,11 +61,11 @@ func inboundFromXML(fields []xmlField) (*lianxin.Inbound, error) {
 			m.Format = f.value
 		case "Location_X", "Latitude":
 			if f.value != "" {
-				m.Lat = flt(f.value)
+				m.Lat = coord(f.value, 90)
 			}
 		case "Location_Y", "Longitude":
 			if f.value != "" {
-				m.Lng = flt(f.value)
+				m.Lng = coord(f.value, 180)
 			}
 		case "Label":
 			m.Label = f.value

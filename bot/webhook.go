@@ -14,25 +14,33 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/bot/wxcrypt"
 )
 
-// Conversations is what the webhook hands messages to (flows.Dispatcher).
+// Conversations is what the webhook hands messages to (dispatch.Dispatcher,
+// in Redis). It is also the first replay guard: Dispatch refuses a message
+// whose (timestamp, nonce) came before with another body.
 type Conversations interface {
 	Dispatch(ctx context.Context, d lianxin.Delivery) (lianxin.Result, error)
+	// CheckNonce records a pair that came without a message (a URL
+	// verification) where Dispatch records messages' pairs.
+	CheckNonce(ctx context.Context, n lianxin.Nonce) error
 }
 
-// MessageJournal durably records every accepted message (store.DB).
+// MessageJournal durably records every accepted message (store.DB). It is
+// also the replay guard every process shares when Redis does not answer:
+// each plaintext message's (timestamp, nonce) is recorded with it.
 type MessageJournal interface {
 	// Journal returns once the record is on disk.
-	Journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (id int64, fresh bool, err error)
+	Journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce) (lianxin.Journaled, error)
 	// JournalCommitted returns once it is committed (it survives a crash of
 	// the process; the disk follows milliseconds later).
-	JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (id int64, fresh bool, err error)
+	JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce) (lianxin.Journaled, error)
+	// CheckNonce records a pair that came without a message.
+	CheckNonce(ctx context.Context, n lianxin.Nonce) error
 }
 
 // WebhookConfig is what the webhook needs to know about the account.
@@ -41,11 +49,16 @@ type WebhookConfig struct {
 	AppID      string
 	AESKey     string // may be empty: plaintext mode only
 	AESKeyPrev string // the key before the last rotation, tried second
-	MaxBody    int64
-	Budget     time.Duration // the whole request, well inside WeChat's 5 s
-	Skew       time.Duration // how far a request's timestamp may be from now
-	BusyText   string        // Redis unavailable: the message was journaled
-	LateText   string        // not applied in time: the reply will follow
+	// AllowPlaintext accepts plaintext requests although a key is set
+	// (while the account moves from 明文 to 兼容 or 安全 mode). Otherwise,
+	// with a key, only encrypted requests are WeChat's: a plaintext
+	// request's signature covers no part of its body.
+	AllowPlaintext bool
+	MaxBody        int64
+	Budget         time.Duration // the whole request, well inside WeChat's 5 s
+	Skew           time.Duration // how far a request's timestamp may be from now
+	BusyText       string        // Redis unavailable: the message was journaled
+	LateText       string        // not applied in time: the reply will follow
 }
 
 // Webhook is the handler WeChat posts to.
@@ -57,14 +70,13 @@ type Webhook struct {
 	replayer *Replayer
 	metrics  *Metrics
 	log      *slog.Logger
-	nonces   *nonceCache
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
 
 // NewWebhook builds the webhook. replayer may be nil (no catch-up).
 func NewWebhook(cfg WebhookConfig, conv Conversations, journal MessageJournal, replayer *Replayer, metrics *Metrics, log *slog.Logger) (*Webhook, error) {
-	h := &Webhook{cfg: cfg, conv: conv, journal: journal, replayer: replayer, metrics: metrics, log: log, nonces: newNonceCache(100_000), Now: time.Now}
+	h := &Webhook{cfg: cfg, conv: conv, journal: journal, replayer: replayer, metrics: metrics, log: log, Now: time.Now}
 	for _, k := range []string{cfg.AESKey, cfg.AESKeyPrev} {
 		if k == "" {
 			continue
@@ -92,6 +104,8 @@ var (
 	errBadSignature = refuse(http.StatusForbidden, "bad_signature")
 	errStale        = refuse(http.StatusForbidden, "stale_timestamp")
 	errReplay       = refuse(http.StatusForbidden, "replay")
+	errPlaintext    = refuse(http.StatusForbidden, "plaintext_refused")
+	errUnguarded    = refuse(http.StatusServiceUnavailable, "replay_guard_unavailable")
 	errTooLarge     = refuse(http.StatusRequestEntityTooLarge, "too_large")
 	errMethod       = refuse(http.StatusMethodNotAllowed, "method")
 )
@@ -104,6 +118,8 @@ func xmlReject(err error) *reject {
 		return refuse(http.StatusBadRequest, "xml_entities")
 	case errors.Is(err, errMissingField):
 		return refuse(http.StatusBadRequest, "missing_field")
+	case errors.Is(err, errBadNumber):
+		return refuse(http.StatusBadRequest, "bad_number")
 	}
 	return refuse(http.StatusBadRequest, "malformed_xml")
 }
@@ -139,26 +155,46 @@ func (h *Webhook) refused(w http.ResponseWriter, rj *reject) {
 	http.Error(w, rj.reason, rj.status)
 }
 
+// signed is a request's verified (timestamp, nonce) pair.
+type signed struct {
+	timestamp, nonce string
+	// until is when the pair may be forgotten: its timestamp is refused
+	// from then on (a second's margin covers the rounding to seconds).
+	until time.Time
+}
+
+func (s signed) nonceKey() string { return s.timestamp + ":" + s.nonce }
+
 // checkSignature verifies the URL signature and the timestamp window.
-func (h *Webhook) checkSignature(q url.Values) (timestamp, nonce string, rj *reject) {
-	timestamp, nonce = q.Get("timestamp"), q.Get("nonce")
+func (h *Webhook) checkSignature(q url.Values) (signed, *reject) {
+	timestamp, nonce := q.Get("timestamp"), q.Get("nonce")
 	if !wxcrypt.SignatureOK(q.Get("signature"), wxcrypt.Signature(h.cfg.Token, timestamp, nonce)) {
-		return "", "", errBadSignature
+		return signed{}, errBadSignature
 	}
 	ts, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
-		return "", "", errStale
+		return signed{}, errStale
 	}
 	if d := h.Now().Sub(time.Unix(ts, 0)); d > h.cfg.Skew || d < -h.cfg.Skew {
-		return "", "", errStale
+		return signed{}, errStale
 	}
-	return timestamp, nonce, nil
+	return signed{timestamp: timestamp, nonce: nonce, until: time.Unix(ts, 0).Add(h.cfg.Skew + time.Second)}, nil
 }
 
-// verifyURL answers WeChat's URL verification (GET with echostr).
+// verifyURL answers WeChat's URL verification (GET with echostr). Its
+// signature is the one a plaintext message with the same pair would carry,
+// and echostr is not signed at all, so its pair is recorded like a
+// message's: reused with another echostr, or for a message, it is refused.
 func (h *Webhook) verifyURL(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if _, _, rj := h.checkSignature(q); rj != nil {
+	sig, rj := h.checkSignature(q)
+	if rj != nil {
+		h.refused(w, rj)
+		return
+	}
+	sum := sha256.Sum256([]byte(q.Get("echostr")))
+	n := lianxin.Nonce{Key: sig.nonceKey(), Hash: "verify:" + hex.EncodeToString(sum[:16]), Until: sig.until, Check: true}
+	if rj := h.guardNonce(r.Context(), n); rj != nil {
 		h.refused(w, rj)
 		return
 	}
@@ -167,13 +203,30 @@ func (h *Webhook) verifyURL(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, q.Get("echostr"))
 }
 
+// guardNonce records a pair that came without a message in Redis, where
+// messages' pairs are checked first, and in SQLite, which every process
+// asks while Redis is down. One of them must answer.
+func (h *Webhook) guardNonce(ctx context.Context, n lianxin.Nonce) *reject {
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.Budget)
+	defer cancel()
+	rerr := h.conv.CheckNonce(ctx, n)
+	serr := h.journal.CheckNonce(ctx, n)
+	switch {
+	case errors.Is(rerr, lianxin.ErrReplay), errors.Is(serr, lianxin.ErrReplay):
+		return errReplay
+	case rerr != nil && serr != nil:
+		h.log.Warn("replay guard unavailable: neither Redis nor SQLite recorded a nonce", "redis", rerr, "sqlite", serr)
+		return errUnguarded
+	}
+	return nil
+}
+
 // parsed is a verified, decrypted, parsed request.
 type parsed struct {
-	msg       *lianxin.Inbound
-	key       wxcrypt.Key // the key that opened it; nil in plaintext mode
-	timestamp string
-	nonce     string
-	bodyHash  string
+	signed
+	msg      *lianxin.Inbound
+	key      wxcrypt.Key // the key that opened it; nil in plaintext mode
+	bodyHash string
 }
 
 func (h *Webhook) parse(r *http.Request, mode *string) (*parsed, *reject) {
@@ -181,9 +234,13 @@ func (h *Webhook) parse(r *http.Request, mode *string) (*parsed, *reject) {
 		return nil, errTooLarge
 	}
 	q := r.URL.Query() // parsed once: it allocates
-	timestamp, nonce, rj := h.checkSignature(q)
+	sig, rj := h.checkSignature(q)
 	if rj != nil {
 		return nil, rj
+	}
+	et := q.Get("encrypt_type")
+	if len(h.keys) > 0 && et != "aes" && !h.cfg.AllowPlaintext {
+		return nil, errPlaintext
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, h.cfg.MaxBody))
 	if err != nil {
@@ -198,8 +255,9 @@ func (h *Webhook) parse(r *http.Request, mode *string) (*parsed, *reject) {
 	if err != nil {
 		return nil, xmlReject(err)
 	}
-	p := &parsed{timestamp: timestamp, nonce: nonce}
-	switch et := q.Get("encrypt_type"); et {
+	p := &parsed{signed: sig}
+	timestamp, nonce := sig.timestamp, sig.nonce
+	switch et {
 	case "", "raw":
 	case "aes":
 		*mode = "aes"
@@ -234,7 +292,7 @@ func (h *Webhook) parse(r *http.Request, mode *string) (*parsed, *reject) {
 	}
 	m, err := inboundFromXML(fields)
 	if err != nil {
-		return nil, xmlReject(errMissingField)
+		return nil, xmlReject(err)
 	}
 	sum := sha256.Sum256(body)
 	p.bodyHash = hex.EncodeToString(sum[:16])
@@ -259,7 +317,7 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 		h.refused(w, rj)
 		return
 	}
-	typ := string(m.Kind)
+	typ := kindLabel(m.Kind)
 	// The reply may leave once the message is committed, unless it
 	// acknowledges something that must survive a power cut: a message kept
 	// only in the journal (deferred, late), or a write the conversation made
@@ -268,9 +326,22 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	// yet. A plain step's state lives in Redis, which keeps it no more
 	// durably than a commit does.
 	durable := outcome != lianxin.OutcomeReplied || res.Reply.Recorded
+	// A plaintext request's pair is recorded with the message, so SQLite
+	// knows it should Redis go down; a deferred message was checked by
+	// nobody else, so the journal refuses its pair if it came with another
+	// body. (An encrypted request's msg_signature covers its body: with
+	// another body it fails the signature, and whole it is a retry.)
+	var nonce *lianxin.Nonce
+	if p.key == nil {
+		nonce = &lianxin.Nonce{Key: p.nonceKey(), Hash: p.bodyHash, Until: p.until, Check: outcome == lianxin.OutcomeDeferred}
+	}
 	t1 := time.Now()
-	fresh, err := h.journalBy(deadline, m, outcomeForJournal(outcome), res.Reply.Text, durable)
+	j, err := h.journalBy(deadline, m, outcomeForJournal(outcome), res.Reply.Text, nonce, durable)
 	h.metrics.Phase.WithLabelValues("journal").Observe(time.Since(t1).Seconds())
+	if errors.Is(err, lianxin.ErrReplay) {
+		h.refused(w, errReplay)
+		return
+	}
 	if err != nil {
 		// Not durable: do not acknowledge, so WeChat retries the message.
 		h.log.Error("journal write failed; asking WeChat to retry", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
@@ -279,11 +350,12 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 		return
 	}
 	if outcome == lianxin.OutcomeDeferred {
-		if fresh {
+		if j.Fresh {
 			h.metrics.Deferred.Inc()
 		} else {
 			outcome = lianxin.OutcomeDuplicate
 			h.metrics.Duplicates.Inc()
+			res.Reply = retryReply(j, res.Reply)
 		}
 		if h.replayer != nil {
 			h.replayer.Notify()
@@ -291,6 +363,34 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	}
 	h.metrics.Requests.WithLabelValues(typ, string(outcome)).Inc()
 	h.writeReply(w, p, res)
+}
+
+// retryReply answers a WeChat retry, while Redis is down, of a message
+// journaled before, from the journal: the reply its first copy got. Only
+// a first copy still waiting for replay makes the busy text (which
+// promises a later answer) true.
+func retryReply(j lianxin.Journaled, busy lianxin.Reply) lianxin.Reply {
+	switch j.Outcome {
+	case lianxin.OutcomeReceived, lianxin.OutcomeDeferred:
+		return busy
+	case lianxin.OutcomeReplied:
+		return lianxin.Reply{Text: j.Reply}
+	}
+	// Late or replayed: the reply went, or goes, out as a customer-service
+	// message; failed: staff have it.
+	return lianxin.Reply{}
+}
+
+// kindLabel is a message kind as the type label of the metrics: WeChat's
+// kinds, and "other" for anything else, so a sender cannot grow the label
+// set (and Prometheus's memory) with kinds of their own.
+func kindLabel(k lianxin.MsgKind) string {
+	switch k {
+	case lianxin.KindText, lianxin.KindImage, lianxin.KindVoice, lianxin.KindVideo, lianxin.KindShortVideo,
+		lianxin.KindLocation, lianxin.KindLink, lianxin.KindFile, lianxin.KindEvent:
+		return string(k)
+	}
+	return "other"
 }
 
 // converse hands the message to the conversation and says what became of
@@ -313,7 +413,7 @@ func (h *Webhook) converse(ctx context.Context, p *parsed) (lianxin.Outcome, lia
 	var res lianxin.Result
 	if err == nil {
 		t0 := time.Now()
-		res, err = h.conv.Dispatch(ctx, lianxin.Delivery{Msg: m, NonceKey: p.timestamp + ":" + p.nonce, BodyHash: p.bodyHash})
+		res, err = h.conv.Dispatch(ctx, lianxin.Delivery{Msg: m, NonceKey: p.nonceKey(), BodyHash: p.bodyHash, NonceUntil: p.until})
 		h.metrics.Phase.WithLabelValues("conversation").Observe(time.Since(t0).Seconds())
 	}
 	switch {
@@ -329,10 +429,8 @@ func (h *Webhook) converse(ctx context.Context, p *parsed) (lianxin.Outcome, lia
 		return lianxin.OutcomeLate, lianxin.Result{Reply: lianxin.Reply{Text: h.cfg.LateText}, ReplyTime: m.CreateTime}, nil
 	}
 	// Redis is unavailable (down, hung, or failing). Keep the message in
-	// the journal for replay and tell the resident it is safe.
-	if !h.nonces.check(p.timestamp+":"+p.nonce, p.bodyHash, h.Now()) {
-		return "", res, errReplay
-	}
+	// the journal for replay (which checks its nonce) and tell the resident
+	// it is safe.
 	h.log.Warn("conversation unavailable; message deferred", "resident", lianxin.MaskOpenID(m.OpenID), "err", err)
 	return lianxin.OutcomeDeferred, lianxin.Result{Reply: lianxin.Reply{Text: h.cfg.BusyText}, ReplyTime: m.CreateTime}, nil
 }
@@ -340,10 +438,10 @@ func (h *Webhook) converse(ctx context.Context, p *parsed) (lianxin.Outcome, lia
 // journalBy journals the message, giving up waiting at the deadline (the
 // database is locked by another process, the disk is stalled): the write
 // still lands, but the reply cannot wait for it, so WeChat is asked to retry.
-func (h *Webhook) journalBy(deadline time.Time, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, durable bool) (fresh bool, err error) {
+func (h *Webhook) journalBy(deadline time.Time, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce, durable bool) (lianxin.Journaled, error) {
 	type result struct {
-		fresh bool
-		err   error
+		j   lianxin.Journaled
+		err error
 	}
 	done := make(chan result, 1)
 	go func() {
@@ -351,16 +449,16 @@ func (h *Webhook) journalBy(deadline time.Time, m *lianxin.Inbound, outcome lian
 		if durable {
 			write = h.journal.Journal
 		}
-		_, fresh, err := write(context.Background(), m, outcome, reply)
-		done <- result{fresh, err}
+		j, err := write(context.Background(), m, outcome, reply, n)
+		done <- result{j, err}
 	}()
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
 	case r := <-done:
-		return r.fresh, r.err
+		return r.j, r.err
 	case <-t.C:
-		return false, errJournalSlow
+		return lianxin.Journaled{}, errJournalSlow
 	}
 }
 
@@ -387,42 +485,4 @@ func (h *Webhook) writeReply(w http.ResponseWriter, p *parsed, res lianxin.Resul
 	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.Write(xml)
-}
-
-// nonceCache is the replay guard used while Redis is unavailable: recently
-// seen (timestamp, nonce) pairs and the hash of the body they came with.
-type nonceCache struct {
-	mu   sync.Mutex
-	max  int
-	seen map[string]nonceEntry
-}
-
-type nonceEntry struct {
-	hash string
-	at   time.Time
-}
-
-func newNonceCache(max int) *nonceCache {
-	return &nonceCache{max: max, seen: make(map[string]nonceEntry)}
-}
-
-// check records the pair and reports whether the request may proceed.
-func (c *nonceCache) check(key, hash string, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.seen[key]; ok && now.Sub(e.at) < 6*time.Minute {
-		return e.hash == hash
-	}
-	if len(c.seen) >= c.max {
-		for k, e := range c.seen {
-			if now.Sub(e.at) >= 6*time.Minute {
-				delete(c.seen, k)
-			}
-		}
-		if len(c.seen) >= c.max {
-			c.seen = make(map[string]nonceEntry)
-		}
-	}
-	c.seen[key] = nonceEntry{hash: hash, at: now}
-	return true
 }

@@ -28,26 +28,30 @@ func (c scriptedConversation) Dispatch(ctx context.Context, d lianxin.Delivery) 
 	return c.res, c.err
 }
 
+func (c scriptedConversation) CheckNonce(ctx context.Context, n lianxin.Nonce) error { return c.err }
+
 // journalSpy records which kind of write each message got.
 type journalSpy struct {
 	mu     sync.Mutex
 	writes []string
 }
 
-func (j *journalSpy) record(kind string) (int64, bool, error) {
+func (j *journalSpy) record(kind string) (lianxin.Journaled, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.writes = append(j.writes, kind)
-	return int64(len(j.writes)), true, nil
+	return lianxin.Journaled{ID: int64(len(j.writes)), Fresh: true}, nil
 }
 
-func (j *journalSpy) Journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (int64, bool, error) {
+func (j *journalSpy) Journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce) (lianxin.Journaled, error) {
 	return j.record("durable")
 }
 
-func (j *journalSpy) JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (int64, bool, error) {
+func (j *journalSpy) JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce) (lianxin.Journaled, error) {
 	return j.record("committed")
 }
+
+func (j *journalSpy) CheckNonce(ctx context.Context, n lianxin.Nonce) error { return nil }
 
 // A reply that acknowledges a database write (提交成功 with a case number)
 // leaves only after the journal record, and with it the case, is on disk; a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -326,8 +327,32 @@ func (p *xmlParser) addField(name, value string) error {
 	if len(p.fields) >= maxXMLFields {
 		return errXMLTooLarge
 	}
-	p.fields = append(p.fields, xmlField{name: name, value: value})
+	p.fields = append(p.fields, xmlField{name: name, value: xmlSafe(value)})
 	return nil
+}
+
+// xmlSafe drops what XML 1.0 forbids anywhere in a document, even in
+// CDATA or as a character reference: the C0 control characters other than
+// tab, newline and carriage return, U+FFFE and U+FFFF. (Invalid UTF-8 goes
+// too.) A resident's phone can send them; kept, they would end up in a reply
+// that is no longer XML, which WeChat drops, and in every later reply that
+// quotes them. So they are dropped as messages arrive and again as replies
+// are built, for what was stored before.
+func xmlSafe(s string) string {
+	clean := utf8.ValidString(s)
+	for i := 0; clean && i < len(s); i++ {
+		c := s[i]
+		clean = (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') && !(c == 0xEF && i+2 < len(s) && s[i+1] == 0xBF && s[i+2] >= 0xBE)
+	}
+	if clean {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 }
 
 // decodeEntities appends s to dst with the predefined entities and character
@@ -407,6 +432,7 @@ func indexString(s, sub string) int {
 
 // textReplyXML is a passive text reply.
 func textReplyXML(to, from string, createTime int64, text string) []byte {
+	to, from, text = xmlSafe(to), xmlSafe(from), xmlSafe(text)
 	b := make([]byte, 0, 160+len(to)+len(from)+len(text))
 	b = append(b, "<xml><ToUserName>"...)
 	b = appendCDATA(b, to)
@@ -429,6 +455,6 @@ func encryptedReplyXML(encrypt, signature, timestamp, nonce string) []byte {
 	b = append(b, "</MsgSignature><TimeStamp>"...)
 	b = append(b, timestamp...)
 	b = append(b, "</TimeStamp><Nonce>"...)
-	b = appendCDATA(b, nonce)
+	b = appendCDATA(b, xmlSafe(nonce))
 	return append(b, "</Nonce></xml>"...)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/lianxin/lianxin"
 )
@@ -155,7 +156,42 @@ func FuzzParseXML(f *testing.F) {
 				if v, _ := findField(again, "Content"); v != fl.value {
 					t.Fatalf("content changed through a round trip: %q -> %q", fl.value, v)
 				}
+				// And an XML parser that is not ours reads it too.
+				var doc struct{ Content string }
+				if err := xml.Unmarshal(out, &doc); err != nil {
+					t.Fatalf("encoding/xml refuses our reply: %v\n%q", err, out)
+				}
 			}
 		}
 	})
+}
+
+// What XML forbids is dropped from what arrives and from what is sent, so a
+// reply is always a document WeChat can read (encoding/xml, like WeChat,
+// refuses the rest).
+func TestRepliesDropCharactersXMLForbids(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"暖气\x01不热", "暖气不热"},
+		{"a\x00b\x1fc\x7f", "abc\x7f"},
+		{"tab\tand newline\n", "tab\tand newline\n"},
+		{"\uFFFE前\uFFFF后\uFFFD", "前后\uFFFD"},
+		{"bad \xff utf-8", "bad  utf-8"},
+		{"平常的话,没有问题。", "平常的话,没有问题。"},
+	} {
+		out := textReplyXML("oUser", "gh_account", 1, tc.in)
+		var doc struct{ Content string }
+		if err := xml.Unmarshal(out, &doc); err != nil {
+			t.Errorf("%q: the reply is not XML: %v", tc.in, err)
+		}
+		if doc.Content != tc.want {
+			t.Errorf("%q: reply content %q, want %q", tc.in, doc.Content, tc.want)
+		}
+		fields, err := parseXML([]byte("<xml><Content><![CDATA["+tc.in+"]]></Content></xml>"), nil)
+		if !utf8.ValidString(tc.in) {
+			continue // refused as it arrives
+		}
+		if v, _ := findField(fields, "Content"); err != nil || v != tc.want {
+			t.Errorf("%q arrives as %q (%v), want %q", tc.in, v, err, tc.want)
+		}
+	}
 }

@@ -29,6 +29,9 @@ var embedded embed.FS
 // DefaultAPIBase is the real WeChat API.
 const DefaultAPIBase = "https://api.weixin.qq.com"
 
+// DefaultMediaHosts are WeChat's image CDN hosts, where PicUrls point.
+func DefaultMediaHosts() []string { return []string{"mmbiz.qpic.cn", "mmbiz.qlogo.cn"} }
+
 // Development credentials let `lianxin serve` and `lianxin sim` talk to each
 // other out of the box. serve warns loudly while they are in use.
 const (
@@ -38,14 +41,17 @@ const (
 
 // Config is everything serve needs to start.
 type Config struct {
-	Addr       string `yaml:"addr"`
-	ConfigDir  string `yaml:"-"`
-	DBPath     string `yaml:"db"`
-	DataDir    string `yaml:"data_dir"`
-	RedisURL   string `yaml:"redis_url"`
-	CasePrefix string `yaml:"case_prefix"`
-	Timezone   string `yaml:"timezone"`
-	LogLevel   string `yaml:"log_level"`
+	Addr string `yaml:"addr"`
+	// OperatorAddr, when set, is where /metrics and /readyz are served
+	// instead of Addr, so they need not face the internet with the webhook.
+	OperatorAddr string `yaml:"operator_addr"`
+	ConfigDir    string `yaml:"-"`
+	DBPath       string `yaml:"db"`
+	DataDir      string `yaml:"data_dir"`
+	RedisURL     string `yaml:"redis_url"`
+	CasePrefix   string `yaml:"case_prefix"`
+	Timezone     string `yaml:"timezone"`
+	LogLevel     string `yaml:"log_level"`
 
 	WeChat      WeChat      `yaml:"wechat"`
 	Session     Session     `yaml:"session"`
@@ -73,6 +79,14 @@ type WeChat struct {
 	// TemplateID is the template message used to reach a deputy outside the
 	// 48-hour customer-service window.
 	TemplateID string `yaml:"template_id"`
+	// AllowPlaintext accepts plaintext (明文) requests although an AES key
+	// is set: only while the account is being switched to compatible or
+	// safe mode. Otherwise, with a key, a request without encrypt_type=aes
+	// and msg_signature is refused.
+	AllowPlaintext bool `yaml:"allow_plaintext"`
+	// MediaHosts are the only hosts a PicUrl is fetched from (WeChat's
+	// image CDN); the API base's host is always allowed too.
+	MediaHosts []string `yaml:"media_hosts"`
 }
 
 // Session is how long conversations live in Redis.
@@ -83,7 +97,10 @@ type Session struct {
 
 // Webhook holds the receiver's limits.
 type Webhook struct {
-	MaxBody       int64    `yaml:"max_body"`
+	MaxBody int64 `yaml:"max_body"`
+	// MaxConns caps the open connections to the webhook's address; more
+	// are closed at once (and counted) instead of queueing.
+	MaxConns      int      `yaml:"max_conns"`
 	ReplyBudget   Duration `yaml:"reply_budget"`
 	TimestampSkew Duration `yaml:"timestamp_skew"`
 }
@@ -166,10 +183,11 @@ func Default() Config {
 		CasePrefix: "KQ",
 		Timezone:   "Asia/Shanghai",
 		LogLevel:   "info",
-		WeChat:     WeChat{APIBase: DefaultAPIBase},
+		WeChat:     WeChat{APIBase: DefaultAPIBase, MediaHosts: DefaultMediaHosts()},
 		Session:    Session{IdleTTL: Duration{30 * time.Minute}, DraftTTL: Duration{24 * time.Hour}},
 		Webhook: Webhook{
 			MaxBody:       64 << 10,
+			MaxConns:      1024,
 			ReplyBudget:   Duration{4 * time.Second},
 			TimestampSkew: Duration{5 * time.Minute},
 		},
@@ -196,6 +214,12 @@ func str(f func(c *Config) *string) func(*Config, string) error {
 
 var envVars = []envVar{
 	{"LIANXIN_ADDR", str(func(c *Config) *string { return &c.Addr })},
+	{"LIANXIN_OPERATOR_ADDR", str(func(c *Config) *string { return &c.OperatorAddr })},
+	{"LIANXIN_MAX_CONNS", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		c.Webhook.MaxConns = n
+		return err
+	}},
 	{"LIANXIN_DB", str(func(c *Config) *string { return &c.DBPath })},
 	{"LIANXIN_DATA_DIR", str(func(c *Config) *string { return &c.DataDir })},
 	{"LIANXIN_REDIS_URL", func(c *Config, v string) error { c.RedisURL, c.RedisExplicit = v, true; return nil }},
@@ -209,6 +233,20 @@ var envVars = []envVar{
 	{"LIANXIN_WECHAT_AESKEY_PREV", str(func(c *Config) *string { return &c.WeChat.AESKeyPrev })},
 	{"LIANXIN_WECHAT_API_BASE", str(func(c *Config) *string { return &c.WeChat.APIBase })},
 	{"LIANXIN_WECHAT_TEMPLATE_ID", str(func(c *Config) *string { return &c.WeChat.TemplateID })},
+	{"LIANXIN_WECHAT_ALLOW_PLAINTEXT", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.WeChat.AllowPlaintext = b
+		return err
+	}},
+	{"LIANXIN_WECHAT_MEDIA_HOSTS", func(c *Config, v string) error {
+		c.WeChat.MediaHosts = nil
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				c.WeChat.MediaHosts = append(c.WeChat.MediaHosts, h)
+			}
+		}
+		return nil
+	}},
 	{"LIANXIN_WECHAT_STABLE_TOKEN", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		c.WeChat.StableToken = b
@@ -268,6 +306,61 @@ func Load(getenv func(string) string) (Config, error) {
 // DevCredentials reports whether the development token is in use, so serve can warn.
 func (c *Config) DevCredentials() bool { return c.WeChat.Token == "" || c.WeChat.Token == DevToken }
 
+// CheckDevToken refuses the development token where it would be a real
+// account's: it is public (it is in the source), so anyone could sign
+// messages with it. It is for trying lianxin out on this machine: without
+// the AppSecret or EncodingAESKey of a real account, listening on loopback.
+func (c *Config) CheckDevToken() error {
+	if !c.DevCredentials() {
+		return nil
+	}
+	const set = "LIANXIN_WECHAT_TOKEN: set the Token of the account's server configuration: the development token is public"
+	switch {
+	case c.WeChat.AppSecret != "":
+		return errors.New(set + ", and LIANXIN_WECHAT_APPSECRET says this is a real account")
+	case c.WeChat.AESKey != "":
+		return errors.New(set + ", and LIANXIN_WECHAT_AESKEY says this is a real account")
+	case !Loopback(c.Addr):
+		return fmt.Errorf("%s, and LIANXIN_ADDR %s listens beyond this machine", set, c.Addr)
+	}
+	return nil
+}
+
+// Loopback reports whether a host:port listens on this machine only.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// RedactURL is a URL (LIANXIN_REDIS_URL) fit for logs and errors: its
+// password, in the user part or as a password parameter, replaced. One
+// that does not parse keeps only its scheme, as its password could be
+// anywhere in it.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if scheme, _, ok := strings.Cut(s, "://"); ok && !strings.ContainsAny(scheme, ":@/") {
+			return scheme + "://(unparseable)"
+		}
+		return "(unparseable)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
 // ApplyDevDefaults fills the development token and app id when none are set.
 func (c *Config) ApplyDevDefaults() {
 	if c.WeChat.Token == "" {
@@ -287,6 +380,21 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("LIANXIN_ADDR", "%q is not host:port (%v)", c.Addr, err)
 	}
+	if c.OperatorAddr != "" {
+		if _, port, err := net.SplitHostPort(c.OperatorAddr); err != nil {
+			bad("LIANXIN_OPERATOR_ADDR", "%q is not host:port (%v)", c.OperatorAddr, err)
+		} else if c.OperatorAddr == c.Addr && port != "0" {
+			bad("LIANXIN_OPERATOR_ADDR", "is LIANXIN_ADDR; leave it unset to serve /metrics and /readyz there")
+		}
+	}
+	if c.Webhook.MaxConns < 1 {
+		bad("LIANXIN_MAX_CONNS", "must be at least 1 (webhook.max_conns)")
+	}
+	for _, h := range c.WeChat.MediaHosts {
+		if h == "" || strings.ContainsAny(h, "/ ") {
+			bad("LIANXIN_WECHAT_MEDIA_HOSTS", "%q is not a host name (like mmbiz.qpic.cn)", h)
+		}
+	}
 	if c.DBPath == "" {
 		bad("LIANXIN_DB", "must not be empty")
 	}
@@ -295,7 +403,7 @@ func (c *Config) Validate() error {
 	}
 	if c.RedisURL != "embedded" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || (u.Scheme != "unix" && u.Host == "") {
-			bad("LIANXIN_REDIS_URL", "%q is not a redis:// URL (or \"embedded\")", c.RedisURL)
+			bad("LIANXIN_REDIS_URL", "%s is not a redis:// URL (or \"embedded\")", RedactURL(c.RedisURL))
 		}
 	}
 	for _, k := range []struct{ name, v string }{

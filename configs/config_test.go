@@ -83,3 +83,32 @@ func TestShippedConfigLoads(t *testing.T) {
 		t.Error("the shipped file must leave Redis defaulted so a fresh machine falls back to the embedded one")
 	}
 }
+
+// A Redis URL may carry a password; an error about it must not.
+func TestRedisURLPasswordNeverShown(t *testing.T) {
+	for _, u := range []string{
+		"http://:s3cretpw@127.0.0.1:6379/0",   // wrong scheme
+		"redis://:s3cret pw@127.0.0.1:6379/0", // does not parse
+	} {
+		_, err := Load(env(map[string]string{"LIANXIN_CONFIG": t.TempDir(), "LIANXIN_REDIS_URL": u}))
+		if err == nil || !strings.Contains(err.Error(), "LIANXIN_REDIS_URL") {
+			t.Errorf("%s: err = %v, want it refused", u, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+	for in, want := range map[string]string{
+		"redis://:s3cretpw@127.0.0.1:6379/0":  "redis://:xxxxx@127.0.0.1:6379/0",
+		"redis://u:s3cretpw@h:6379/2":         "redis://u:xxxxx@h:6379/2",
+		"redis://h:6379/0?password=s3cretpw":  "redis://h:6379/0?password=xxxxx",
+		"unix:///run/redis.sock":              "unix:///run/redis.sock",
+		"redis://:s3cret pw@127.0.0.1:6379/0": "redis://(unparseable)",
+		"embedded":                            "embedded",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -135,6 +135,7 @@ func (c *dirCheck) check() {
 	c.areas()
 	c.deputies()
 	c.departments()
+	c.district()
 }
 
 // openIDPattern is the shape of a WeChat openid (28 characters today).
@@ -154,6 +155,39 @@ func (c *dirCheck) departments() {
 			c.bad(at(n, "openid"), "%s: openid %q is not a WeChat openid (letters, digits, - and _)", p.ID, p.OpenID)
 		}
 	}
+}
+
+// staff checks the staff of a unit or of the district (path leads to
+// their owner): an https robot URL, openids that look like openids, none
+// twice, and someone to tell.
+func (c *dirCheck) staff(owner string, s *lianxin.Staff, path ...any) {
+	if s == nil {
+		return
+	}
+	where := func(more ...any) *yaml.Node {
+		return at(c.root, append(append(path[:len(path):len(path)], "staff"), more...)...)
+	}
+	if s.RobotWebhook != "" {
+		if u, err := url.Parse(s.RobotWebhook); err != nil || u.Scheme != "https" || u.Host == "" {
+			c.bad(where("robot_webhook"), "%s: staff robot_webhook %q is not an https URL", owner, s.RobotWebhook)
+		}
+	}
+	for j, id := range s.OpenIDs {
+		switch {
+		case !openIDPattern.MatchString(id):
+			c.bad(where("openids", j), "%s: staff openid %q is not a WeChat openid (the staff member's, as the account sees them)", owner, id)
+		case slices.Index(s.OpenIDs, id) < j:
+			c.bad(where("openids", j), "%s: staff openid %s is listed twice", owner, id)
+		}
+	}
+	if !s.Reachable() {
+		c.bad(where(), "%s: staff need a robot_webhook or openids (or leave staff out)", owner)
+	}
+}
+
+// district checks the district office's settings.
+func (c *dirCheck) district() {
+	c.staff("district", c.d.District.Staff, "district")
 }
 
 // id checks what every item has: an id, unique across the whole file, and a name.
@@ -194,6 +228,7 @@ func (c *dirCheck) stations() {
 			c.bad(at(n, "kind"), "%s: kind %q must be station or point", s.ID, s.Kind)
 		}
 		c.area(n, s.ID, s.Area)
+		c.staff(s.ID, s.Staff, "stations", i)
 		for j, r := range s.Reception {
 			c.reception(at(n, "reception", j), s, r)
 		}

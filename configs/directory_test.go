@@ -281,3 +281,46 @@ func numbered(src string) string {
 	}
 	return b.String()
 }
+
+// Staff settings are checked like the rest, at the line at fault.
+func TestLoadDirectoryChecksStaff(t *testing.T) {
+	const staff = "    places: [一街]\n    staff:\n      robot_webhook: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k\n      openids: [oStaffOne00000000000000001]\n"
+	const district = "district:\n  name: 矿区人大常委会代表联络工作室\n  hours: 工作日 8:30–17:30\n  staff:\n    openids: [oStaffDistrict000000000001]\n"
+	valid := strings.Replace(validDirectory, "    places: [一街]\n", staff, 1) + district
+	d, err := LoadDirectory([]byte(valid), testCategories)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, u, ok := d.StaffFor("p1"); !ok || u.ID != "s1" || s.OpenIDs[0] != "oStaffOne00000000000000001" {
+		t.Errorf("the point's staff: %+v of %q, %v; want its station's", s, u.ID, ok)
+	}
+	if s, u, ok := d.StaffFor("s2"); !ok || u.ID != "" || s.OpenIDs[0] != "oStaffDistrict000000000001" {
+		t.Errorf("a station without staff: %+v of %q, %v; want the district's", s, u.ID, ok)
+	}
+	for _, tc := range []struct{ name, old, new, want string }{
+		{"robot not https", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k\n", "http://qyapi.weixin.qq.com/x #<-\n", "staff robot_webhook"},
+		{"not an openid", "openids: [oStaffOne00000000000000001]", "openids: [13812345678] #<-", `staff openid "13812345678" is not a WeChat openid`},
+		{"openid twice", "openids: [oStaffOne00000000000000001]", "openids: [oStaffOne00000000000000001,\n        oStaffOne00000000000000001] #<-", "listed twice"},
+		{"nobody to tell", "    staff:\n      robot_webhook: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k\n      openids: [oStaffOne00000000000000001]\n",
+			"    staff: {} #<-\n", "s1: staff need a robot_webhook or openids"},
+		{"district openid", "openids: [oStaffDistrict000000000001]", "openids: [\"o 1\"] #<-", `district: staff openid "o 1"`},
+		{"unknown district field", "  hours: 工作日", "  phones: x #<-\n  hours: 工作日", "field phones not found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(valid, tc.old) {
+				t.Fatalf("the case's old text is not in the directory: %q", tc.old)
+			}
+			src := strings.Replace(valid, tc.old, tc.new, 1)
+			_, err := LoadDirectory([]byte(src), testCategories)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v; want one saying %q", err, tc.want)
+			}
+			want := markedLine(src)
+			for _, part := range strings.Split(err.Error(), "\n") {
+				if m := lineRE.FindStringSubmatch(part); strings.Contains(part, tc.want) && (m == nil || m[1] != strconv.Itoa(want)) {
+					t.Errorf("error %q; want it at line %d\n%s", part, want, numbered(src))
+				}
+			}
+		})
+	}
+}

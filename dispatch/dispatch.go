@@ -35,11 +35,14 @@ var (
 	pollSrc string
 	//go:embed lua/abandon.lua
 	abandonSrc string
+	//go:embed lua/nonce.lua
+	nonceSrc string
 
 	admitScript   = redis.NewScript(admitSrc)
 	commitScript  = redis.NewScript(commitSrc)
 	pollScript    = redis.NewScript(pollSrc)
 	abandonScript = redis.NewScript(abandonSrc)
+	nonceScript   = redis.NewScript(nonceSrc)
 )
 
 // Machine is the conversation the dispatcher drives (Engine in production).
@@ -96,7 +99,7 @@ func (d *Dispatcher) Applied() int64 { return d.applied.Load() }
 func NewDispatcher(rdb redis.Scripter, prefix string, engine Machine, late LateFunc, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{
 		rdb: rdb, runner: directRunner{rdb}, prefix: prefix, engine: engine, late: late, log: log,
-		NonceTTL:   6 * time.Minute, // timestamps further off than 5 minutes are refused before this
+		NonceTTL:   6 * time.Minute, // for deliveries that do not say (NonceUntil)
 		PendingTTL: time.Minute,
 		LockTTL:    5 * time.Second,
 		ReplyTTL:   time.Hour,
@@ -150,7 +153,7 @@ func (d *Dispatcher) Batch(ctx context.Context, lanes int) (wait func()) {
 // a NOSCRIPT round trip. Redis forgets scripts on restart; Run falls back to
 // EVAL then, transparently.
 func (d *Dispatcher) Preload(ctx context.Context) error {
-	for _, s := range []*redis.Script{admitScript, commitScript, pollScript, abandonScript} {
+	for _, s := range []*redis.Script{admitScript, commitScript, pollScript, abandonScript, nonceScript} {
 		if err := s.Load(ctx, d.rdb).Err(); err != nil {
 			return err
 		}
@@ -179,7 +182,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, dv lianxin.Delivery) (lianxin
 	t0 := time.Now()
 	res, err := d.runner.run(ctx, admitScript,
 		[]string{nonceKey, mk, rk.inbox, rk.lock, rk.session},
-		dv.BodyHash, ms(d.NonceTTL), token, ms(d.PendingTTL), payload, ms(d.LockTTL), ms(d.InboxTTL),
+		dv.BodyHash, ms(nonceTTL(dv.NonceUntil, d.NonceTTL)), token, ms(d.PendingTTL), payload, ms(d.LockTTL), ms(d.InboxTTL),
 	)
 	d.observe("admit", t0)
 	if err != nil {
@@ -198,6 +201,30 @@ func (d *Dispatcher) Dispatch(ctx context.Context, dv lianxin.Delivery) (lianxin
 		}
 	}
 	return d.wait(ctx, token, rk, mk, res[0] == "pending")
+}
+
+// nonceTTL is how long Redis keeps a nonce: until until (when its
+// timestamp leaves the accepted window), or def when the caller did not say.
+func nonceTTL(until time.Time, def time.Duration) time.Duration {
+	if until.IsZero() {
+		return def
+	}
+	return max(time.Until(until), time.Second)
+}
+
+// CheckNonce records a (timestamp, nonce) pair that came without a message
+// (WeChat's URL verification) where Dispatch records messages' pairs, and
+// returns lianxin.ErrReplay when the pair was seen with another hash. Any
+// other error is Redis's.
+func (d *Dispatcher) CheckNonce(ctx context.Context, n lianxin.Nonce) error {
+	res, err := d.runner.run(ctx, nonceScript, []string{d.key("n", n.Key)}, n.Hash, ms(nonceTTL(n.Until, d.NonceTTL)))
+	if err != nil {
+		return fmt.Errorf("dispatch: nonce: %w", err)
+	}
+	if res[0] == "replay" {
+		return lianxin.ErrReplay
+	}
+	return nil
 }
 
 // wait polls for the message's reply, taking over as applier when the lock is free.

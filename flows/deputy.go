@@ -558,7 +558,7 @@ func (t *turn) returnCase(d lianxin.Deputy, c *lianxin.Case, reason, idem string
 		exclude = append(exclude, strings.TrimPrefix(a, "deputy:"))
 	}
 	cat, _ := t.cats.ByKey(c.CategoryKey)
-	r := lianxin.Report{Category: cat, Description: c.Description, Location: c.Location, StationID: c.StationID}
+	r := lianxin.Report{Category: cat, Description: c.Description, Location: c.Location, StationID: c.StationID, OpenID: c.OpenID, Phone: c.Phone}
 	photos, _, _ := mediaCounts(c)
 	a, err := t.assigner(r, exclude, "told_reassigned", photos)(t.e.cfg.Store.AssignView(), c.Number)
 	if err != nil {
@@ -572,12 +572,11 @@ func (t *turn) returnCase(d lianxin.Deputy, c *lianxin.Case, reason, idem string
 	}
 	tr.Notices = a.Notices
 	// The resident was told who has their case; they are told who has it
-	// now, in their words, never why it moved.
+	// now, in their words, never why it moved (the staff queue's assignment
+	// tells them itself, with who will contact them and when).
 	if a.NeedsStaff {
 		staff := true
 		tr.NeedsStaff = &staff
-		tr.Events = append(tr.Events, lianxin.Event{Type: lianxin.EventTold, Actor: "system", Text: t.txt("told_requeued"), Audience: lianxin.AudienceResident})
-		t.tellResident(&tr, d, c, idem, "notify_resident_requeued")
 	} else {
 		next, _ := t.dir.Deputy(a.AssigneeID)
 		t.tellResident(&tr, next, c, idem, "notify_resident_reassigned")

@@ -113,7 +113,7 @@ func TestDeputiesAreToldTheTruth(t *testing.T) {
 	// The resident unfollows the account: nothing can reach them.
 	unfollow := &lianxin.Inbound{Account: "gh", OpenID: resident, Kind: lianxin.KindEvent, Event: lianxin.EventUnsubscribe,
 		CreateTime: c.clock.Now().Unix()}
-	if _, _, err := c.db.Journal(context.Background(), unfollow, lianxin.OutcomeReplied, ""); err != nil {
+	if _, err := c.db.Journal(context.Background(), unfollow, lianxin.OutcomeReplied, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	r = c.say(t, deputy, "进展 1 师傅下午到")

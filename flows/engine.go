@@ -413,7 +413,7 @@ func (t *turn) topLevel() (string, error) {
 	case wordsMenu[w]:
 		return t.txt("menu"), nil
 	case wordsStaff[w]:
-		return t.txt("staff_no_draft", "station", t.homeStation()), nil
+		return t.staffWithoutDraft()
 	case wordsContinue[w] || wordsRestart[w]:
 		return join(t.txt("nothing_to_resume"), t.txt("menu")), nil
 	case t.isContactQuestion(raw):
@@ -422,16 +422,6 @@ func (t *turn) topLevel() (string, error) {
 		return t.startFromText(raw)
 	}
 	return join(t.txt("unknown"), t.txt("menu")), nil
-}
-
-// homeStation names the station residents can visit when nothing else is known.
-func (t *turn) homeStation() string {
-	for _, st := range t.dir.Stations {
-		if st.Kind != lianxin.PointKind {
-			return st.Name
-		}
-	}
-	return ""
 }
 
 func (t *turn) start() {

@@ -247,15 +247,6 @@ func (t *turn) cancel() string {
 	return join(t.txt("cancelled", "draft", what), t.pendingOffer())
 }
 
-// staff turns the draft into a case flagged for staff (人工).
-func (t *turn) staff() (string, error) {
-	c, err := t.submit(true)
-	if err != nil {
-		return "", err
-	}
-	return join(t.txt("staff_case", "number", c.Number), t.pendingOffer()), nil
-}
-
 // keepPhoto registers a photo and adds it to the draft if there is room.
 // A photo over the limit is still stored (and the resident told so).
 func (t *turn) keepPhoto() error {
@@ -665,7 +656,11 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident", Audience: lianxin.AudienceResident})
 	}
 	arrived, _ := t.photoCounts()
-	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil, "told_assigned", arrived))
+	assign := t.assigner(r, nil, "told_assigned", arrived)
+	if needsStaff {
+		assign = t.staffAssigner(r)
+	}
+	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, assign)
 	if err != nil {
 		return nil, err
 	}
@@ -680,38 +675,23 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 // returned the case.
 func (t *turn) assigner(r lianxin.Report, exclude []string, told string, photos int) lianxin.Assigner {
 	return func(v lianxin.AssignView, number string) (lianxin.Assignment, error) {
-		c := &lianxin.Case{Number: number, CategoryKey: r.Category.Key, StationID: r.StationID, Description: r.Description,
-			Location: r.Location, UpdatedAt: t.now}
-		nobody := lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{
-			{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned"), Audience: lianxin.AudienceStaff}}}
+		c := caseOf(r, number, t.now)
+		// A case re-routed (exclude: who returned it) is one its resident
+		// knows about: they are told where it went.
+		rerouted := len(exclude) > 0
 		if r.StationID == "" {
-			return nobody, nil
+			return t.staffQueue(c, t.txt("staff_reason_unroutable"), rerouted), nil
 		}
-		family := []string{r.StationID}
-		if st, ok := t.dir.StationOf(r.StationID); ok {
-			family = []string{st.ID}
-			for _, p := range t.dir.Points(st.ID) {
-				family = append(family, p.ID)
-			}
-		}
-		var candidates []string
-		for _, u := range family {
-			for _, d := range t.dir.DeputiesOf(u) {
-				candidates = append(candidates, d.ID)
-			}
-		}
-		open, err := v.OpenCounts(candidates)
+		d, why, ok, err := t.pickDeputy(v, r, exclude)
 		if err != nil {
 			return lianxin.Assignment{}, err
 		}
-		last, err := v.LastAssignee(family)
-		if err != nil {
-			return lianxin.Assignment{}, err
-		}
-		d, why, ok := t.dir.PickDeputy(lianxin.PickInput{StationID: r.StationID, Category: r.Category, Now: t.now,
-			Loc: t.e.cfg.Numbering.Location, Open: open, LastAssigned: last, Exclude: exclude})
 		if !ok {
-			return nobody, nil
+			reason := t.txt("staff_reason_nobody")
+			if rerouted {
+				reason = t.txt("staff_reason_returned")
+			}
+			return t.staffQueue(c, reason, rerouted), nil
 		}
 		a := lianxin.Assignment{AssigneeID: d.ID, Events: []lianxin.Event{
 			{Type: lianxin.EventAssigned, Actor: "system", Text: d.Name + "（" + why + "）", Audience: lianxin.AudienceStaff},
@@ -742,4 +722,34 @@ func (t *turn) assigner(r lianxin.Report, exclude []string, told string, photos 
 		}
 		return a, nil
 	}
+}
+
+// pickDeputy chooses the deputy of r's station (or point) for a case, as
+// routing does (Directory.PickDeputy), reading the open counts and the
+// station's last assignee through v; never one of exclude.
+func (t *turn) pickDeputy(v lianxin.AssignView, r lianxin.Report, exclude []string) (lianxin.Deputy, string, bool, error) {
+	family := []string{r.StationID}
+	if st, ok := t.dir.StationOf(r.StationID); ok {
+		family = []string{st.ID}
+		for _, p := range t.dir.Points(st.ID) {
+			family = append(family, p.ID)
+		}
+	}
+	var candidates []string
+	for _, u := range family {
+		for _, d := range t.dir.DeputiesOf(u) {
+			candidates = append(candidates, d.ID)
+		}
+	}
+	open, err := v.OpenCounts(candidates)
+	if err != nil {
+		return lianxin.Deputy{}, "", false, err
+	}
+	last, err := v.LastAssignee(family)
+	if err != nil {
+		return lianxin.Deputy{}, "", false, err
+	}
+	d, why, ok := t.dir.PickDeputy(lianxin.PickInput{StationID: r.StationID, Category: r.Category, Now: t.now,
+		Loc: t.e.cfg.Numbering.Location, Open: open, LastAssigned: last, Exclude: exclude})
+	return d, why, ok, nil
 }

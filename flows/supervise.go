@@ -158,6 +158,17 @@ func (s *Supervisor) notify(ctx context.Context, snap *directorySnapshot, c *lia
 		n.Valid = rule
 		notices = append(notices, n)
 	}
+	if c.NeedsStaff && c.AssigneeID == "" {
+		// In a staff queue: its staff are reminded, as a deputy would be
+		// (without staff configured, the station head as before).
+		what := "overdue_accept"
+		if mark == lianxin.MarkResolveReminded || mark == lianxin.MarkResolveOverdue {
+			what = "overdue_resolve"
+		}
+		if staff := e.staffSupervision(snap, c, idem, what, when, overdue); len(staff) > 0 {
+			notices = staff
+		}
+	}
 	done, err := s.db.MarkSupervised(ctx, c.ID, mark, []lianxin.Event{event}, notices)
 	if done {
 		s.log.Info("supervision notice", "case", c.Number, "mark", mark, "recipients", len(notices))

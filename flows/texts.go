@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -60,7 +61,7 @@ func LoadTexts(b []byte) (Texts, error) {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
 	var missing []string
-	for _, k := range append(requiredTexts, lianxin.ErrorTextKeys()...) {
+	for _, k := range slices.Concat(requiredTexts, staffTexts, lianxin.ErrorTextKeys()) {
 		if _, ok := t[k]; !ok {
 			missing = append(missing, k)
 		}

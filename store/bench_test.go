@@ -16,7 +16,20 @@ import (
 // BenchmarkJournal measures the journal as the webhook uses it: 32 concurrent
 // writers, two in three commit-only and one durable, reporting the process
 // CPU per record (the figure that limits throughput on a small machine).
+// With its nonce (the replay guard's memory, as the webhook writes it for
+// a plaintext request) and without (an encrypted request), to show what
+// that costs.
 func BenchmarkJournal(b *testing.B) {
+	for _, withNonce := range []bool{true, false} {
+		name := "nonce"
+		if !withNonce {
+			name = "no-nonce"
+		}
+		b.Run(name, func(b *testing.B) { benchmarkJournal(b, withNonce) })
+	}
+}
+
+func benchmarkJournal(b *testing.B, withNonce bool) {
 	db, err := Open(context.Background(), testenv.DBPath(b))
 	if err != nil {
 		b.Fatal(err)
@@ -39,7 +52,12 @@ func BenchmarkJournal(b *testing.B) {
 				if n%3 == 0 {
 					write = db.Journal
 				}
-				if _, _, err := write(context.Background(), m, lianxin.OutcomeReplied, "【选择类别】请回复数字"); err != nil {
+				// As the webhook journals: with the request's nonce.
+				var nonce *lianxin.Nonce
+				if withNonce {
+					nonce = &lianxin.Nonce{Key: fmt.Sprintf("1700000000:%d", n), Hash: "0123456789abcdef0123456789abcdef", Until: time.Now().Add(5 * time.Minute)}
+				}
+				if _, err := write(context.Background(), m, lianxin.OutcomeReplied, "【选择类别】请回复数字", nonce); err != nil {
 					b.Error(err)
 					return
 				}

@@ -65,6 +65,25 @@ func (db *DB) DeputyOpenID(ctx context.Context, deputyID string) (_ string, err 
 	return openid.String, err
 }
 
+// Unbind undoes a deputy's binding (a lost phone): whoever has that WeChat
+// no longer acts as the deputy, who binds again with a new code. bound is
+// false when the deputy was not bound.
+func (db *DB) Unbind(ctx context.Context, deputyID string) (bound bool, err error) {
+	defer wrap(&err, "Unbind(%s)", deputyID)
+	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+		var openid sql.NullString
+		if err := tx.Get(&openid, `SELECT openid FROM deputies WHERE id = ?`, deputyID); errors.Is(err, sql.ErrNoRows) {
+			return lianxin.Errorf(lianxin.ENOTFOUND, "no deputy %q (see lianxin deputy list)", deputyID)
+		} else if err != nil {
+			return err
+		}
+		bound = openid.Valid
+		_, err := tx.Exec(`UPDATE deputies SET openid = NULL, bound_at = NULL WHERE id = ?`, deputyID)
+		return err
+	})
+	return bound, err
+}
+
 func codeHash(code string) string {
 	h := sha256.Sum256([]byte("lianxin-invite:" + code))
 	return hex.EncodeToString(h[:])
@@ -108,10 +127,12 @@ func (db *DB) CreateInvite(ctx context.Context, deputyID string, ttl time.Durati
 
 // Bind binds the sender's WeChat to the deputy the code was made for, and
 // drops the notices still waiting for the deputy (the caller sums them up
-// instead of sending a backlog of stale instructions). A
-// wrong, used or expired code is counted against the sender; after lianxin.BindLimit
-// failures in lianxin.BindWindow every attempt is refused, so six digits cannot be
-// guessed.
+// instead of sending a backlog of stale instructions). A wrong, used or
+// expired code is counted as a failure. Every attempt is refused after
+// lianxin.BindLimit failures of the sender, or lianxin.BindGlobalLimit
+// failures of anyone, in lianxin.BindWindow; and a code is void once
+// lianxin.BindCodeLimit failures happened since it was made. So six digits
+// cannot be guessed, however many accounts guess.
 func (db *DB) Bind(ctx context.Context, code, openid string) (_ lianxin.Deputy, err error) {
 	defer wrap(&err, "Bind(%s)", lianxin.MaskOpenID(openid))
 	now := db.now()
@@ -127,12 +148,32 @@ func (db *DB) Bind(ctx context.Context, code, openid string) (_ lianxin.Deputy, 
 			outcome = lianxin.ErrTooManyTries
 			return nil
 		}
+		if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE at > ?`, now.Add(-lianxin.BindWindow)); err != nil {
+			return err
+		}
+		if failures >= lianxin.BindGlobalLimit {
+			outcome = lianxin.ErrTooManyTries
+			return nil
+		}
 		var inv struct {
 			DeputyID  string     `db:"deputy_id"`
 			ExpiresAt time.Time  `db:"expires_at"`
 			UsedAt    *time.Time `db:"used_at"`
+			CreatedAt time.Time  `db:"created_at"`
 		}
-		err := tx.Get(&inv, `SELECT deputy_id, expires_at, used_at FROM deputy_invites WHERE code_hash = ?`, codeHash(code))
+		err := tx.Get(&inv, `SELECT deputy_id, expires_at, used_at, created_at FROM deputy_invites WHERE code_hash = ?`, codeHash(code))
+		if err == nil && inv.UsedAt == nil && now.Before(inv.ExpiresAt) {
+			// Guessed at too often while it was valid: void.
+			if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE at >= ?`, inv.CreatedAt); err != nil {
+				return err
+			}
+			if failures >= lianxin.BindCodeLimit {
+				if _, err := tx.Exec(`UPDATE deputy_invites SET expires_at = ? WHERE code_hash = ?`, now, codeHash(code)); err != nil {
+					return err
+				}
+				inv.ExpiresAt = now
+			}
+		}
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && (inv.UsedAt != nil || !now.Before(inv.ExpiresAt))) {
 			outcome = lianxin.ErrBadCode
 			_, err = tx.Exec(`INSERT INTO bind_failures (openid, at) VALUES (?, ?)`, openid, now)

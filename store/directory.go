@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -113,6 +114,11 @@ func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats 
 				}
 			}
 		}
+		if change, err := importDistrict(tx, dir.District, now); err != nil {
+			return err
+		} else if change != nil {
+			changes = append(changes, *change)
+		}
 		sort.SliceStable(changes, func(i, j int) bool {
 			if changes[i].Kind != changes[j].Kind {
 				return changes[i].Kind < changes[j].Kind
@@ -136,6 +142,36 @@ func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats 
 		err = nil
 	}
 	return changes, err
+}
+
+// importDistrict stores the district office's settings and says whether
+// they changed.
+func importDistrict(tx *sqlx.Tx, d lianxin.District, now time.Time) (*lianxin.DirectoryChange, error) {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	var old string
+	err = tx.Get(&old, `SELECT data FROM district WHERE id = 1`)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if d.Name == "" && d.Hours == "" && d.Staff == nil {
+			return nil, nil // nothing set, nothing to say
+		}
+	case err != nil:
+		return nil, err
+	case old == string(b):
+		return nil, nil
+	}
+	if _, err := tx.Exec(`INSERT INTO district (id, data, updated_at) VALUES (1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`, string(b), now); err != nil {
+		return nil, err
+	}
+	c := &lianxin.DirectoryChange{Kind: "district", ID: "district", Name: d.Name, Action: "changed", Fields: changedFields(old, string(b))}
+	if old == "" {
+		c.Action, c.Fields = "added", nil
+	}
+	return c, nil
 }
 
 // errDryRun rolls a dry-run import back (to its savepoint) after it has
@@ -203,7 +239,11 @@ func (db *DB) LoadDirectory(ctx context.Context) (_ *lianxin.Directory, _ lianxi
 	var cats lianxin.Categories
 	load := func(table string, each func(data []byte) error) error {
 		var rows []string
-		if err := db.read.SelectContext(ctx, &rows, fmt.Sprintf(`SELECT data FROM %s WHERE active = 1 ORDER BY position`, table)); err != nil {
+		query := fmt.Sprintf(`SELECT data FROM %s WHERE active = 1 ORDER BY position`, table)
+		if table == "district" {
+			query = `SELECT data FROM district`
+		}
+		if err := db.read.SelectContext(ctx, &rows, query); err != nil {
 			return err
 		}
 		for _, r := range rows {
@@ -238,6 +278,7 @@ func (db *DB) LoadDirectory(ctx context.Context) (_ *lianxin.Directory, _ lianxi
 			cats = append(cats, c)
 			return err
 		}),
+		load("district", func(b []byte) error { return json.Unmarshal(b, &dir.District) }),
 	)
 	return dir, cats, err
 }

@@ -13,13 +13,16 @@ import (
 )
 
 // Journal records a message with what became of it and the reply it got,
-// and returns once the record is on disk. fresh is false when (account, msg
-// key) was already journaled: a WeChat retry, which leaves the first record
-// as it is. The resident's last-inbound time (the 48-hour customer-service
-// window) is updated in the same transaction.
-func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (id int64, fresh bool, err error) {
+// and returns once the record is on disk. The result is not Fresh when
+// (account, msg key) was already journaled: a WeChat retry, which leaves the
+// first record as it is and returns its outcome and reply. The resident's
+// last-inbound time (the 48-hour customer-service window) is updated in the
+// same transaction, and so is the request's nonce (n, when not nil) in the
+// replay guard's memory: with n.Check a nonce recorded with another body
+// refuses the message (lianxin.ErrReplay) and nothing is written.
+func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce) (_ lianxin.Journaled, err error) {
 	defer wrap(&err, "Journal(%s %d)", m.Kind, m.MsgID)
-	return db.journal(ctx, m, outcome, reply, true)
+	return db.journal(ctx, m, outcome, reply, n, true)
 }
 
 // JournalCommitted is Journal returning once the record is committed: it
@@ -29,36 +32,42 @@ func (db *DB) Journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.O
 // a power cut in those milliseconds loses no more than Redis's own
 // persistence would. A reply that acknowledges a case, a photo or a deputy's
 // action uses Journal, whose sync covers those writes too.
-func (db *DB) JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string) (id int64, fresh bool, err error) {
+func (db *DB) JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce) (_ lianxin.Journaled, err error) {
 	defer wrap(&err, "JournalCommitted(%s %d)", m.Kind, m.MsgID)
-	return db.journal(ctx, m, outcome, reply, false)
+	return db.journal(ctx, m, outcome, reply, n, false)
 }
 
-func (db *DB) journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, durable bool) (id int64, fresh bool, err error) {
+func (db *DB) journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce, durable bool) (j lianxin.Journaled, err error) {
 	// The whole message is kept only while it may need replaying; a settled
 	// message's row keeps its summary, media id and reply.
 	payload := []byte("{}")
 	if outcome == lianxin.OutcomeReceived || outcome == lianxin.OutcomeDeferred {
 		var err error
 		if payload, err = json.Marshal(m); err != nil {
-			return 0, false, err
+			return j, err
 		}
 	}
 	now := db.now()
 	key := m.Key()
 	err = db.w.do(ctx, func(tx *sqlx.Tx) error {
+		j = lianxin.Journaled{Outcome: outcome, Reply: reply}
+		if n != nil {
+			if err := db.rememberNonce(tx, *n, now); err != nil && (n.Check || !errors.Is(err, lianxin.ErrReplay)) {
+				return err
+			}
+		}
 		res, err := tx.Exec(`INSERT INTO journal (account, msg_key, openid, kind, content, media_id, payload, sent_at, received_at, outcome, reply)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, msg_key) DO NOTHING`,
 			m.Account, key, m.OpenID, string(m.Kind), m.Summary(), m.MediaID, payload, m.Received().UTC(), now, outcome, reply)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			fresh = false
-			return tx.Get(&id, `SELECT id FROM journal WHERE account = ? AND msg_key = ?`, m.Account, key)
+		if rows, _ := res.RowsAffected(); rows == 0 {
+			return tx.QueryRowx(`SELECT id, outcome, reply FROM journal WHERE account = ? AND msg_key = ?`, m.Account, key).
+				Scan(&j.ID, &j.Outcome, &j.Reply)
 		}
-		fresh = true
-		id, err = res.LastInsertId()
+		j.Fresh = true
+		j.ID, err = res.LastInsertId()
 		if err != nil {
 			return err
 		}
@@ -67,10 +76,10 @@ func (db *DB) journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.O
 		}
 		return touchResident(tx, m, now)
 	}, durable)
-	if err == nil && fresh {
+	if err == nil && j.Fresh {
 		db.touched.Store(m.OpenID, now)
 	}
-	return id, fresh, err
+	return j, err
 }
 
 // touchedRecently reports whether this process recorded the resident's

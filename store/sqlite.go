@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -43,16 +44,48 @@ type DB struct {
 	OnAttachmentFailed func(a lianxin.Attachment, openid, caseNumber string) []lianxin.Notice
 
 	touched sync.Map // openid → time of the last residents update by this process
+	// noncesPruned is when this process last deleted nonces whose time is up (unix seconds).
+	noncesPruned atomic.Int64
+	// lock is the file holding this process's claim on the database
+	// (Shared or Exclusive); nil without one.
+	lock *os.File
 }
 
+// Claim is how a process that opens the database shares it.
+type Claim int
+
+// Claims. Without one (the operator's commands) the database is opened
+// whoever else has it: SQLite keeps concurrent writers apart.
+const (
+	// Shared is every serve process's: any number may serve one database.
+	Shared Claim = iota + 1
+	// Exclusive is for a process that must have the database to itself
+	// (lianxin-dev sim -fakewx, which must never touch a real register):
+	// refused while anyone has a claim, and refusing anyone while held.
+	Exclusive
+)
+
 // Open opens (creating if needed) the SQLite file at path and migrates it.
-func Open(ctx context.Context, path string) (*DB, error) {
+// With a claim (at most one) it first claims the file, and fails when the
+// claim conflicts with another process's.
+func Open(ctx context.Context, path string, claim ...Claim) (_ *DB, err error) {
 	if path == "" {
 		return nil, errors.New("store: empty database path")
 	}
+	var lock *os.File
 	if path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+		if len(claim) > 0 {
+			if lock, err = lockFile(path, claim[0] == Exclusive); err != nil {
+				return nil, fmt.Errorf("store: %w", err)
+			}
+			defer func() {
+				if err != nil {
+					lock.Close()
+				}
+			}()
 		}
 	}
 	// synchronous=NORMAL: commits do not fsync; the writer's syncer does,
@@ -84,7 +117,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(8)
-	db := &DB{path: path, read: read, wdb: wdb, Now: time.Now}
+	db := &DB{path: path, read: read, wdb: wdb, Now: time.Now, lock: lock}
 	if err := db.migrate(ctx); err != nil {
 		db.read.Close()
 		db.wdb.Close()
@@ -104,12 +137,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// Close flushes pending writes and closes the database.
+// Close flushes pending writes and closes the database, then gives up the
+// claim on it.
 func (db *DB) Close() error {
 	if db.w != nil {
 		db.w.close()
 	}
-	return errors.Join(db.read.Close(), db.wdb.Close())
+	err := errors.Join(db.read.Close(), db.wdb.Close())
+	if db.lock != nil {
+		db.lock.Close()
+	}
+	return err
 }
 
 // WriterStats is the single writer's work so far.

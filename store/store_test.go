@@ -234,7 +234,7 @@ func TestCloseSyncsCommitOnlyWrites(t *testing.T) {
 	}
 	for i := 0; i < 20; i++ {
 		m := &lianxin.Inbound{Account: "gh", OpenID: "oLazy", Kind: lianxin.KindText, MsgID: int64(1000 + i), CreateTime: 1, Text: "报事"}
-		if _, _, err := db.JournalCommitted(context.Background(), m, lianxin.OutcomeReplied, "好的"); err != nil {
+		if _, err := db.JournalCommitted(context.Background(), m, lianxin.OutcomeReplied, "好的", nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // Kinds of failure, for errors.Is on any error this package returns. Callers
@@ -96,7 +97,21 @@ func kindOf(code int) error {
 }
 
 func codeError(api string, code int, msg string) *APIError {
-	return &APIError{API: api, Code: code, Msg: msg, Kind: kindOf(code)}
+	return &APIError{API: api, Code: code, Msg: redactErrMsg(msg), Kind: kindOf(code)}
+}
+
+// openIDs are WeChat user ids as they may appear in an errmsg.
+var openIDs = regexp.MustCompile(`o[0-9A-Za-z_-]{27}`)
+
+// redactErrMsg is WeChat's errmsg as it is logged and kept in the outbox:
+// what it may echo of the request (a token, a key, an openid) removed, and
+// at most 200 bytes of it.
+func redactErrMsg(msg string) string {
+	msg = openIDs.ReplaceAllStringFunc(Redact(msg), func(id string) string { return id[:4] + "***" + id[len(id)-4:] })
+	if len(msg) > 200 {
+		msg = strings.ToValidUTF8(msg[:200], "") + "…"
+	}
+	return msg
 }
 
 // statusError is a non-200 answer: 5xx, 408 and 429 are worth retrying, any

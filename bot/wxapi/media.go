@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -59,16 +60,38 @@ func (c *Client) GetMedia(ctx context.Context, mediaID string) (data []byte, con
 
 // GetURL downloads a PicUrl, the CDN link WeChat puts in an image message:
 // the fallback when media/get fails. It needs no token. Any answer but 200
-// is an error (404: ErrPermanent; 5xx: ErrTransient).
+// is an error (404: ErrPermanent; 5xx: ErrTransient). Only WeChat's media
+// hosts are asked (Config.MediaHosts), and a redirect is followed only to
+// one of them; anything else is ErrPermanent.
 func (c *Client) GetURL(ctx context.Context, picURL string) (data []byte, contentType string, err error) {
 	const api = "picurl"
 	u, err := url.Parse(picURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, "", &APIError{API: api, Msg: "not an http(s) URL", Kind: ErrPermanent}
 	}
+	if !c.mediaHost(u) {
+		return nil, "", &APIError{API: api, Msg: fmt.Sprintf("%s is not one of WeChat's media hosts (LIANXIN_WECHAT_MEDIA_HOSTS)", u.Host), Kind: ErrPermanent}
+	}
 	cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	return c.download(cctx, api, picURL)
+	hc := *c.httpClient()
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		switch {
+		case len(via) >= 5:
+			return fmt.Errorf("%w: more than 5", errRedirect)
+		case !c.mediaHost(req.URL) || (req.URL.Scheme != "https" && req.URL.Scheme != "http"):
+			return fmt.Errorf("%w to %s, which is not one of WeChat's media hosts", errRedirect, req.URL.Host)
+		}
+		return nil
+	}
+	return c.downloadWith(cctx, &hc, api, picURL)
+}
+
+// errRedirect is a redirect GetURL refused to follow.
+var errRedirect = errors.New("redirect refused")
+
+func (c *Client) mediaHost(u *url.URL) bool {
+	return c.mediaHosts[strings.ToLower(u.Host)] || c.mediaHosts[strings.ToLower(u.Hostname())]
 }
 
 func looksJSON(data []byte, contentType string) bool {
@@ -78,11 +101,22 @@ func looksJSON(data []byte, contentType string) bool {
 
 // download GETs u, refusing bodies over MaxMedia without reading them whole.
 func (c *Client) download(ctx context.Context, api, u string) ([]byte, string, error) {
+	return c.downloadWith(ctx, c.httpClient(), api, u)
+}
+
+func (c *Client) downloadWith(ctx context.Context, hc *http.Client, api, u string) ([]byte, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, "", &APIError{API: api, Msg: Redact(err.Error()), Kind: ErrPermanent}
 	}
-	resp, err := c.httpClient().Do(req)
+	resp, err := hc.Do(req)
+	if errors.Is(err, errRedirect) {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, "", &APIError{API: api, Msg: err.Error(), Kind: ErrPermanent}
+	}
 	if err != nil {
 		return nil, "", transportError(ctx, api, err)
 	}

@@ -35,6 +35,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,6 +95,13 @@ type Config struct {
 	// refreshing (default 25 s).
 	WaitToken time.Duration
 
+	// MediaHosts are the hosts a PicUrl may be fetched from (default
+	// DefaultMediaHosts, WeChat's image CDN); Base's host is always
+	// allowed too. A PicUrl is a link inside a message, so without this
+	// whoever could send one could make lianxin fetch any address its
+	// network reaches. An entry is a host name, or host:port for one port.
+	MediaHosts []string
+
 	// HTTPClient downloads media; nil uses util.DefaultHTTPClient.
 	HTTPClient *http.Client
 
@@ -101,12 +110,16 @@ type Config struct {
 	Log *slog.Logger
 }
 
+// DefaultMediaHosts are WeChat's image CDN hosts, where PicUrls point.
+var DefaultMediaHosts = []string{"mmbiz.qpic.cn", "mmbiz.qlogo.cn"}
+
 // Client calls the WeChat API. It is safe for concurrent use; one per process
 // is enough, and any number of processes may share one Redis.
 type Client struct {
-	cfg     Config
-	rewrite func(string) string
-	keys    tokenKeys
+	cfg        Config
+	rewrite    func(string) string
+	keys       tokenKeys
+	mediaHosts map[string]bool // lower case: host names, and host:port
 }
 
 // New returns a Client.
@@ -145,7 +158,17 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{cfg: cfg, rewrite: URIModifier(cfg.Base)}
+	c := &Client{cfg: cfg, rewrite: URIModifier(cfg.Base), mediaHosts: map[string]bool{}}
+	hosts := cfg.MediaHosts
+	if len(hosts) == 0 {
+		hosts = DefaultMediaHosts
+	}
+	if u, err := url.Parse(cfg.Base); err == nil && u.Host != "" {
+		hosts = append(slices.Clip(hosts), u.Host)
+	}
+	for _, h := range hosts {
+		c.mediaHosts[strings.ToLower(h)] = true
+	}
 	c.keys = tokenKeys{value: cfg.KeyPrefix + "wx:token", lock: cfg.KeyPrefix + "wx:token:lock"}
 	return c, nil
 }

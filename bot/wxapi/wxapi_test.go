@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -552,5 +555,73 @@ func TestUploadAndSendMedia(t *testing.T) {
 	}
 	if err := c.SendImage(ctxT(t), "oDeputy", "EXPIRED"); !errors.Is(err, wxapi.ErrInvalidMedia) {
 		t.Errorf("an unknown media id: %v, want ErrInvalidMedia", err)
+	}
+}
+
+// TestPicURLOnlyFromWeChatsHosts: a PicUrl is a link inside a message, so
+// whoever can send one could make lianxin fetch any address its network
+// reaches. It is fetched only from WeChat's image hosts (and the API base's,
+// the fake CDN in tests), and no redirect leads elsewhere.
+func TestPicURLOnlyFromWeChatsHosts(t *testing.T) {
+	t.Parallel()
+	acc := newAccount(t, fakewx.Options{})
+	ctx := ctxT(t)
+	id := acc.fake.AddGeneratedPhoto(37.8569, 113.5839)
+	var hits atomic.Int32
+	inside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write([]byte("\xff\xd8\xff internal admin page"))
+	}))
+	defer inside.Close()
+	redirector := httptest.NewServer(http.RedirectHandler(inside.URL+"/admin", http.StatusFound))
+	defer redirector.Close()
+	redirHost := strings.TrimPrefix(redirector.URL, "http://")
+
+	c := acc.process(t, nil)
+	if _, _, err := c.GetURL(ctx, acc.fake.PicURL(id)); err != nil {
+		t.Fatalf("a PicUrl on the API base's host: %v", err)
+	}
+	allowsRedirector := acc.process(t, func(c *wxapi.Config) { c.MediaHosts = []string{"mmbiz.qpic.cn", redirHost} })
+	for _, tc := range []struct {
+		name   string
+		client *wxapi.Client
+		url    string
+	}{
+		{"an address inside the network", c, inside.URL + "/admin"},
+		{"the API base's host name on another port", c, "http://127.0.0.1:" + strings.Split(inside.URL, ":")[2] + "/x"},
+		{"a redirect from an allowed host to elsewhere", allowsRedirector, redirector.URL + "/pic"},
+		{"WeChat's host name inside another host's", c, "http://mmbiz.qpic.cn.example.com/x"},
+	} {
+		if _, _, err := tc.client.GetURL(ctx, tc.url); !errors.Is(err, wxapi.ErrPermanent) {
+			t.Errorf("%s: %v, want a permanent refusal", tc.name, err)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the address inside the network was fetched %d times", n)
+	}
+}
+
+// TestWeChatErrmsgIsRedacted: WeChat's errmsg ends up in logs and in the
+// outbox's last_error; what it echoes of the request (an openid, a token)
+// must not.
+func TestWeChatErrmsgIsRedacted(t *testing.T) {
+	t.Parallel()
+	acc := newAccount(t, fakewx.Options{})
+	c := acc.process(t, nil)
+	const openid = "oAbCdEfGhIjKlMnOpQrStUvWxYz1"
+	acc.fake.FailNextErrCode(fakewx.PathCustomSend, 1, 40003, "invalid openid "+openid+" hint: [x] access_token=SECRETTOKEN rid: 1")
+	err := c.SendText(ctxT(t), openid, "您好")
+	if err == nil {
+		t.Fatal("the send did not fail")
+	}
+	msg := err.Error()
+	for _, secret := range []string{openid, "SECRETTOKEN"} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("the error %q shows %q", msg, secret)
+		}
+	}
+	if !strings.Contains(msg, "40003") || !strings.Contains(msg, "invalid openid") {
+		t.Errorf("the error %q no longer says what went wrong", msg)
 	}
 }

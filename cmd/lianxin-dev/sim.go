@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/bot"
 	"github.com/lianxin/lianxin/configs"
 	"github.com/lianxin/lianxin/internal/clitable"
 	"github.com/lianxin/lianxin/internal/service"
@@ -70,7 +71,8 @@ func cmdSim(ctx context.Context, args []string, getenv func(string) string, stdi
 	user := flags.String("user", "oSIMresident0000000000000001", "openid to chat as")
 	account := flags.String("account", "gh_lianxin_sim", "official account original id (ToUserName)")
 	mode := flags.String("mode", "", "plain, compat or aes (default: aes when LIANXIN_WECHAT_AESKEY is set, else plain)")
-	withFake := flags.Bool("fakewx", false, "run lianxin and a fake WeChat API in this process and chat with them (no serve needed)")
+	withFake := flags.Bool("fakewx", false, "run lianxin and a fake WeChat API in this process and chat with them (no serve needed), on a throwaway database")
+	dbPath := flags.String("db", "", "with -fakewx: keep the session in this SQLite file (and LIANXIN_REDIS_URL) instead of a throwaway database; refused while another process uses it")
 	apiBase := flags.String("api", "", "base URL of a running `lianxin fakewx` (e.g. http://127.0.0.1:8090), for /photo and the live view")
 	if err := flags.Parse(args); err != nil {
 		return err
@@ -82,6 +84,9 @@ func cmdSim(ctx context.Context, args []string, getenv func(string) string, stdi
 	flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *withFake && (set["url"] || set["api"]) {
 		return errors.New("-fakewx runs its own service and fake WeChat API: leave out -url and -api")
+	}
+	if set["db"] && !*withFake {
+		return errors.New("-db goes with -fakewx: against a running serve, its own LIANXIN_DB is used")
 	}
 	m := wxsim.Mode(*mode)
 	if m == "" {
@@ -97,10 +102,10 @@ func cmdSim(ctx context.Context, args []string, getenv func(string) string, stdi
 	con := &console{w: stdout, echo: !isTerminal(stdin)}
 	s := &simSession{con: con, user: *user, users: map[string]bool{*user: true}}
 	if *withFake {
-		if cfg.WeChat.AppSecret != "" {
+		if cfg.WeChat.AppSecret != "" && *dbPath != "" {
 			fmt.Fprintln(stderr, "sim: LIANXIN_WECHAT_APPSECRET is set; -fakewx uses the fake's secret instead. Do not share this Redis with a live serve of the same account: the two would overwrite each other's access token.")
 		}
-		local, err := startLocal(ctx, cfg, simLogger(getenv, stderr))
+		local, err := startLocal(ctx, cfg, *dbPath, simLogger(getenv, stderr))
 		if err != nil {
 			return err
 		}
@@ -630,7 +635,10 @@ func simLogger(getenv func(string) string, stderr io.Writer) *slog.Logger {
 
 // simLocal is `serve` and `lianxin fakewx` in this process, wired together.
 type simLocal struct {
-	cfg         configs.Config
+	cfg configs.Config
+	// scratch is the throwaway database's directory, removed at the end;
+	// "" with -db.
+	scratch     string
 	fake        *fakewx.Server
 	svc         *service.Service
 	srv         *http.Server
@@ -640,7 +648,27 @@ type simLocal struct {
 	webhook     string
 }
 
-func startLocal(ctx context.Context, cfg configs.Config, log *slog.Logger) (*simLocal, error) {
+// startLocal runs lianxin and a fake WeChat API in this process. Its
+// database is a throwaway one of its own (with its photos and an in-process
+// Redis, all gone at the end) unless dbPath names one: whatever LIANXIN_DB
+// says, a simulation never writes to a register people use. A database
+// named with -db is claimed for sim alone, so one a serve uses is refused.
+func startLocal(ctx context.Context, cfg configs.Config, dbPath string, log *slog.Logger) (_ *simLocal, err error) {
+	scratch := ""
+	if dbPath == "" {
+		if scratch, err = os.MkdirTemp("", "lianxin-sim-"); err != nil {
+			return nil, fmt.Errorf("a throwaway database: %w", err)
+		}
+		defer func() {
+			if err != nil {
+				os.RemoveAll(scratch)
+			}
+		}()
+		cfg.DBPath, cfg.DataDir = filepath.Join(scratch, "lianxin.db"), filepath.Join(scratch, "data")
+		cfg.RedisURL, cfg.RedisExplicit = "embedded", false
+	} else {
+		cfg.DBPath = dbPath
+	}
 	// The real grace for superseded tokens, as `lianxin fakewx` uses: a
 	// simulation should behave like WeChat.
 	fake := fakewx.New(fakewx.Options{AppID: cfg.WeChat.AppID, AppSecret: simSecret, TokenGrace: fakewx.RealTokenGrace})
@@ -652,7 +680,7 @@ func startLocal(ctx context.Context, cfg configs.Config, log *slog.Logger) (*sim
 	if cfg.WeChat.TemplateID == "" {
 		cfg.WeChat.TemplateID = simTemplateID
 	}
-	svc, err := service.New(ctx, cfg, log, service.Options{})
+	svc, err := service.New(ctx, cfg, log, service.Options{ExclusiveDB: true})
 	if err != nil {
 		fake.Close()
 		return nil, err
@@ -664,14 +692,8 @@ func startLocal(ctx context.Context, cfg configs.Config, log *slog.Logger) (*sim
 		return nil, fmt.Errorf("listening on loopback: %w", err)
 	}
 	l := &simLocal{
-		cfg: cfg, fake: fake, svc: svc, served: make(chan error, 1),
-		srv: &http.Server{
-			Handler:           svc.Handler(),
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       10 * time.Second,
-			WriteTimeout:      10 * time.Second,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-		},
+		cfg: cfg, scratch: scratch, fake: fake, svc: svc, served: make(chan error, 1),
+		srv:     bot.NewServer(svc.Handler(), log),
 		webhook: "http://" + ln.Addr().String() + "/wechat",
 	}
 	go func() { l.served <- l.srv.Serve(ln) }()
@@ -701,7 +723,11 @@ func (l *simLocal) describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "  webhook          %s\n", l.webhook)
 	fmt.Fprintf(&b, "  fake WeChat API  %s (deliveries: %s%s?wait=30s)\n", l.fake.URL(), l.fake.URL(), fakewx.PathSent)
-	fmt.Fprintf(&b, "  database         %s\n", abs(l.cfg.DBPath))
+	if l.scratch != "" {
+		fmt.Fprintf(&b, "  database         %s (throwaway, removed when sim ends; -db FILE keeps one)\n", abs(l.cfg.DBPath))
+	} else {
+		fmt.Fprintf(&b, "  database         %s\n", abs(l.cfg.DBPath))
+	}
 	fmt.Fprintf(&b, "  photos           %s\n", abs(l.cfg.DataDir))
 	fmt.Fprintf(&b, "  Redis            %s\n", redisText)
 	fmt.Fprintf(&b, "  (service log on stderr; LIANXIN_LOG_LEVEL=info for more)\n")
@@ -720,10 +746,14 @@ func (l *simLocal) stopServing() {
 	l.wait()
 }
 
-// close releases the stores and the fake, after stopServing.
+// close releases the stores and the fake, after stopServing, and removes
+// a throwaway database.
 func (l *simLocal) close() {
 	l.svc.Close()
 	l.fake.Close()
+	if l.scratch != "" {
+		os.RemoveAll(l.scratch)
+	}
 }
 
 // inFlight counts the session's photos not yet stored (those already in a

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"github.com/lianxin/lianxin/internal/wxtest/photos"
 
 	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/internal/service"
 	"github.com/lianxin/lianxin/internal/testenv"
 	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
 	"github.com/lianxin/lianxin/store"
@@ -177,7 +179,7 @@ func TestSimFakewx(t *testing.T) {
 		resident = "oSimResident000000000001"
 		deputy   = "oSimDeputy00000000000001"
 	)
-	r := startSim(t, env, "-fakewx", "-user", resident)
+	r := startSim(t, env, "-fakewx", "-db", dbPath, "-user", resident)
 	_, webhook := r.out.wait(t, 0, "webhook", "http://127.0.0.1:")
 	if !strings.HasSuffix(webhook, "/wechat") {
 		t.Errorf("webhook line %q", webhook)
@@ -244,6 +246,51 @@ func TestSimFakewx(t *testing.T) {
 	if photos.HasEXIF(stored) || photos.HasGPS(stored) {
 		t.Error("the stored photo still carries EXIF")
 	}
+}
+
+// TestSimFakewxNeverTouchesARealDatabase: sim -fakewx on a machine where
+// LIANXIN_DB names the real register runs on a database of its own,
+// thrown away at the end; given a database with -db, it refuses one another
+// process (a running serve) is using, and a serve refuses the one it uses.
+func TestSimFakewxNeverTouchesARealDatabase(t *testing.T) {
+	env, dbPath, dataDir := simEnv(t)
+	r := startSim(t, env, "-fakewx")
+	_, line := r.out.wait(t, 0, "database")
+	r.say("/follow", "欢迎")
+	r.say("报事", "【选择类别】")
+	r.quit()
+	if strings.Contains(line, dbPath) {
+		t.Errorf("sim used LIANXIN_DB: %q", line)
+	}
+	for _, p := range []string{dbPath, dataDir} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s exists after sim -fakewx (%v)", p, err)
+		}
+	}
+	throwaway := strings.Fields(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "database")))[0]
+	if _, err := os.Stat(throwaway); !os.IsNotExist(err) {
+		t.Errorf("the throwaway database %s is left behind (%v)", throwaway, err)
+	}
+
+	// A database a running serve uses is refused, and the other way round.
+	cfg := testConfig(t)
+	startService(t, cfg)
+	err := cmdSim(context.Background(), []string{"-fakewx", "-db", cfg.DBPath}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("sim -fakewx on a database serve uses: %v, want a refusal", err)
+	}
+	mine := filepath.Join(t.TempDir(), "sim.db")
+	sim := startSim(t, env, "-fakewx", "-db", mine)
+	sim.out.wait(t, 0, "chatting as")
+	other := testConfig(t)
+	other.DBPath = mine
+	if svc, err := service.New(context.Background(), other, slog.New(slog.DiscardHandler), service.Options{}); err == nil {
+		svc.Close()
+		t.Error("serve started on the database sim -fakewx uses")
+	} else if !strings.Contains(err.Error(), "in use") {
+		t.Errorf("serve on sim's database: %v, want it refused as in use", err)
+	}
+	sim.quit()
 }
 
 // TestSimPhotoRefusesBadFiles: a file that cannot be a photo gets a clear

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,7 +13,7 @@ import (
 
 func cmdCategories(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) < 2 || args[0] != "suggest" {
-		return errors.New("usage: lianxin categories suggest TEXT")
+		return usageError("categories")
 	}
 	cfg, err := configs.Load(getenv)
 	if err != nil {

@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/internal/clitable"
 )
 
@@ -15,7 +14,7 @@ import (
 // WeChat with.
 func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(deputyUsage)
+		return usageError("deputy")
 	}
 	env, err := openOperatorEnv(ctx, getenv)
 	if err != nil {
@@ -31,12 +30,13 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	switch args[0] {
 	case "list":
-		fs := flag.NewFlagSet("deputy list", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		asJSON := fs.Bool("json", false, "print JSON")
-		if err := fs.Parse(args[1:]); err != nil {
-			return errors.New(deputyUsage)
+		var o options
+		if rest, err := parse("deputy list", &o, args[1:]); err != nil {
+			return err
+		} else if len(rest) > 0 {
+			return usageError("deputy list")
 		}
+		asJSON := &o.json
 		recs, err := env.db.DeputyRecords(ctx)
 		if err != nil {
 			return err
@@ -79,7 +79,7 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 		return cmdDeputyRecord(ctx, env, args[1:], stdout)
 	case "invite":
 		if len(args) != 2 {
-			return errors.New(deputyUsage)
+			return usageError("deputy invite")
 		}
 		code, expires, err := env.db.CreateInvite(ctx, args[1], inviteTTL)
 		if err != nil {
@@ -90,8 +90,25 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stdout, "Give this code to %s (%s). They send 「绑定 %s」 to the official account before %s.\n",
 			d.Name, args[1], code, expires.In(env.cfg.Location()).Format("2006-01-02 15:04"))
 		return nil
+	case "unbind":
+		if len(args) != 2 {
+			return usageError("deputy unbind")
+		}
+		bound, err := env.db.Unbind(ctx, args[1])
+		if lianxin.ErrorCode(err) == lianxin.ENOTFOUND {
+			return fmt.Errorf("%s", lianxin.ErrorMessage(err))
+		} else if err != nil {
+			return err
+		}
+		name := env.deputyName(args[1])
+		if !bound {
+			fmt.Fprintf(stdout, "%s (%s) is not bound: nothing to undo\n", args[1], name)
+			return nil
+		}
+		fmt.Fprintf(stdout, "%s (%s) unbound: that WeChat no longer acts as the deputy. Give them a new code: lianxin deputy invite %s\n", args[1], name, args[1])
+		return nil
 	}
-	return errors.New(deputyUsage)
+	return usageError("deputy")
 }
 
 // inviteTTL is how long a binding code works.

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/configs"
+	"github.com/lianxin/lianxin/flows"
 	"github.com/lianxin/lianxin/internal/service"
 	"github.com/lianxin/lianxin/store"
 )
@@ -14,10 +17,11 @@ import (
 // operatorEnv is what the operator commands share: the configuration, the
 // station data and the database.
 type operatorEnv struct {
-	cfg   configs.Config
-	data  *service.Data
-	db    *store.DB
-	clock func() time.Time
+	cfg    configs.Config
+	data   *service.Data
+	db     *store.DB
+	clock  func() time.Time
+	getenv func(string) string
 }
 
 func openOperatorEnv(ctx context.Context, getenv func(string) string) (*operatorEnv, error) {
@@ -33,7 +37,7 @@ func openOperatorEnv(ctx context.Context, getenv func(string) string) (*operator
 	if err != nil {
 		return nil, fmt.Errorf("LIANXIN_DB: %w", err)
 	}
-	return &operatorEnv{cfg: cfg, data: data, db: db}, nil
+	return &operatorEnv{cfg: cfg, data: data, db: db, getenv: getenv}, nil
 }
 
 func (e *operatorEnv) category(key string) lianxin.Category {
@@ -52,6 +56,43 @@ func (e *operatorEnv) now() time.Time {
 }
 
 func (e *operatorEnv) categoryName(key string) string { return e.data.Categories.Name(key) }
+
+// text is one of the station-editable texts (configs/messages.yaml).
+func (e *operatorEnv) text(key string, pairs ...string) string {
+	return e.data.Texts.Get(key, pairs...)
+}
+
+// statusName is a status as staff say it: 已受理.
+func (e *operatorEnv) statusName(s lianxin.Status) string { return e.text("label_status_" + string(s)) }
+
+// engine is the conversation engine staff actions go through (the same
+// rules and notices as in chat), with the directory as imported.
+func (e *operatorEnv) engine(ctx context.Context) (*flows.Engine, error) {
+	data := *e.data
+	if v, err := e.db.DirectoryVersion(ctx); err != nil {
+		return nil, err
+	} else if v > 0 {
+		if data.Directory, data.Categories, err = e.db.LoadDirectory(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return flows.NewEngine(service.EngineConfig(e.cfg, &data, e.db), slog.New(slog.DiscardHandler)), nil
+}
+
+// actor is who acts, as the case's timeline names them: --by, or the login name.
+func (e *operatorEnv) actor(by string) string {
+	for _, v := range []string{by, e.getenv("USER"), e.getenv("LOGNAME")} {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return "operator"
+}
+
+// numbering is how case numbers are made here.
+func (e *operatorEnv) numbering() lianxin.CaseNumbering {
+	return lianxin.CaseNumbering{Prefix: e.cfg.CasePrefix, Location: e.cfg.Location()}
+}
 
 func (e *operatorEnv) stationName(id string) string {
 	if st, ok := e.data.Directory.Station(id); ok {

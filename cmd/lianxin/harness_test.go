@@ -22,5 +22,6 @@ func startService(t testing.TB, cfg configs.Config, clock ...*testenv.Clock) *te
 
 var (
 	say         = servicetest.Say
+	send        = servicetest.Send
 	mustContain = servicetest.MustContain
 )

@@ -19,42 +19,6 @@ import (
 // Set by the build (-ldflags "-X main.version=...").
 var version = "dev"
 
-const usage = `lianxin — WeChat service for people's-congress deputy liaison stations
-
-Usage:
-  lianxin serve              run the webhook service
-  lianxin cases list [--json]
-  lianxin cases show NUMBER [--json]
-                             the case register
-  lianxin cases export --format xlsx|csv [--month YYYY-MM] [--station ID]
-                       [--status S] [--category KEY] [--deputy ID]
-                       [--measure M] [--typical] [--unmasked] -o FILE
-                             the register (登记簿) as Excel or CSV
-  lianxin cases erase NUMBER [--reason TEXT]
-                             erase a resident's phone and WeChat identity
-  lianxin cases typical NUMBER [--note TEXT] [--off]
-                             mark a typical case for the monthly report
-  lianxin stats [--month YYYY-MM] [--station ID] [--json | --html FILE]
-                             the numbers: figures, 三率, breakdowns
-  lianxin report monthly --month YYYY-MM [--station ID] [--format html|pdf]
-                       [-o FILE] [--recompute]
-                             the monthly report
-  lianxin categories suggest TEXT
-                             which category a resident's text belongs to
-  lianxin import [--dry-run] load configs/directory.yaml and categories.yaml
-  lianxin deputy list [--json]
-  lianxin deputy invite ID   a one-time code the deputy sends as 绑定 CODE
-  lianxin deputy record ID [--year YYYY] [--format html|xlsx|pdf] [-o FILE]
-                             the deputy's record of a year (履职档案)
-  lianxin outbox [--dead|--pending|--sent] [--json]
-                             notifications sent or still to send, and why not
-  lianxin version            print the version
-
-Configuration comes from configs/lianxin.yaml and LIANXIN_* environment
-variables; see README.md. Developer tools (a WeChat chat simulator, a fake
-WeChat API, the benchmark) are in lianxin-dev: go run ./cmd/lianxin-dev help.
-`
-
 func main() {
 	// The service's heap is small (sessions live in Redis, cases in SQLite)
 	// and allocation-heavy per request; collecting less often costs a few
@@ -70,7 +34,7 @@ func main() {
 // run is main without the process: testable, and it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
@@ -95,9 +59,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "version", "--version":
 		fmt.Fprintf(stdout, "lianxin %s\n", version)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 	default:
-		fmt.Fprintf(stderr, "lianxin: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprintf(stderr, "lianxin: unknown command %q\n\n%s", cmd, usage())
 		return 2
 	}
 	if err != nil {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -14,26 +12,21 @@ import (
 	"github.com/lianxin/lianxin/internal/clitable"
 )
 
-const outboxUsage = "usage: lianxin outbox [--dead | --pending | --sent] [--json] [--limit N]"
-
 // cmdOutbox shows what lianxin has sent or is still trying to send: for an
 // operator checking why a deputy says they were never told.
 func cmdOutbox(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("outbox", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	dead := fs.Bool("dead", false, "only sends given up on, with why")
-	pending := fs.Bool("pending", false, "only sends still to go")
-	sent := fs.Bool("sent", false, "only sends WeChat accepted")
-	asJSON := fs.Bool("json", false, "print JSON")
-	limit := fs.Int("limit", 50, "at most this many, newest first")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return errors.New(outboxUsage)
+	var o options
+	if rest, err := parse("outbox", &o, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usageError("outbox")
 	}
+	dead, pending, sent, asJSON, limit := &o.dead, &o.pending, &o.sent, &o.json, &o.limit
 	status := ""
 	for flagSet, s := range map[*bool]string{dead: lianxin.OutboxDead, pending: lianxin.OutboxPending, sent: lianxin.OutboxSent} {
 		if *flagSet {
 			if status != "" {
-				return errors.New(outboxUsage)
+				return usageError("outbox")
 			}
 			status = s
 		}

@@ -2,30 +2,21 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 )
 
-const recordUsage = `usage:
-  lianxin deputy record ID [--year YYYY] [--format html|xlsx|pdf] [-o FILE]
-      the deputy's record of a year (履职档案), from the timeline`
-
 // cmdDeputyRecord writes a deputy's record of a year.
 func cmdDeputyRecord(ctx context.Context, env *operatorEnv, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("deputy record", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	year := fs.Int("year", 0, "the year (default: this year)")
-	format := fs.String("format", "html", "html, xlsx or pdf (pdf needs Chromium)")
-	out := fs.String("o", "", "the file to write (default record-ID-YEAR.FORMAT)")
-	rest, err := parseWithPositional(fs, args, recordUsage)
+	var o options
+	rest, err := parse("deputy record", &o, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) != 1 {
-		return errors.New(recordUsage)
+		return usageError("deputy record")
 	}
+	year, format, out := &o.year, &o.format, &o.out
 	if *year == 0 {
 		*year = env.yearNow()
 	}
@@ -47,7 +38,7 @@ func cmdDeputyRecord(ctx context.Context, env *operatorEnv, args []string, stdou
 	case "html", "pdf":
 		err = renderTo(ctx, path, stdout, *format, func(w io.Writer) error { return rep.WriteRecordHTML(w, rec) })
 	default:
-		return fmt.Errorf("--format must be html, xlsx or pdf\n%s", recordUsage)
+		return fmt.Errorf("--format must be html, xlsx or pdf\n%v", usageError("deputy record"))
 	}
 	if err != nil || path == "-" {
 		return err

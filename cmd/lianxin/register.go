@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,12 +16,6 @@ import (
 
 // The register's commands: `cases export`, `cases erase`, `cases typical`;
 // the reporter `stats`, `report monthly` and `deputy record` share.
-
-const exportUsage = `usage:
-  lianxin cases export --format xlsx|csv [--month YYYY-MM] [--station ID] [--status S] [--category KEY]
-                       [--deputy ID] [--measure M] [--typical] [--unmasked] -o FILE
-  lianxin cases erase NUMBER [--reason TEXT]
-  lianxin cases typical NUMBER [--note TEXT] [--off]`
 
 // reporter is the report package over this database, with the directory
 // the service uses (the imported one).
@@ -129,44 +122,23 @@ func (ff *filterFlags) filter(e *operatorEnv, dir *lianxin.Directory, cats lianx
 	return f, nil
 }
 
-// parseWithPositional parses flags placed before or after the positional arguments.
-func parseWithPositional(fs *flag.FlagSet, args []string, usage string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%v\n%s", err, usage)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
-}
-
 // cmdCasesExport writes the register of the filtered cases to a file.
 func cmdCasesExport(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("cases export", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	var ff filterFlags
-	ff.register(fs)
-	format := fs.String("format", "", "xlsx or csv")
-	out := fs.String("o", "", "the file to write")
-	unmasked := fs.Bool("unmasked", false, "full phone numbers (audited)")
-	if rest, err := parseWithPositional(fs, args, exportUsage); err != nil {
+	var o options
+	if rest, err := parse("cases export", &o, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
-		return fmt.Errorf("unexpected %q\n%s", rest[0], exportUsage)
+		return fmt.Errorf("unexpected %q\n%v", rest[0], usageError("cases export"))
 	}
+	ff, format, out, unmasked := o.ff, &o.format, &o.out, &o.unmasked
 	if *format == "" && *out != "" {
 		*format = strings.TrimPrefix(filepath.Ext(*out), ".")
 	}
 	if *format != "xlsx" && *format != "csv" {
-		return fmt.Errorf("--format must be xlsx or csv\n%s", exportUsage)
+		return fmt.Errorf("--format must be xlsx or csv\n%v", usageError("cases export"))
 	}
 	if *out == "" {
-		return fmt.Errorf("-o FILE is required\n%s", exportUsage)
+		return fmt.Errorf("-o FILE is required\n%v", usageError("cases export"))
 	}
 	env, err := openOperatorEnv(ctx, getenv)
 	if err != nil {
@@ -234,16 +206,15 @@ func writeFile(path string, stdout io.Writer, write func(io.Writer) error) error
 
 // cmdCasesErase erases a resident's contact details from a case at their request.
 func cmdCasesErase(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("cases erase", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	reason := fs.String("reason", "", "why (kept in the audit log)")
-	rest, err := parseWithPositional(fs, args, exportUsage)
+	var o options
+	rest, err := parse("cases erase", &o, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) != 1 {
-		return errors.New(exportUsage)
+		return usageError("cases erase")
 	}
+	reason := &o.reason
 	env, err := openOperatorEnv(ctx, getenv)
 	if err != nil {
 		return err
@@ -264,17 +235,15 @@ func cmdCasesErase(ctx context.Context, args []string, getenv func(string) strin
 
 // cmdCasesTypical marks a case as a typical case for the monthly report.
 func cmdCasesTypical(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("cases typical", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	note := fs.String("note", "", "a sentence for the report: why it is typical")
-	off := fs.Bool("off", false, "clear the mark")
-	rest, err := parseWithPositional(fs, args, exportUsage)
+	var o options
+	rest, err := parse("cases typical", &o, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) != 1 {
-		return errors.New(exportUsage)
+		return usageError("cases typical")
 	}
+	note, off := &o.note, &o.off
 	env, err := openOperatorEnv(ctx, getenv)
 	if err != nil {
 		return err

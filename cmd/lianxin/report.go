@@ -2,34 +2,24 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 )
 
-const reportUsage = `usage:
-  lianxin report monthly --month YYYY-MM [--station ID] [--format html|pdf] [-o FILE] [--recompute]
-      a station's (or the district's) monthly report; a finished month's
-      figures are kept as first generated (--recompute replaces them, audited)`
-
 // cmdReport writes the monthly report.
 func cmdReport(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "monthly" {
-		return errors.New(reportUsage)
+		return usageError("report")
 	}
-	fs := flag.NewFlagSet("report monthly", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	month := fs.String("month", "", "the month, YYYY-MM")
-	station := fs.String("station", "", "a station (with its points) or a point; default: the whole district")
-	format := fs.String("format", "html", "html or pdf (pdf needs Chromium)")
-	out := fs.String("o", "", "the file to write (default report-MONTH[-STATION].FORMAT)")
-	recompute := fs.Bool("recompute", false, "compute a finished month's figures afresh and keep those (audited)")
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *month == "" {
-		return errors.New(reportUsage)
+	var o options
+	if rest, err := parse("report monthly", &o, args[1:]); err != nil {
+		return err
+	} else if len(rest) > 0 || o.month == "" {
+		return usageError("report monthly")
 	}
+	month, station, format, out, recompute := &o.month, &o.station, &o.format, &o.out, &o.recompute
 	if *format != "html" && *format != "pdf" {
-		return fmt.Errorf("--format must be html or pdf\n%s", reportUsage)
+		return fmt.Errorf("--format must be html or pdf\n%v", usageError("report monthly"))
 	}
 	env, err := openOperatorEnv(ctx, getenv)
 	if err != nil {

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/lianxin/lianxin/bot"
 	"github.com/lianxin/lianxin/configs"
 	"github.com/lianxin/lianxin/internal/service"
 )
@@ -20,6 +21,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	cfg, err := configs.Load(getenv)
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if err := cfg.CheckDevToken(); err != nil {
+		return err
 	}
 	log := service.NewLogger(stderr, cfg.LogLevel)
 	if cfg.DevCredentials() {
@@ -36,22 +40,32 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("LIANXIN_ADDR: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           svc.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	servers := []*http.Server{bot.NewServer(svc.Handler(), log)}
+	listeners := []net.Listener{bot.LimitListener(ln, cfg.Webhook.MaxConns, svc.Metrics, log)}
+	announce := []any{"addr", ln.Addr().String()}
+	if cfg.OperatorAddr != "" {
+		oln, err := net.Listen("tcp", cfg.OperatorAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("LIANXIN_OPERATOR_ADDR: %w", err)
+		}
+		servers = append(servers, bot.NewServer(svc.OperatorHandler(), log))
+		listeners = append(listeners, oln)
+		announce = append(announce, "operator", oln.Addr().String())
 	}
 	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	wait := svc.Start(workers)
-	log.Info("lianxin serving", "addr", ln.Addr().String(), "webhook", "http://"+ln.Addr().String()+"/wechat", "version", version)
+	log.Info("lianxin serving", append(announce, "webhook", "http://"+ln.Addr().String()+"/wechat", "version", version)...)
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
 	select {
 	case err := <-errc:
+		for _, srv := range servers {
+			srv.Close()
+		}
 		stopWorkers()
 		wait()
 		return err
@@ -62,10 +76,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = srv.Shutdown(sctx)
+	var errs []error
+	for _, srv := range servers {
+		errs = append(errs, srv.Shutdown(sctx))
+	}
 	stopWorkers()
 	wait()
-	if err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -14,23 +12,15 @@ import (
 	"github.com/lianxin/lianxin/report"
 )
 
-const statsUsage = `usage:
-  lianxin stats [--month YYYY-MM] [--station ID] [--json | --html FILE]
-      the numbers: received, handled, resolved, open, overdue, 三率, times
-      to accept and resolve, by category, station, deputy and source`
-
 // cmdStats prints the numbers of a month (or of the whole register).
 func cmdStats(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	var ff filterFlags
-	fs.StringVar(&ff.month, "month", "", "the month (YYYY-MM, the stations' time zone); default: the whole register")
-	fs.StringVar(&ff.station, "station", "", "a station with its points, or a point")
-	asJSON := fs.Bool("json", false, "print the figures as JSON, each with the filter that lists its cases")
-	html := fs.String("html", "", "write the figures with their charts as an HTML page to this file")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return errors.New(statsUsage)
+	var o options
+	if rest, err := parse("stats", &o, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usageError("stats")
 	}
+	ff, asJSON, html := o.ff, &o.json, &o.html
 	env, err := openOperatorEnv(ctx, getenv)
 	if err != nil {
 		return err

@@ -10,10 +10,13 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,12 +56,14 @@ type Service struct {
 	Outbox     *bot.OutboxWorker // nil without an AppSecret
 	Webhook    *bot.Webhook
 	Registry   *prometheus.Registry
+	Metrics    *bot.Metrics
 
 	log      *slog.Logger
 	opts     Options
 	embedded *embedredis.Server
 	data     *Data
 	handler  http.Handler
+	operator http.Handler
 	// convPrefix namespaces the conversations' Redis keys: the app id and
 	// this database's instance id (see conversationPrefix).
 	convPrefix string
@@ -76,6 +81,10 @@ type Options struct {
 	// workers' pacing (zero keeps their defaults); tests shorten them so
 	// retries happen in milliseconds instead of minutes.
 	RetryBase, RetryMax, Interval time.Duration
+	// ExclusiveDB claims the database for this service alone (sim
+	// -fakewx): refused while a serve uses it, and refusing serves while
+	// held. By default serves share it (store.Shared).
+	ExclusiveDB bool
 }
 
 // New assembles a service from a validated configuration. It opens the
@@ -105,6 +114,7 @@ func New(ctx context.Context, cfg configs.Config, log *slog.Logger, opts Options
 	}
 	s.data = data
 	metrics := bot.NewMetrics(s.Registry)
+	s.Metrics = metrics
 	s.buildConversations(ctx, metrics)
 	if err := s.startAPI(); err != nil {
 		return nil, err
@@ -118,7 +128,11 @@ func New(ctx context.Context, cfg configs.Config, log *slog.Logger, opts Options
 // openStores opens SQLite and connects to Redis.
 func (s *Service) openStores(ctx context.Context) (err error) {
 	cfg := s.Config
-	if s.DB, err = store.Open(ctx, cfg.DBPath); err != nil {
+	claim := store.Shared
+	if s.opts.ExclusiveDB {
+		claim = store.Exclusive
+	}
+	if s.DB, err = store.Open(ctx, cfg.DBPath, claim); err != nil {
 		return fmt.Errorf("LIANXIN_DB: %w", err)
 	}
 	s.DB.Now = s.opts.Clock
@@ -138,25 +152,11 @@ func (s *Service) openStores(ctx context.Context) (err error) {
 func (s *Service) buildConversations(ctx context.Context, metrics *bot.Metrics) {
 	cfg, data, log := s.Config, s.data, s.log
 	st := wakingStore{s.DB, s}
-	s.Engine = flows.NewEngine(flows.EngineConfig{
-		Texts:      data.Texts,
-		Flows:      data.Flows,
-		Categories: data.Categories,
-		Directory:  data.Directory,
-		Store:      st,
-		Numbering:  lianxin.CaseNumbering{Prefix: cfg.CasePrefix, Location: cfg.Location()},
-		IdleTTL:    cfg.Session.IdleTTL.Duration,
-		DraftTTL:   cfg.Session.DraftTTL.Duration,
-		Notify: flows.NotifyConfig{
-			TemplateID:  cfg.WeChat.TemplateID,
-			TemplateURL: cfg.Notify.TemplateURL,
-			Fields:      cfg.Notify.TemplateFields,
-		},
-		RemindAt: cfg.Supervision.RemindAt,
-		// Without an AppSecret nothing is sent; with one, the outbox knows
-		// whether WeChat is taking messages.
-		Delivery: func() bool { return s.Outbox != nil && s.Outbox.Delivering() },
-	}, log)
+	ec := EngineConfig(cfg, data, st)
+	// Without an AppSecret nothing is sent; with one, the outbox knows
+	// whether WeChat is taking messages.
+	ec.Delivery = func() bool { return s.Outbox != nil && s.Outbox.Delivering() }
+	s.Engine = flows.NewEngine(ec, log)
 	// A photo the media worker gives up on is told to the resident, in the
 	// transaction that marks it failed.
 	s.DB.OnAttachmentFailed = s.Engine.AttachmentFailedNotices
@@ -176,27 +176,56 @@ func (s *Service) buildConversations(ctx context.Context, metrics *bot.Metrics) 
 	s.Replayer = bot.NewReplayer(st, s.Dispatcher, metrics, log)
 }
 
+// EngineConfig is the conversation engine's configuration: serve's, and
+// that of the operator's commands that act as staff (lianxin cases assign).
+func EngineConfig(cfg configs.Config, data *Data, st flows.Store) flows.EngineConfig {
+	return flows.EngineConfig{
+		Texts:      data.Texts,
+		Flows:      data.Flows,
+		Categories: data.Categories,
+		Directory:  data.Directory,
+		Store:      st,
+		Numbering:  lianxin.CaseNumbering{Prefix: cfg.CasePrefix, Location: cfg.Location()},
+		IdleTTL:    cfg.Session.IdleTTL.Duration,
+		DraftTTL:   cfg.Session.DraftTTL.Duration,
+		Notify: flows.NotifyConfig{
+			TemplateID:  cfg.WeChat.TemplateID,
+			TemplateURL: cfg.Notify.TemplateURL,
+			Fields:      cfg.Notify.TemplateFields,
+		},
+		RemindAt: cfg.Supervision.RemindAt,
+	}
+}
+
 // buildWebhook makes the webhook and the HTTP surface around it.
 func (s *Service) buildWebhook(metrics *bot.Metrics) (err error) {
 	cfg, texts := s.Config, s.data.Texts
 	s.Webhook, err = bot.NewWebhook(bot.WebhookConfig{
-		Token:      cfg.WeChat.Token,
-		AppID:      cfg.WeChat.AppID,
-		AESKey:     cfg.WeChat.AESKey,
-		AESKeyPrev: cfg.WeChat.AESKeyPrev,
-		MaxBody:    cfg.Webhook.MaxBody,
-		Budget:     cfg.Webhook.ReplyBudget.Duration,
-		Skew:       cfg.Webhook.TimestampSkew.Duration,
-		BusyText:   texts.Get("busy"),
-		LateText:   texts.Get("late"),
+		Token:          cfg.WeChat.Token,
+		AppID:          cfg.WeChat.AppID,
+		AESKey:         cfg.WeChat.AESKey,
+		AESKeyPrev:     cfg.WeChat.AESKeyPrev,
+		AllowPlaintext: cfg.WeChat.AllowPlaintext,
+		MaxBody:        cfg.Webhook.MaxBody,
+		Budget:         cfg.Webhook.ReplyBudget.Duration,
+		Skew:           cfg.Webhook.TimestampSkew.Duration,
+		BusyText:       texts.Get("busy"),
+		LateText:       texts.Get("late"),
 	}, s.Dispatcher, s.DB, s.Replayer, metrics, s.log)
 	if err != nil {
 		return fmt.Errorf("LIANXIN_WECHAT_AESKEY: %w", err)
 	}
-	s.handler = bot.NewMux(s.Webhook, s.Registry, []bot.Check{
-		{Name: "sqlite", Ping: s.DB.Ping},
+	// Readiness means taking messages: journaling them (a write) and
+	// conversing (Redis).
+	s.operator = bot.NewOperatorMux(s.Registry, []bot.Check{
+		{Name: "sqlite", Ping: s.DB.CheckWritable},
 		{Name: "redis", Ping: func(ctx context.Context) error { return s.Redis.Ping(ctx).Err() }},
-	})
+	}, s.log)
+	var inline http.Handler = s.operator
+	if cfg.OperatorAddr != "" {
+		inline = nil // served on their own address: OperatorHandler
+	}
+	s.handler = bot.NewMux(s.Webhook, inline)
 	return nil
 }
 
@@ -268,6 +297,7 @@ func (s *Service) startAPI() error {
 	api, err := wxapi.New(wxapi.Config{
 		AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, Base: cfg.WeChat.APIBase,
 		StableToken: cfg.WeChat.StableToken, Redis: s.Redis, KeyPrefix: RedisPrefix(cfg), Log: s.log,
+		MediaHosts: cfg.WeChat.MediaHosts,
 	})
 	if err != nil {
 		return fmt.Errorf("WeChat API: %w", err)
@@ -388,6 +418,9 @@ func (s *Service) syncDirectory(ctx context.Context, data *Data) error {
 	}
 	data.Directory, data.Categories = dir, cats
 	s.dirVersion.Store(version)
+	if !slices.ContainsFunc(dir.Stations, func(st lianxin.Station) bool { return st.Staff.Reachable() }) && !dir.District.Staff.Reachable() {
+		s.log.Warn("no staff in the directory (district.staff, or a station's staff): cases waiting for a person (人工, returned by every deputy) are only in the register, `lianxin cases list --queue`")
+	}
 	return nil
 }
 
@@ -420,8 +453,13 @@ func (s *Service) watchDirectory(ctx context.Context) {
 // DirectoryPoll is how soon a running service picks up an import.
 const DirectoryPoll = 10 * time.Second
 
-// Handler is the HTTP surface.
+// Handler is the HTTP surface WeChat reaches: the webhook, /healthz and,
+// unless LIANXIN_OPERATOR_ADDR is set, /readyz and /metrics.
 func (s *Service) Handler() http.Handler { return s.handler }
+
+// OperatorHandler is /readyz, /metrics and /healthz, for
+// LIANXIN_OPERATOR_ADDR.
+func (s *Service) OperatorHandler() http.Handler { return s.operator }
 
 // Start runs the background workers until ctx is cancelled; the returned
 // function waits for them to stop.
@@ -489,7 +527,12 @@ func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*r
 	if cfg.RedisURL != "embedded" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
-			return nil, nil, fmt.Errorf("LIANXIN_REDIS_URL: %w", err)
+			// url.Parse's errors quote the URL, password and all.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return nil, nil, fmt.Errorf("LIANXIN_REDIS_URL %s: %w", RedactURL(cfg.RedisURL), err)
 		}
 		c := redis.NewClient(redisOptions(opt))
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -503,7 +546,7 @@ func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*r
 			return c, nil, nil
 		}
 		c.Close()
-		log.Warn("no Redis at the default address", "redis", cfg.RedisURL, "err", err)
+		log.Warn("no Redis at the default address", "redis", RedactURL(cfg.RedisURL), "err", err)
 	}
 	m, err := embedredis.Start("")
 	if err != nil {
@@ -518,17 +561,8 @@ func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*r
 	return c, m, nil
 }
 
-// redactURL drops the password from a Redis URL for logging.
-func RedactURL(s string) string {
-	opt, err := redis.ParseURL(s)
-	if err != nil {
-		return "(unparseable)"
-	}
-	if opt.Password != "" {
-		return strings.Replace(s, opt.Password, "***", 1)
-	}
-	return s
-}
+// RedactURL is a Redis URL without its password, for logs and errors.
+func RedactURL(s string) string { return configs.RedactURL(s) }
 
 // NewLogger is the log every lianxin process writes: text lines at the
 // configured level (debug, info, warn, error).

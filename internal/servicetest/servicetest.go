@@ -9,6 +9,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +94,35 @@ func WithFakeWeChat(t testing.TB, cfg *configs.Config) *fakewx.Server {
 	cfg.WeChat.AppSecret = "test-secret"
 	cfg.WeChat.TemplateID = "TPL_case_notice"
 	return fw
+}
+
+// Staff of the directory WithStaff writes: 平潭街's clerk and its group
+// robot (for the station and its points), and the district office's clerk.
+const (
+	StationStaff  = "oStaffPingtanjie000000000001"
+	StationRobot  = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=pingtanjie-staff"
+	DistrictStaff = "oStaffDistrict0000000000001"
+)
+
+// WithStaff gives the configuration a directory (the built-in one) whose
+// 平潭街 station and district office have staff (StationStaff,
+// StationRobot, DistrictStaff); the district's hours are 工作日 8:30–17:30.
+func WithStaff(t testing.TB, cfg *configs.Config) {
+	t.Helper()
+	b, err := configs.ReadData("", "directory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := strings.Replace(string(b), "    robot_webhook: \"\"\n", "    robot_webhook: \"\"\n    staff:\n      robot_webhook: "+StationRobot+
+		"\n      openids: ["+StationStaff+"]\n", 1)
+	dir = strings.Replace(dir, "  # staff:\n", "  staff:\n    openids: ["+DistrictStaff+"]\n  # staff:\n", 1)
+	if !strings.Contains(dir, StationStaff) || !strings.Contains(dir, DistrictStaff) {
+		t.Fatal("WithStaff: the built-in directory.yaml no longer has the lines staff are added after")
+	}
+	cfg.ConfigDir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(cfg.ConfigDir, "directory.yaml"), []byte(dir), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Client is a WeChat user's side of the conversation in the given mode.
