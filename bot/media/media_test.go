@@ -30,6 +30,7 @@ import (
 	"github.com/lianxin/lianxin/bot/wxapi"
 	"github.com/lianxin/lianxin/internal/queue"
 	"github.com/lianxin/lianxin/internal/testenv"
+	"github.com/lianxin/lianxin/internal/wxtest/photos"
 	"github.com/lianxin/lianxin/store"
 )
 
@@ -315,15 +316,26 @@ func TestFormats(t *testing.T) {
 		t.Errorf("stored GIF: %v frames, %v; want the first frame only", len(g.Image), err)
 	}
 	check("webp", "image/jpeg", func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }, 1, 1)
-	rotated := check("rotated", "image/jpeg", func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }, 20, 40)
-	if fakewx.HasEXIF(rotated) {
-		t.Error("rotated photo kept its EXIF")
+	// A photo taken sideways is stored as taken, losslessly, with its EXIF
+	// cut down to the Orientation that tells viewers to turn it.
+	rotated := check("rotated", "image/jpeg", func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }, 40, 20)
+	if tags := photos.EXIFTags(rotated); len(tags) != 1 || tags[0] != photos.TagOrientation || photos.Orientation(rotated) != 6 {
+		t.Errorf("rotated photo: EXIF tags %04X, orientation %d; want the orientation (6) alone", tags, photos.Orientation(rotated))
 	}
 	// The marker pixel (top-left, red) of a photo taken with the phone
-	// turned right ends up top-right once upright.
+	// turned right ends up top-right once shown upright; in the thumbnail,
+	// turned in its pixels, too.
 	img, _ := jpeg.Decode(bytes.NewReader(rotated))
-	if r, g, _, _ := img.At(19, 0).RGBA(); r>>8 < 180 || g>>8 > 80 {
-		t.Errorf("top-right pixel is %v, want the red marker", img.At(19, 0))
+	up := photos.Orient(img, photos.Orientation(rotated))
+	thumb, _ := jpeg.Decode(bytes.NewReader(e.read(t, e.attachment(t, ids["rotated"]).ThumbPath)))
+	for name, img := range map[string]image.Image{"photo shown upright": up, "thumbnail": thumb} {
+		if b := img.Bounds(); b.Dx() != 20 || b.Dy() != 40 {
+			t.Errorf("%s: %v, want 20x40", name, b)
+			continue
+		}
+		if r, g, _, _ := img.At(19, 0).RGBA(); r>>8 < 180 || g>>8 > 80 {
+			t.Errorf("%s: top-right pixel is %v, want the red marker", name, img.At(19, 0))
+		}
 	}
 }
 
