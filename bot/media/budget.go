@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The shares of the machine photo work may take. Downloads are cheap and
@@ -152,6 +153,9 @@ type photoLimits struct {
 	pixelLimit int
 	mem        *budget
 	cpu        chan struct{}
+	// running counts photos being processed; busiest is its high-water
+	// mark, for tests.
+	running, busiest atomic.Int32
 }
 
 func newPhotoLimits(thumbMax, pixelLimit, cpus int, memory int64) *photoLimits {
@@ -218,21 +222,27 @@ func stdJPEGCost(f *jpegFile, fr *frame) int64 {
 }
 
 // reencodeCost is what decoding and encoding again takes (the path for PNG,
-// GIF and WebP), per decoded pixel: the decoded image (bpp bytes a pixel,
-// twice for an interlaced PNG, whose passes are decoded apart first), the
-// thumbnail's RGBA copy (4) and box-filtered copy (up to 1), a flattened
-// RGBA copy for formats encoded to JPEG (4), and the encoded output as it
-// grows (up to 2 x bpp as a buffer doubles).
+// GIF and WebP), from what it was measured to allocate on noise, which
+// compresses worst: about 22 bytes a pixel for an 8-bit PNG and 48 for a
+// 16-bit one, plus a megabyte or so of zlib state. Per pixel: six times the
+// decoded image's bytes (the image, and the encoded output, as large as the
+// raw samples for noise, allocated twice over as its buffer doubles), the
+// thumbnail's RGBA copy (4) and box-filtered copy (1), an interlaced PNG's
+// passes (twice the image), and a flattened RGBA copy for formats stored
+// as JPEG (4).
 func reencodeCost(w, h int, bpp int, interlaced, flatten bool) int64 {
-	per := int64(bpp) + 4 + 1 + 2*int64(bpp)
+	per := 6*int64(bpp) + 4 + 1
 	if interlaced {
-		per += int64(bpp)
+		per += 2 * int64(bpp)
 	}
 	if flatten {
 		per += 4
 	}
-	return int64(w)*int64(h)*per + costFixed
+	return int64(w)*int64(h)*per + costReencodeFixed
 }
+
+// costReencodeFixed is the zlib and encoder state of the re-encoding path.
+const costReencodeFixed = 2 << 20
 
 // refusal explains a photo too big for the whole budget.
 func (j *photoJob) refusal(budget int64) error {

@@ -125,6 +125,10 @@ func (l *photoLimits) sanitize(ctx context.Context, data []byte) (*photo, error)
 		return nil, ctx.Err()
 	}
 	defer func() { <-l.cpu }()
+	n := l.running.Add(1)
+	defer l.running.Add(-1)
+	for b := l.busiest.Load(); n > b && !l.busiest.CompareAndSwap(b, n); b = l.busiest.Load() {
+	}
 	return job.run()
 }
 

@@ -2,13 +2,13 @@ package media
 
 import (
 	"bytes"
-	"fmt"
 	"image"
 	"image/jpeg"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -50,51 +50,63 @@ func decodeStd(t testing.TB, b []byte) image.Image {
 // could say who, where or with what, and keeps the colour profile and, alone,
 // the orientation.
 func TestStoredJPEGIsTheOriginalPicture(t *testing.T) {
+	// Every orientation on a small photo with a small thumbnail (both on
+	// the reduced decoder's path: the 320x240 photo at 1/4 scale), and the
+	// usual 320-pixel thumbnail of a 640x480 one.
+	type tc struct{ w, h, o, thumb int }
+	var cases []tc
 	for o := 1; o <= 8; o++ {
-		orig := photos.Make(photos.Options{Width: 640, Height: 480, Orientation: o, Seed: int64(o),
+		cases = append(cases, tc{320, 240, o, 80})
+	}
+	cases = append(cases, tc{640, 480, 6, DefaultThumbSize})
+	for _, c := range cases {
+		o := c.o
+		orig := photos.Make(photos.Options{Width: c.w, Height: c.h, Orientation: o, Seed: int64(o),
 			GainMap: o == 3, Comment: "Zhang San, Building 4"})
 		if !photos.HasGPS(orig) || !photos.HasXMP(orig) {
 			t.Fatal("fixture without GPS")
 		}
-		p, err := sanitize(orig, DefaultThumbSize, maxPixels)
+		p, err := sanitize(orig, c.thumb, maxPixels)
 		if err != nil {
-			t.Fatalf("orientation %d: %v", o, err)
+			t.Fatalf("%+v: %v", c, err)
 		}
 		if l := photos.Leaks(p.data); len(l) > 0 {
-			t.Errorf("orientation %d: stored file leaks %q", o, l)
+			t.Errorf("%+v: stored file leaks %q", c, l)
 		}
 		if photos.HasGPS(p.data) || photos.HasXMP(p.data) || photos.HasMPF(p.data) || photos.Trailer(p.data) != 0 {
-			t.Errorf("orientation %d: GPS, XMP, MPF or a trailer survived", o)
+			t.Errorf("%+v: GPS, XMP, MPF or a trailer survived", c)
 		}
 		wantTags := []uint16{photos.TagOrientation}
 		if o == 1 {
 			wantTags = nil
 		}
 		if tags := photos.EXIFTags(p.data); !slices.Equal(tags, wantTags) {
-			t.Errorf("orientation %d: EXIF tags %04X, want %04X", o, tags, wantTags)
+			t.Errorf("%+v: EXIF tags %04X, want %04X", c, tags, wantTags)
 		}
 		if photos.Orientation(p.data) != o || !photos.HasICC(p.data) {
-			t.Errorf("orientation %d: stored orientation %d, ICC %v", o, photos.Orientation(p.data), photos.HasICC(p.data))
+			t.Errorf("%+v: stored orientation %d, ICC %v", c, photos.Orientation(p.data), photos.HasICC(p.data))
 		}
 		a, b := decodeStd(t, orig).(*image.YCbCr), decodeStd(t, p.data).(*image.YCbCr)
 		if !bytes.Equal(a.Y, b.Y) || !bytes.Equal(a.Cb, b.Cb) || !bytes.Equal(a.Cr, b.Cr) {
-			t.Errorf("orientation %d: the stored picture is not the original's", o)
+			t.Errorf("%+v: the stored picture is not the original's", c)
 		}
 		if len(p.data) >= len(orig) {
-			t.Errorf("orientation %d: stored %d bytes of %d", o, len(p.data), len(orig))
+			t.Errorf("%+v: stored %d bytes of %d", c, len(p.data), len(orig))
 		}
 		if err := photos.Upright(photos.Orient(b, photos.Orientation(p.data))); err != nil {
-			t.Errorf("orientation %d: stored photo shown with its orientation: %v", o, err)
+			t.Errorf("%+v: stored photo shown with its orientation: %v", c, err)
 		}
 		th := decodeStd(t, p.thumb)
-		if th.Bounds().Dx() > DefaultThumbSize || th.Bounds().Dy() > DefaultThumbSize {
-			t.Errorf("orientation %d: thumbnail %v", o, th.Bounds())
-		}
 		if err := photos.Upright(th); err != nil {
-			t.Errorf("orientation %d: thumbnail: %v", o, err)
+			t.Errorf("%+v: thumbnail: %v", c, err)
 		}
-		if wantW := map[bool]int{true: 240, false: 320}[o >= 5]; th.Bounds().Dx() != wantW || p.w != map[bool]int{true: 480, false: 640}[o >= 5] {
-			t.Errorf("orientation %d: thumbnail %v, photo %dx%d", o, th.Bounds(), p.w, p.h)
+		tw, thh := thumbSize(c.w, c.h, c.thumb)
+		W, H := c.w, c.h
+		if o >= 5 {
+			tw, thh, W, H = thh, tw, H, W
+		}
+		if th.Bounds().Dx() != tw || th.Bounds().Dy() != thh || p.w != W || p.h != H {
+			t.Errorf("%+v: thumbnail %v, photo %dx%d", c, th.Bounds(), p.w, p.h)
 		}
 	}
 }
@@ -216,7 +228,11 @@ func asReject(err error, rj **rejectError) bool {
 // TestAgreesWithImageJPEG: whatever damage a scan takes, the fast path
 // accepts exactly what image/jpeg accepts.
 func TestAgreesWithImageJPEG(t *testing.T) {
-	inputs := [][]byte{photos.Camera(400, 300, 1, 3), goTestdata(t)["video-001.restart2.jpeg"], goTestdata(t)["video-005.gray.q50.jpeg"]}
+	inputs := [][]byte{photos.Camera(200, 150, 1, 3), goTestdata(t)["video-001.restart2.jpeg"], goTestdata(t)["video-005.gray.q50.jpeg"]}
+	mutations := 300
+	if raceEnabled {
+		mutations = 60
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	accepted, refused := 0, 0
 	for _, good := range inputs {
@@ -227,7 +243,7 @@ func TestAgreesWithImageJPEG(t *testing.T) {
 				scan = s.off + 4 + len(s.payload)
 			}
 		}
-		for i := range 300 {
+		for i := range mutations {
 			b := slices.Clone(good)
 			switch i % 3 {
 			case 0: // flip bits
@@ -258,8 +274,6 @@ func TestAgreesWithImageJPEG(t *testing.T) {
 	}
 	t.Logf("%d accepted, %d refused, in agreement", accepted, refused)
 }
-
-var _ = fmt.Sprint
 
 // TestThumbEncoder: the thumbnail encoder writes JPEGs image/jpeg reads back
 // as the planes it was given, at every size parity, colour and grey.
@@ -301,5 +315,29 @@ func TestThumbEncoder(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestWalkBoundsWhatItKeeps: a file of a million empty segments is refused
+// after maxJPEGSegments, having kept no more than that.
+func TestWalkBoundsWhatItKeeps(t *testing.T) {
+	b := []byte{0xFF, 0xD8}
+	for range 1 << 20 {
+		b = append(b, 0xFF, 0xFE, 0x00, 0x02) // an empty comment
+	}
+	runtime.GC()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	_, err := walkJPEG(b)
+	runtime.ReadMemStats(&m1)
+	if err == nil || !strings.Contains(err.Error(), "segments") {
+		t.Fatalf("walk: %v", err)
+	}
+	if a := m1.TotalAlloc - m0.TotalAlloc; a > 256<<10 {
+		t.Errorf("walking allocated %d bytes", a)
+	}
+	_, err = sanitize(b, DefaultThumbSize, maxPixels)
+	if rj, ok := err.(*rejectError); !ok || !strings.Contains(rj.reason, "more than 1024 segments") {
+		t.Errorf("sanitize: %v", err)
 	}
 }

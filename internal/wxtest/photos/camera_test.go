@@ -2,7 +2,9 @@ package photos
 
 import (
 	"bytes"
+	"image"
 	"image/jpeg"
+	"image/png"
 	"slices"
 	"testing"
 )
@@ -101,4 +103,31 @@ func TestSizesLikeAPhone(t *testing.T) {
 			t.Errorf("%dx%d: %d bytes, want %d..%d", c.w, c.h, len(b), c.min, c.max)
 		}
 	}
+}
+
+// TestBlankPNG: the bomb is a real PNG: small ones decode, to the size and
+// depth the header claims, and a 7000x7000 16-bit one is a few hundred kB.
+func TestBlankPNG(t *testing.T) {
+	for _, c := range []struct {
+		w, h int
+		wide bool
+	}{{300, 200, true}, {70, 1, false}, {5, 64, true}, {129, 130, false}} {
+		b := BlankPNG(c.w, c.h, c.wide)
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		if img.Bounds().Dx() != c.w || img.Bounds().Dy() != c.h {
+			t.Errorf("%+v: %v", c, img.Bounds())
+		}
+		if _, is16 := img.(*image.NRGBA64); is16 != c.wide {
+			t.Errorf("%+v: decoded as %T", c, img)
+		}
+	}
+	big := BlankPNG(7000, 7000, true)
+	cfg, err := png.DecodeConfig(bytes.NewReader(big))
+	if err != nil || cfg.Width != 7000 || len(big) > 2<<20 {
+		t.Fatalf("7000x7000: %+v, %v, %d bytes", cfg, err, len(big))
+	}
+	t.Logf("7000x7000 16-bit: %d bytes", len(big))
 }
