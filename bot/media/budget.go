@@ -162,6 +162,13 @@ func newPhotoLimits(thumbMax, pixelLimit, cpus int, memory int64) *photoLimits {
 	return &photoLimits{thumbMax: thumbMax, pixelLimit: pixelLimit, mem: newBudget(memory), cpu: make(chan struct{}, cpus)}
 }
 
+// busy counts a photo starting (+1) or done (-1) processing.
+func (l *photoLimits) busy(d int32) {
+	n := l.running.Add(d)
+	for b := l.busiest.Load(); n > b && !l.busiest.CompareAndSwap(b, n); b = l.busiest.Load() {
+	}
+}
+
 // A photoJob is a photo whose header has been read: what processing it will
 // cost, and the processing.
 type photoJob struct {

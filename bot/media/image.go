@@ -91,7 +91,7 @@ type photo struct {
 	mime  string
 	ext   string
 	thumb []byte // JPEG
-	w, h  int    // of the stored image
+	w, h  int    // as shown: a JPEG's orientation applied
 }
 
 // sanitize makes a photo ready to store from downloaded bytes, refusing
@@ -125,10 +125,8 @@ func (l *photoLimits) sanitize(ctx context.Context, data []byte) (*photo, error)
 		return nil, ctx.Err()
 	}
 	defer func() { <-l.cpu }()
-	n := l.running.Add(1)
-	defer l.running.Add(-1)
-	for b := l.busiest.Load(); n > b && !l.busiest.CompareAndSwap(b, n); b = l.busiest.Load() {
-	}
+	l.busy(1)
+	defer l.busy(-1)
 	return job.run()
 }
 

@@ -196,8 +196,10 @@ func FuzzJPEG(f *testing.F) {
 	})
 }
 
-// BenchmarkSanitizePhonePhoto is the CPU cost of one 640x480 phone photo:
-// decode, re-encode, thumbnail.
+// BenchmarkSanitizePhonePhoto is the CPU cost of one 640x480 phone photo
+// (the flat-colour fakewx one): segments rewritten, verified, thumbnail.
+// BenchmarkPhoto (image_bench_test.go) compares the paths on camera-like
+// photos at the sizes residents send.
 func BenchmarkSanitizePhonePhoto(b *testing.B) {
 	data := fakewx.JPEGWithGPS(640, 480, 37.85, 113.58)
 	for b.Loop() {

@@ -114,7 +114,8 @@ func walkJPEG(data []byte) (*jpegFile, error) {
 			return nil, jpegError("truncated: a segment runs past the end of the file")
 		}
 		switch {
-		case m >= 0xE0 || m == 0xC4 || m == 0xDB || m == 0xDD || m == 0xDA: // APPn, COM, DHT, DQT, DRI, SOS
+		case (m >= 0xE0 && m <= 0xEF) || m == 0xFE || m == 0xC4 || m == 0xDB || m == 0xDD || m == 0xDA:
+			// APPn, COM, DHT, DQT, DRI, SOS: what image/jpeg reads or skips.
 		case m == 0xC0 || m == 0xC1 || m == 0xC2:
 			if f.sof >= 0 {
 				return nil, jpegError("two frame headers (SOF markers)")
@@ -123,9 +124,6 @@ func walkJPEG(data []byte) (*jpegFile, error) {
 		case m >= 0xC3 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC:
 			return nil, jpegError(fmt.Sprintf("unsupported JPEG coding (SOF%d: lossless, hierarchical or arithmetic-coded)", m-0xC0))
 		default:
-			return nil, jpegError(fmt.Sprintf("unsupported JPEG marker 0x%02X", m))
-		}
-		if m >= 0xF0 && m <= 0xFD {
 			return nil, jpegError(fmt.Sprintf("unsupported JPEG marker 0x%02X", m))
 		}
 		if len(f.segs) == maxJPEGSegments {

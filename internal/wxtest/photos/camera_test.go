@@ -90,7 +90,7 @@ func TestGainMapAndComment(t *testing.T) {
 // colour: WeChat's 1440x1080 copies are a few hundred kB, 12 MP originals
 // a few MB.
 func TestSizesLikeAPhone(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		t.Skip("draws a 12 MP photo")
 	}
 	for _, c := range []struct {
