@@ -201,6 +201,10 @@ func TestCorruptJPEGRefused(t *testing.T) {
 		"SOI only":         {0xFF, 0xD8, 0xFF},
 		"scan of zeros":    append(slices.Clip(good[:scan+20]), append(make([]byte, 3000), 0xFF, 0xD9)...),
 		"marker in a scan": append(append(slices.Clip(good[:scan+5000]), 0xFF, 0xC4), good[scan+5000:]...),
+		// An empty Huffman table after the scan: image/jpeg reads it, and
+		// refuses the file.
+		"bad table after the scan": append(append(slices.Clip(good[:len(good)-2]),
+			0xFF, 0xC4, 0x00, 0x13, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 0xFF, 0xD9),
 	}
 	for name, b := range cases {
 		p, err := sanitize(b, DefaultThumbSize, maxPixels)

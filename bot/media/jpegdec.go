@@ -118,6 +118,11 @@ func decodeReduced(data []byte, f *jpegFile, fr *frame, n int) (*reduced, error)
 		td, ta  [3]byte // table selectors
 	)
 	baseline := f.segs[f.sof].marker == 0xC0
+	// Tables after the scan do not apply to it, but image/jpeg reads them
+	// all the same and refuses the file if one is corrupt; so does this,
+	// building them into scratch.
+	var scratch huffTable
+	afterScan := false
 	for _, s := range f.segs {
 		p := s.payload
 		switch s.marker {
@@ -132,13 +137,16 @@ func decodeReduced(data []byte, f *jpegFile, fr *frame, n int) (*reduced, error)
 					return nil, jpegError("quantisation table has the wrong length")
 				}
 				for k := range 64 {
+					if afterScan {
+						break
+					}
 					if pq == 0 {
 						quant[tq][k] = int32(p[1+k])
 					} else {
 						quant[tq][k] = int32(p[1+2*k])<<8 | int32(p[2+2*k])
 					}
 				}
-				qset[tq] = true
+				qset[tq] = qset[tq] || !afterScan
 				p = p[1+size:]
 			}
 		case 0xC4: // DHT
@@ -157,7 +165,11 @@ func decodeReduced(data []byte, f *jpegFile, fr *frame, n int) (*reduced, error)
 				if total == 0 || total > 256 || len(p) < 17+total {
 					return nil, jpegError("Huffman table has the wrong length")
 				}
-				if err := huff[tc][th].build(p[1:17], p[17:17+total]); err != nil {
+				h := &huff[tc][th]
+				if afterScan {
+					h = &scratch
+				}
+				if err := h.build(p[1:17], p[17:17+total]); err != nil {
 					return nil, err
 				}
 				p = p[17+total:]
@@ -166,7 +178,9 @@ func decodeReduced(data []byte, f *jpegFile, fr *frame, n int) (*reduced, error)
 			if len(p) != 2 {
 				return nil, jpegError("restart interval has the wrong length")
 			}
-			ri = int(be16(p))
+			if !afterScan {
+				ri = int(be16(p))
+			}
 		case 0xDA: // SOS
 			sos = s
 			ns := 0
@@ -207,13 +221,12 @@ func decodeReduced(data []byte, f *jpegFile, fr *frame, n int) (*reduced, error)
 					return nil, jpegError("sampling factors too large")
 				}
 			}
-			// Tables defined after the scan do not apply to it.
-			goto decode
+			afterScan = true
 		}
 	}
-	return nil, jpegError("no image data (SOS marker)")
-
-decode:
+	if !afterScan {
+		return nil, jpegError("no image data (SOS marker)")
+	}
 	for i := range fr.nComp {
 		if !qset[fr.comp[i].tq] {
 			// image/jpeg would decode it with all-zero quantisation: a flat
