@@ -96,7 +96,7 @@ func planesOf(img image.Image) []plane {
 	return nil
 }
 
-// planes returns the reduced decode's planes with their valid extents: the
+// planesFor returns the reduced decode's planes with their valid extents: the
 // picture's w x h at n/8 scale, times each component's sampling.
 func (r *reduced) planesFor() []plane {
 	fr := r.fr

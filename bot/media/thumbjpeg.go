@@ -12,8 +12,8 @@ import (
 // them (Y, and Cb and Cr at half size, or Y alone), uses the float AAN
 // forward DCT with quantisation folded into one multiply, and the standard
 // tables of the JPEG specification (Annex K) at image/jpeg's quality scale.
-// Its output is an ordinary baseline JFIF-less YCbCr 4:2:0 (or greyscale)
-// JPEG, as image/jpeg writes.
+// Its output is an ordinary baseline YCbCr 4:2:0 (or greyscale) JPEG without
+// JFIF or EXIF segments, as image/jpeg writes.
 
 // Quantisation tables of Annex K.1, in zigzag order.
 var stdQuant = [2][64]byte{

@@ -124,13 +124,13 @@ func build(o Options) []byte {
 	var gm bytes.Buffer
 	jpeg.Encode(&gm, image.NewGray(image.Rect(0, 0, max(o.Width/4, 1), max(o.Height/4, 1))), &jpeg.Options{Quality: 70})
 	mpfAt := len(out)
-	out = appendSegment(out, 0xE2, mpf(0, 0, 0))
+	out = appendSegment(out, 0xE2, mpf(0, 0)) // sized now, filled in below
 	out = append(out, main...)
 	second := len(out)
 	out = append(out, gm.Bytes()...)
 	// Offsets in MPF count from the TIFF header inside the MPF segment.
 	tiffAt := mpfAt + 4 + 4
-	seg := mpf(uint32(second), uint32(gm.Len()), uint32(second-tiffAt))
+	seg := mpf(uint32(gm.Len()), uint32(second-tiffAt))
 	copy(out[mpfAt+4:], seg)
 	return out
 }
@@ -373,10 +373,8 @@ func iccProfile() []byte {
 }
 
 // mpf is the payload of an MPF APP2 segment indexing the primary image and
-// one more of size n at offset off (from the MPF TIFF header); at is the
-// second image's offset in the file, unused but kept for a reader's sake.
-func mpf(at, n, off uint32) []byte {
-	_ = at
+// one more of size n at offset off (from the MPF TIFF header).
+func mpf(n, off uint32) []byte {
 	be := binary.BigEndian
 	b := []byte("MPF\x00MM\x00\x2A")
 	b = be.AppendUint32(b, 8)
