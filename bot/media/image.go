@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"image"
@@ -18,25 +19,34 @@ import (
 
 // Photo handling. Residents' phone photos carry EXIF with the GPS position of
 // where they were taken, often their home; nothing may leave this package
-// with it. Rather than edit metadata out (and miss a vendor's block), every
-// photo is decoded to pixels and encoded again by the standard library, whose
-// encoders write no metadata at all. The decisions:
+// with it. The decisions:
 //
 //   - Accepted: JPEG, PNG, GIF, WebP, told apart by their leading bytes, never
 //     by the Content-Type or a file name. Anything else is refused.
-//   - JPEG stays JPEG (quality 85) after the EXIF Orientation is applied to
-//     the pixels, so a photo taken sideways is stored upright once the tag
-//     that said so is gone.
-//   - PNG stays PNG (screenshots stay sharp, transparency is kept).
+//   - JPEG, nearly every photo, is stored losslessly: its segments are
+//     rewritten without the metadata ones and the compressed picture is kept
+//     byte for byte (jpeg.go says what is kept). It is verified by decoding
+//     every block of it at a reduced scale (jpegdec.go), which also gives the
+//     thumbnail; progressive and unusual JPEGs are verified with the standard
+//     decoder instead. This costs a fraction of decoding and encoding again,
+//     and keeps the resident's picture at full quality.
+//   - A JPEG taken sideways keeps its EXIF Orientation, alone in an EXIF
+//     segment of its own: turning the pixels losslessly is not possible for
+//     every size, and turning them lossily is the cost this path avoids.
+//     Browsers, phones and WeChat all honour the tag. The thumbnail is turned
+//     upright in its pixels.
+//   - PNG stays PNG (screenshots stay sharp, transparency is kept), decoded
+//     and encoded again (reencode), as GIF and WebP are.
 //   - WebP is stored as JPEG (the standard library cannot encode WebP), with
 //     any transparency flattened onto white.
 //   - GIF keeps only its first frame, re-encoded as a one-frame GIF: an
 //     animation is not evidence of a broken pipe, and decoding every frame of
 //     a 10 MiB GIF can take gigabytes of memory.
 //   - Images over maxPixels are refused before decoding, for the same reason
-//     (a small file can claim an enormous canvas).
+//     (a small file can claim an enormous canvas), and so is one whose decode
+//     would need more memory than the whole photo budget (budget.go).
 //   - The thumbnail is a JPEG at most thumbMax pixels on its longer side
-//     (320 by default: a phone list row at 2x), box-filtered then bilinear.
+//     (320 by default: a phone list row at 2x).
 
 // maxPixels bounds the canvas a photo may claim: 50 megapixels is beyond any
 // phone camera and costs 200 MB decoded.
@@ -81,25 +91,175 @@ type photo struct {
 	mime  string
 	ext   string
 	thumb []byte // JPEG
-	w, h  int    // of the stored image
+	w, h  int    // as shown: a JPEG's orientation applied
 }
 
-// sanitize decodes an image and encodes it again without metadata, upright,
-// with a thumbnail, refusing canvases over pixelLimit (maxPixels; the fuzz
-// test uses less). Its errors are *rejectError: the bytes are unusable.
+// sanitize makes a photo ready to store from downloaded bytes, refusing
+// canvases over pixelLimit (maxPixels; the fuzz test uses less), with one
+// CPU slot and the default memory budget. Its errors are *rejectError: the
+// bytes are unusable.
 func sanitize(data []byte, thumbMax, pixelLimit int) (*photo, error) {
+	return newPhotoLimits(thumbMax, pixelLimit, 1, DefaultPhotoMemory).sanitize(context.Background(), data)
+}
+
+// sanitize makes a photo ready to store within l's limits: it reads the
+// header, reserves the memory processing will take, waits for a CPU slot,
+// and processes. Errors are *rejectError, or ctx's when it ends first.
+func (l *photoLimits) sanitize(ctx context.Context, data []byte) (*photo, error) {
+	job, err := l.plan(data)
+	if err != nil {
+		return nil, err
+	}
+	if job.cost > l.mem.size {
+		return nil, job.refusal(l.mem.size)
+	}
+	// Memory first: a photo waiting for memory holds no CPU slot that a
+	// smaller one could use.
+	if err := l.mem.acquire(ctx, job.cost); err != nil {
+		return nil, err
+	}
+	defer l.mem.release(job.cost)
+	select {
+	case l.cpu <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-l.cpu }()
+	l.busy(1)
+	defer l.busy(-1)
+	return job.run()
+}
+
+// plan reads a photo's header: its kind, size, and what processing it will
+// cost.
+func (l *photoLimits) plan(data []byte) (*photoJob, error) {
 	kind := sniffImage(data)
 	if kind == "" {
 		return nil, reject("unsupported type %s (only JPEG, PNG, GIF and WebP photos are kept)", describe(data))
+	}
+	if kind == mimeJPEG {
+		return l.planJPEG(data)
 	}
 	cfg, err := decodeConfig(kind, data)
 	if err != nil {
 		return nil, reject("cannot read the %s: %v", kind, err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > pixelLimit || cfg.Height > pixelLimit || cfg.Width*cfg.Height > pixelLimit {
-		return nil, reject("image is %dx%d pixels, over the limit of %d pixels", cfg.Width, cfg.Height, pixelLimit)
+	if err := l.checkPixels(cfg.Width, cfg.Height); err != nil {
+		return nil, err
 	}
+	job := &photoJob{w: cfg.Width, h: cfg.Height}
+	bpp, interlaced, flatten := 4, false, false
+	switch kind {
+	case mimePNG:
+		// IHDR: bit depth at 24, interlace method at 28. A 16-bit PNG
+		// decodes to 8 bytes a pixel.
+		depth := int(data[24])
+		if depth == 16 {
+			bpp = 8
+		}
+		interlaced = len(data) > 28 && data[28] != 0
+		job.what = fmt.Sprintf("%d-bit PNG", depth)
+	case mimeGIF:
+		bpp, job.what = 1, "GIF"
+	case mimeWebP:
+		flatten, job.what = true, "WebP"
+	}
+	job.cost = reencodeCost(cfg.Width, cfg.Height, bpp, interlaced, flatten)
+	job.run = func() (*photo, error) { return reencode(kind, data, l.thumbMax) }
+	return job, nil
+}
+
+func (l *photoLimits) checkPixels(w, h int) error {
+	if w <= 0 || h <= 0 || w > l.pixelLimit || h > l.pixelLimit || w*h > l.pixelLimit {
+		return reject("image is %dx%d pixels, over the limit of %d pixels", w, h, l.pixelLimit)
+	}
+	return nil
+}
+
+// planJPEG plans the lossless path: walk the segments, read the frame,
+// choose the scale the thumbnail needs and whether the reduced decoder can
+// verify it.
+func (l *photoLimits) planJPEG(data []byte) (*photoJob, error) {
+	f, err := walkJPEG(data)
+	if err != nil {
+		return nil, reject("cannot read the %s: %v", mimeJPEG, err)
+	}
+	fr, err := f.readFrame()
+	if err != nil {
+		return nil, reject("cannot read the %s: %v", mimeJPEG, err)
+	}
+	if err := l.checkPixels(fr.width, fr.height); err != nil {
+		return nil, err
+	}
+	o := jpegOrientation(data)
+	tw, th := thumbSize(fr.width, fr.height, l.thumbMax)
+	n := reducedScale(fr.width, fr.height, tw, th)
+	fast := n < 8 && f.fastOK(fr)
+	job := &photoJob{w: fr.width, h: fr.height, what: "baseline JPEG",
+		cost: 2*int64(len(data)) + thumbCost(tw, th) + costFixed}
+	if fr.progressive {
+		job.what = "progressive JPEG"
+	}
+	if fast {
+		job.cost += reducedCost(fr, n)
+	} else {
+		job.cost += stdJPEGCost(f, fr)
+	}
+	job.run = func() (*photo, error) { return cleanJPEG(data, f, o, n, fast, tw, th) }
+	return job, nil
+}
+
+// cleanJPEG stores a JPEG losslessly: its segments rewritten (jpeg.go), the
+// result verified by decoding it whole, the thumbnail made from that decode.
+func cleanJPEG(data []byte, f *jpegFile, o, n int, fast bool, tw, th int) (*photo, error) {
+	out := f.clean(data, o)
+	// What is verified is what will be stored: the rewritten bytes.
+	g, err := walkJPEG(out)
+	if err != nil {
+		return nil, reject("cannot read the %s: %v", mimeJPEG, err)
+	}
+	fr, err := g.readFrame()
+	if err != nil {
+		return nil, reject("cannot read the %s: %v", mimeJPEG, err)
+	}
+	var thumb []byte
+	if fast {
+		r, err := decodeReduced(out, g, fr, n)
+		if err != nil {
+			return nil, reject("cannot decode the %s: %v", mimeJPEG, err)
+		}
+		thumb, err = thumbFromPlanes(r.planesFor(), tw, th, o)
+		if err != nil {
+			return nil, reject("cannot make the thumbnail: %v", err)
+		}
+	} else {
+		img, err := jpeg.Decode(bytes.NewReader(out))
+		if err != nil {
+			return nil, reject("cannot decode the %s: %v", mimeJPEG, err)
+		}
+		if ps := planesOf(img); ps != nil {
+			thumb, err = thumbFromPlanes(ps, tw, th, o)
+		} else {
+			thumb, err = encodeThumb(orient(thumbRGBA(img, max(tw, th)), o))
+		}
+		if err != nil {
+			return nil, reject("cannot make the thumbnail: %v", err)
+		}
+	}
+	p := &photo{data: out, mime: mimeJPEG, ext: ".jpg", thumb: thumb, w: fr.width, h: fr.height}
+	if o >= 5 && o <= 8 {
+		p.w, p.h = p.h, p.w
+	}
+	return p, nil
+}
+
+// reencode decodes an image and encodes it again without metadata, upright,
+// with a thumbnail: the path for PNG, GIF and WebP, whose encoders in the
+// standard library write no metadata at all. It was the path for JPEG too,
+// and stays callable for one so the benchmarks can compare.
+func reencode(kind string, data []byte, thumbMax int) (*photo, error) {
 	var img image.Image
+	var err error
 	switch kind {
 	case mimeJPEG:
 		img, err = jpeg.Decode(bytes.NewReader(data))
@@ -179,22 +339,19 @@ func opaque(img image.Image) image.Image {
 	return flatRGBA(img)
 }
 
-// thumbnail scales img to fit in side x side and encodes it as JPEG. It
-// averages k x k blocks (a box filter: cheap, and no aliasing) to get within
-// a factor of two of the size, then interpolates the rest bilinearly; a
-// kernel scaler over the whole photo costs several times more for a picture
-// 320 pixels wide.
+// thumbnail scales img to fit in side x side and encodes it as JPEG.
 func thumbnail(img image.Image, side int) ([]byte, error) {
+	return encodeThumb(thumbRGBA(img, side))
+}
+
+// thumbRGBA scales img to fit in side x side. It averages k x k blocks (a
+// box filter: cheap, and no aliasing) to get within a factor of two of the
+// size, then interpolates the rest bilinearly; a kernel scaler over the
+// whole photo costs several times more for a picture 320 pixels wide.
+func thumbRGBA(img image.Image, side int) *image.RGBA {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	tw, th := w, h
-	if w > side || h > side {
-		if w >= h {
-			tw, th = side, max((h*side+w/2)/w, 1)
-		} else {
-			tw, th = max((w*side+h/2)/h, 1), side
-		}
-	}
+	tw, th := thumbSize(w, h, side)
 	src := flatRGBA(img)
 	if k := min(w/tw, h/th); k >= 2 {
 		src = boxShrink(src, k)
@@ -204,8 +361,12 @@ func thumbnail(img image.Image, side int) ([]byte, error) {
 		dst = image.NewRGBA(image.Rect(0, 0, tw, th))
 		xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, src.Rect, xdraw.Src, nil)
 	}
+	return dst
+}
+
+func encodeThumb(img image.Image) ([]byte, error) {
 	var out bytes.Buffer
-	if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 80}); err != nil {
+	if err := jpeg.Encode(&out, img, &jpeg.Options{Quality: 80}); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil

@@ -9,6 +9,8 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/lianxin/lianxin/internal/wxtest/photos"
@@ -96,9 +98,19 @@ func TestPixelLimit(t *testing.T) {
 }
 
 // FuzzSanitize: whatever the bytes, sanitize neither panics nor lets
-// metadata through, and what it accepts is a picture of the type it says.
+// metadata through, and what it accepts is a picture of the type it says,
+// which the standard decoder reads too.
 func FuzzSanitize(f *testing.F) {
 	f.Add(photos.JPEGWithGPS(24, 16, 37.85, 113.58))
+	f.Add(photos.Camera(64, 48, 6, 1))
+	f.Add(photos.Make(photos.Options{Width: 40, Height: 24, Orientation: 3, GainMap: true, Comment: "home"}))
+	for _, name := range []string{"video-001.restart2.jpeg", "video-005.gray.q50.jpeg", "video-001.q50.422.jpeg", "video-001.progressive.jpeg"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	var pngBuf, gifBuf bytes.Buffer
 	png.Encode(&pngBuf, image.NewNRGBA(image.Rect(0, 0, 5, 3)))
 	f.Add(pngBuf.Bytes())
@@ -118,8 +130,16 @@ func FuzzSanitize(f *testing.F) {
 		if sniffImage(p.data) != p.mime {
 			t.Fatalf("stored bytes sniff as %q, labelled %q", sniffImage(p.data), p.mime)
 		}
-		if p.mime == mimeJPEG && (photos.HasEXIF(p.data) || jpegEXIF(p.data) != nil) {
-			t.Fatal("EXIF survived")
+		if p.mime == mimeJPEG {
+			if photos.HasEXIF(p.data) && photos.Orientation(p.data) == 1 {
+				t.Fatal("EXIF survived")
+			}
+			if l := photos.Leaks(p.data); len(l) > 0 {
+				t.Fatalf("stored JPEG leaks %q", l)
+			}
+			if _, err := jpeg.Decode(bytes.NewReader(p.data)); err != nil {
+				t.Fatalf("stored a JPEG image/jpeg refuses: %v", err)
+			}
 		}
 		th, err := jpeg.Decode(bytes.NewReader(p.thumb))
 		if err != nil || th.Bounds().Dx() > 32 || th.Bounds().Dy() > 32 {
@@ -128,8 +148,57 @@ func FuzzSanitize(f *testing.F) {
 	})
 }
 
-// BenchmarkSanitizePhonePhoto is the CPU cost of one 640x480 phone photo:
-// decode, re-encode, thumbnail.
+// FuzzJPEG: the segment walker, the rewrite and the reduced decoder take
+// hostile bytes: they never panic, the walk keeps at most maxJPEGSegments,
+// a rewrite walks again with nothing left that could leak, and what the
+// reduced decoder accepts image/jpeg accepts.
+func FuzzJPEG(f *testing.F) {
+	f.Add(photos.Camera(48, 32, 6, 1))
+	f.Add(photos.Make(photos.Options{Width: 24, Height: 16, Orientation: 8, GainMap: true, Comment: "home", Quality: 50}))
+	f.Add(photos.JPEGWithGPS(17, 9, 1, 2))
+	for _, name := range []string{"video-001.restart2.jpeg", "video-005.gray.q50.2x2.jpeg", "video-001.q50.410.jpeg", "video-001.rgb.jpeg"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		jf, err := walkJPEG(data)
+		if err != nil {
+			return
+		}
+		if len(jf.segs) > maxJPEGSegments {
+			t.Fatalf("%d segments kept", len(jf.segs))
+		}
+		out := jf.clean(data, jpegOrientation(data))
+		g, err := walkJPEG(out)
+		if err != nil {
+			t.Fatalf("the rewrite does not walk: %v", err)
+		}
+		if l := photos.Leaks(out); len(l) > 0 {
+			t.Fatalf("the rewrite leaks %q", l)
+		}
+		fr, err := g.readFrame()
+		if err != nil || fr.width*fr.height > 1<<16 || fr.width == 0 || fr.height == 0 || !g.fastOK(fr) {
+			return
+		}
+		for _, n := range []int{1, 2, 4} {
+			_, err := decodeReduced(out, g, fr, n)
+			if err != nil {
+				return
+			}
+		}
+		if _, err := jpeg.Decode(bytes.NewReader(out)); err != nil {
+			t.Fatalf("the reduced decoder accepts what image/jpeg refuses: %v", err)
+		}
+	})
+}
+
+// BenchmarkSanitizePhonePhoto is the CPU cost of one 640x480 phone photo
+// (the flat-colour fakewx one): segments rewritten, verified, thumbnail.
+// BenchmarkPhoto (image_bench_test.go) compares the paths on camera-like
+// photos at the sizes residents send.
 func BenchmarkSanitizePhonePhoto(b *testing.B) {
 	data := photos.JPEGWithGPS(640, 480, 37.85, 113.58)
 	for b.Loop() {

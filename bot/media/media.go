@@ -27,7 +27,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,9 +67,17 @@ type Config struct {
 	// DataDir is LIANXIN_DATA_DIR; files go under DataDir/media/. Required.
 	DataDir string
 	// Concurrency is how many downloads run at once (workers.media, default
-	// 8). Decoding and encoding, which are CPU work, are further limited to
-	// GOMAXPROCS at a time so a burst of photos cannot exhaust memory.
+	// 8). Processing photos, which is CPU and memory work, is limited apart
+	// (PhotoCPU, PhotoMemory; see budget.go).
 	Concurrency int
+	// PhotoCPU is how many photos are processed at once (default: one fewer
+	// than the CPUs the process may use, counting a cgroup quota, at least
+	// one), so the webhook always has a core's worth to answer in.
+	PhotoCPU int
+	// PhotoMemory is the memory, in bytes, that photos being processed may
+	// take together (default DefaultPhotoMemory, 256 MiB); a photo that
+	// alone needs more is refused.
+	PhotoMemory int64
 	// MaxSize refuses larger files (default 10 MiB).
 	MaxSize int64
 	// ThumbSize is the thumbnail's longer side in pixels (default 320).
@@ -91,7 +98,7 @@ type Worker struct {
 	db   Store
 	api  API
 	cfg  Config
-	cpu  chan struct{}
+	lim  *photoLimits
 	done *prometheus.CounterVec
 }
 
@@ -109,11 +116,17 @@ func NewWorker(db Store, api API, cfg Config) (*Worker, error) {
 	if cfg.ThumbSize <= 0 {
 		cfg.ThumbSize = DefaultThumbSize
 	}
+	if cfg.PhotoCPU <= 0 {
+		cfg.PhotoCPU = defaultPhotoCPU()
+	}
+	if cfg.PhotoMemory <= 0 {
+		cfg.PhotoMemory = DefaultPhotoMemory
+	}
 	cfg.Pacing = cfg.Pacing.WithDefaults("media", queue.Pacing{
 		Lease: DefaultLease, Interval: DefaultInterval, RetryBase: DefaultRetryBase, RetryMax: DefaultRetryMax})
 	w := &Worker{
 		db: db, api: api, cfg: cfg,
-		cpu: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		lim: newPhotoLimits(cfg.ThumbSize, maxPixels, cfg.PhotoCPU, cfg.PhotoMemory),
 		done: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lianxin_media_attempts_total",
 			Help: "Attachment fetch attempts by outcome: stored, retry (will try again), failed (given up).",
@@ -156,8 +169,9 @@ func (w *Worker) process(ctx context.Context, j lianxin.MediaJob) {
 	var rj *rejectError
 	switch {
 	case err != nil && ctx.Err() != nil:
-		// Shutting down while waiting for a CPU slot: not the photo's fault
-		// nor the disk's. Hand the row back as it was, due at once.
+		// Shutting down while waiting for memory or a CPU slot: not the
+		// photo's fault nor the disk's. Hand the row back as it was, due at
+		// once.
 		w.retry(ctx, log, j, w.cfg.Now(), j.LastError)
 		return
 	case errors.As(err, &rj):
@@ -267,15 +281,9 @@ func (w *Worker) save(ctx context.Context, j lianxin.MediaJob, data []byte, cont
 		}
 		return lianxin.StoredMedia{Path: rel, SHA256: sum, Mime: mt, Size: int64(len(data))}, nil
 	}
-	// CPU-bound and memory-hungry: GOMAXPROCS at a time, however many
+	// CPU-bound and memory-hungry: within the photo limits, however many
 	// downloads are in flight.
-	select {
-	case w.cpu <- struct{}{}:
-	case <-ctx.Done():
-		return lianxin.StoredMedia{}, ctx.Err()
-	}
-	p, err := sanitize(data, w.cfg.ThumbSize, maxPixels)
-	<-w.cpu
+	p, err := w.lim.sanitize(ctx, data)
 	if err != nil {
 		return lianxin.StoredMedia{}, err
 	}

@@ -22,8 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lianxin/lianxin/internal/wxtest/photos"
-
 	"github.com/silenceper/wechat/v2/util"
 
 	"github.com/lianxin/lianxin"
@@ -32,6 +30,7 @@ import (
 	"github.com/lianxin/lianxin/internal/queue"
 	"github.com/lianxin/lianxin/internal/testenv"
 	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
+	"github.com/lianxin/lianxin/internal/wxtest/photos"
 	"github.com/lianxin/lianxin/store"
 )
 
@@ -317,15 +316,104 @@ func TestFormats(t *testing.T) {
 		t.Errorf("stored GIF: %v frames, %v; want the first frame only", len(g.Image), err)
 	}
 	check("webp", "image/jpeg", func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }, 1, 1)
-	rotated := check("rotated", "image/jpeg", func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }, 20, 40)
-	if photos.HasEXIF(rotated) {
-		t.Error("rotated photo kept its EXIF")
+	// A photo taken sideways is stored as taken, losslessly, with its EXIF
+	// cut down to the Orientation that tells viewers to turn it.
+	rotated := check("rotated", "image/jpeg", func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }, 40, 20)
+	if tags := photos.EXIFTags(rotated); len(tags) != 1 || tags[0] != photos.TagOrientation || photos.Orientation(rotated) != 6 {
+		t.Errorf("rotated photo: EXIF tags %04X, orientation %d; want the orientation (6) alone", tags, photos.Orientation(rotated))
 	}
 	// The marker pixel (top-left, red) of a photo taken with the phone
-	// turned right ends up top-right once upright.
+	// turned right ends up top-right once shown upright; in the thumbnail,
+	// turned in its pixels, too.
 	img, _ := jpeg.Decode(bytes.NewReader(rotated))
-	if r, g, _, _ := img.At(19, 0).RGBA(); r>>8 < 180 || g>>8 > 80 {
-		t.Errorf("top-right pixel is %v, want the red marker", img.At(19, 0))
+	up := photos.Orient(img, photos.Orientation(rotated))
+	thumb, _ := jpeg.Decode(bytes.NewReader(e.read(t, e.attachment(t, ids["rotated"]).ThumbPath)))
+	for name, img := range map[string]image.Image{"photo shown upright": up, "thumbnail": thumb} {
+		if b := img.Bounds(); b.Dx() != 20 || b.Dy() != 40 {
+			t.Errorf("%s: %v, want 20x40", name, b)
+			continue
+		}
+		if r, g, _, _ := img.At(19, 0).RGBA(); r>>8 < 180 || g>>8 > 80 {
+			t.Errorf("%s: top-right pixel is %v, want the red marker", name, img.At(19, 0))
+		}
+	}
+}
+
+// TestCameraPhotoStoredClean: a resident's phone photo as WeChat serves the
+// original (1440x1080 here, taken upright so stored turned, with GPS in its
+// EXIF and XMP, a maker note, an ICC profile) is stored with nothing that
+// says where, when or with what, shows upright, and has an upright
+// thumbnail.
+func TestCameraPhotoStoredClean(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.worker(t, e.db, nil)
+	orig := photos.Camera(1440, 1080, 6, 11)
+	id := fakewx.NewMediaID()
+	e.fake.AddMedia(id, "image/jpeg", orig)
+	att := e.register(t, lianxin.KindImage, id, "")
+	poll(t, w, 1)
+	a := e.attachment(t, att)
+	if a.Status != lianxin.AttachmentStored || a.Mime != "image/jpeg" {
+		t.Fatalf("%+v", a)
+	}
+	data := e.read(t, a.Path)
+	if l := photos.Leaks(data); len(l) > 0 || photos.HasGPS(data) {
+		t.Errorf("stored photo leaks %q", l)
+	}
+	if tags := photos.EXIFTags(data); len(tags) != 1 || tags[0] != photos.TagOrientation {
+		t.Errorf("EXIF tags %04X, want the orientation alone", tags)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := photos.Upright(photos.Orient(img, photos.Orientation(data))); err != nil {
+		t.Errorf("stored photo, shown with its orientation: %v", err)
+	}
+	thumb, err := jpeg.Decode(bytes.NewReader(e.read(t, a.ThumbPath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := thumb.Bounds(); b.Dx() != 240 || b.Dy() != 320 {
+		t.Errorf("thumbnail %v, want 240x320", b)
+	}
+	if err := photos.Upright(thumb); err != nil {
+		t.Errorf("thumbnail: %v", err)
+	}
+}
+
+// TestDamagedAndOversizedPhotosRefused: a photo cut short in transfer, and
+// a small PNG that would decode to more memory than photos may take, fail
+// at once with a reason a case worker can act on; nothing is stored.
+func TestDamagedAndOversizedPhotosRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.worker(t, e.db, func(c *media.Config) { c.PhotoMemory = 64 << 20 })
+	add := func(contentType string, data []byte) int64 {
+		id := fakewx.NewMediaID()
+		e.fake.AddMedia(id, contentType, data)
+		return e.register(t, lianxin.KindImage, id, "")
+	}
+	good := photos.Camera(640, 480, 1, 12)
+	cut := add("image/jpeg", good[:len(good)*3/4])
+	cutThenEnd := add("image/jpeg", append(bytes.Clone(good[:len(good)*3/4]), 0xFF, 0xD9))
+	bomb := add("image/png", photos.BlankPNG(4000, 3000, false))
+	poll(t, w, 3)
+	for id, want := range map[int64][]string{
+		cut:        {"cannot read the image/jpeg: truncated"},
+		cutThenEnd: {"cannot decode the image/jpeg: truncated"},
+		bomb:       {"image is 4000x3000 pixels (8-bit PNG)", "more than the 64 MiB allowed for photos"},
+	} {
+		a := e.attachment(t, id)
+		for _, w := range want {
+			if a.Status != lianxin.AttachmentFailed || !strings.Contains(a.Error, w) || a.Path != "" {
+				t.Errorf("attachment %d: status %s, error %q; want failed with %q", id, a.Status, a.Error, w)
+			}
+		}
+	}
+	if photos, _ := e.storedFiles(t); photos != 0 {
+		t.Errorf("%d files stored", photos)
 	}
 }
 

@@ -74,12 +74,12 @@ const (
 
 // Tags.
 const (
-	tagMake             = 0x010F
-	tagModel            = 0x0110
+	gpsTagMake             = 0x010F
+	gpsTagModel            = 0x0110
 	tagOrientation      = 0x0112
-	tagDateTime         = 0x0132
-	tagExifIFD          = 0x8769
-	tagGPSIFD           = 0x8825
+	gpsTagDateTime         = 0x0132
+	gpsTagExifIFD          = 0x8769
+	gpsTagGPSIFD           = 0x8825
 	tagDateTimeOriginal = 0x9003
 	tagGPSVersionID     = 0x0000
 	tagGPSLatitudeRef   = 0x0001
@@ -118,8 +118,8 @@ func dmsEntry(tag uint16, deg float64) ifdEntry {
 	return ifdEntry{tag, tiffRational, 3, b}
 }
 
-// ifdSize is the bytes an IFD and its out-of-line values take.
-func ifdSize(entries []ifdEntry) uint32 {
+// gpsIFDSize is the bytes an IFD and its out-of-line values take.
+func gpsIFDSize(entries []ifdEntry) uint32 {
 	n := uint32(2 + 12*len(entries) + 4)
 	for _, e := range entries {
 		if len(e.data) > 4 {
@@ -129,9 +129,9 @@ func ifdSize(entries []ifdEntry) uint32 {
 	return n
 }
 
-// appendIFD writes an IFD that starts at offset off (from the TIFF header),
+// gpsAppendIFD writes an IFD that starts at offset off (from the TIFF header),
 // its out-of-line values right after it.
-func appendIFD(b []byte, off uint32, entries []ifdEntry) []byte {
+func gpsAppendIFD(b []byte, off uint32, entries []ifdEntry) []byte {
 	b = le.AppendUint16(b, uint16(len(entries)))
 	dataOff := off + uint32(2+12*len(entries)+4)
 	var tail []byte
@@ -166,12 +166,12 @@ func phoneEXIF(lat, lng float64) []byte {
 	}
 	const taken = "2024:12:03 08:15:42" // a winter morning: heating season
 	ifd0 := []ifdEntry{
-		asciiEntry(tagMake, "HUAWEI"),
-		asciiEntry(tagModel, "ELS-AN00"),
+		asciiEntry(gpsTagMake, "HUAWEI"),
+		asciiEntry(gpsTagModel, "ELS-AN00"),
 		{tagOrientation, tiffShort, 1, le.AppendUint16(nil, 1)},
-		asciiEntry(tagDateTime, taken),
-		longEntry(tagExifIFD, 0), // offsets filled in below
-		longEntry(tagGPSIFD, 0),
+		asciiEntry(gpsTagDateTime, taken),
+		longEntry(gpsTagExifIFD, 0), // offsets filled in below
+		longEntry(gpsTagGPSIFD, 0),
 	}
 	exifIFD := []ifdEntry{asciiEntry(tagDateTimeOriginal, taken)}
 	gpsIFD := []ifdEntry{
@@ -182,22 +182,22 @@ func phoneEXIF(lat, lng float64) []byte {
 		dmsEntry(tagGPSLongitude, lng),
 	}
 	const ifd0Off = 8
-	exifOff := ifd0Off + ifdSize(ifd0)
-	gpsOff := exifOff + ifdSize(exifIFD)
-	ifd0[4] = longEntry(tagExifIFD, exifOff)
-	ifd0[5] = longEntry(tagGPSIFD, gpsOff)
+	exifOff := ifd0Off + gpsIFDSize(ifd0)
+	gpsOff := exifOff + gpsIFDSize(exifIFD)
+	ifd0[4] = longEntry(gpsTagExifIFD, exifOff)
+	ifd0[5] = longEntry(gpsTagGPSIFD, gpsOff)
 
 	b := []byte("II*\x00")
 	b = le.AppendUint32(b, ifd0Off)
-	b = appendIFD(b, ifd0Off, ifd0)
-	b = appendIFD(b, exifOff, exifIFD)
-	return appendIFD(b, gpsOff, gpsIFD)
+	b = gpsAppendIFD(b, ifd0Off, ifd0)
+	b = gpsAppendIFD(b, exifOff, exifIFD)
+	return gpsAppendIFD(b, gpsOff, gpsIFD)
 }
 
-// exifTIFF returns the TIFF structure of the first APP1 Exif segment. It stops
+// gpsTIFF returns the TIFF structure of the first APP1 Exif segment. It stops
 // at SOS: metadata segments precede the scan, and what follows is
 // entropy-coded data in which 0xFF bytes mean nothing.
-func exifTIFF(b []byte) ([]byte, bool) {
+func gpsTIFF(b []byte) ([]byte, bool) {
 	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
 		return nil, false
 	}
@@ -233,18 +233,6 @@ func exifTIFF(b []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// HasEXIF reports whether a JPEG carries an APP1 Exif segment.
-func HasEXIF(jpegData []byte) bool {
-	_, ok := exifTIFF(jpegData)
-	return ok
-}
-
-// HasGPS reports whether a JPEG's Exif points at a GPS IFD with any entries.
-func HasGPS(jpegData []byte) bool {
-	t, ok := gpsIFD(jpegData)
-	return ok && len(t.entries) > 0
-}
-
 // GPSOf reads the position a JPEG's Exif records, in signed decimal degrees.
 func GPSOf(jpegData []byte) (lat, lng float64, ok bool) {
 	g, ok := gpsIFD(jpegData)
@@ -273,7 +261,7 @@ type parsedIFD struct {
 }
 
 func gpsIFD(jpegData []byte) (parsedIFD, bool) {
-	b, ok := exifTIFF(jpegData)
+	b, ok := gpsTIFF(jpegData)
 	if !ok || len(b) < 8 {
 		return parsedIFD{}, false
 	}
@@ -294,7 +282,7 @@ func gpsIFD(jpegData []byte) (parsedIFD, bool) {
 		return parsedIFD{}, false
 	}
 	for _, e := range ifd0.entries {
-		if e.tag == tagGPSIFD {
+		if e.tag == gpsTagGPSIFD {
 			return t.ifd(t.bo.Uint32(e.value))
 		}
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package photos
+
+const raceEnabled = false
