@@ -65,6 +65,10 @@ type Case struct {
 	OpenID       string       `json:"-" db:"openid"`
 	NeedsStaff   bool         `json:"needs_staff" db:"needs_staff"`
 	Satisfaction string       `json:"satisfaction" db:"satisfaction"`
+	Source       string       `json:"source" db:"source"`                     // SourceWeChat, SourceVisit, ...
+	ContactName  string       `json:"-" db:"contact_name"`                    // the resident's name, when staff took it down
+	Private      bool         `json:"private" db:"private"`                   // kept out of every public view
+	MergedInto   string       `json:"merged_into,omitempty" db:"merged_into"` // the case this one duplicates
 	CreatedAt    time.Time    `json:"created_at" db:"created_at"`
 	UpdatedAt    time.Time    `json:"updated_at" db:"updated_at"`
 	AcceptDue    *time.Time   `json:"accept_due,omitempty" db:"accept_due"`
@@ -126,7 +130,28 @@ const (
 	EventReopened  = "reopened"
 	EventReminded  = "reminded"
 	EventOverdue   = "overdue"
+
+	// Console actions.
+	EventNote        = "note"         // an internal note
+	EventMerged      = "merged"       // closed as a duplicate of another case
+	EventDuplicate   = "duplicate"    // another case was merged into this one
+	EventPrivate     = "private"      // marked private, or public again
+	EventPhotoHidden = "photo_hidden" // a photo hidden (its original kept for admins)
+	EventRerouted    = "rerouted"     // category or station changed, routed again
+	EventBlocked     = "blocked"      // the sender was blocked or unblocked
 )
+
+// internalEvents are the timeline entries meant for staff and deputies
+// only: why a case went where it went, returns, supervision, notes and
+// moderation. Residents see the others.
+var internalEvents = map[string]bool{
+	EventRouted: true, EventAssigned: true, EventReturned: true, EventReminded: true, EventOverdue: true,
+	EventNote: true, EventPrivate: true, EventPhotoHidden: true, EventRerouted: true, EventBlocked: true,
+}
+
+// Internal reports whether the entry is for staff and deputies only.
+// (When events carry their audience, this reads it instead of the type.)
+func (e *Event) Internal() bool { return internalEvents[e.Type] }
 
 // Report is what a resident submitted through the report flow: the draft a
 // case is registered from.
@@ -143,6 +168,12 @@ type Report struct {
 	Phone         string
 	Attachments   []int64 // photos and voice messages, in the order sent
 	NeedsStaff    bool    // 人工: the resident asked for a person
+	// Source is how the case came in ("" is SourceWeChat); ContactName the
+	// resident's name when staff took it down (walk-ins and calls).
+	Source      string
+	ContactName string
+	// Audit is written with the case when staff registered it.
+	Audit []AuditEntry
 }
 
 // SLAState is a case's standing against its deadlines, as supervision shows

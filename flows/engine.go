@@ -77,6 +77,10 @@ type EngineConfig struct {
 	// RemindAt is the share of a deadline's window after which a case is
 	// shown yellow (临期) and its deputy reminded.
 	RemindAt float64
+	// Casework is what console actions read (nil: no console).
+	Casework CaseworkStore
+	// Now is the clock console actions read (default time.Now).
+	Now func() time.Time
 }
 
 // Engine moves a resident's session forward one message at a time.
@@ -94,6 +98,9 @@ type directorySnapshot struct {
 	dir  *lianxin.Directory
 	cats lianxin.Categories
 	cl   *Classifier
+
+	// console is the console action this turn carries out (no message).
+	console *lianxin.CaseAction
 }
 
 // SetDirectory replaces the directory and categories for the turns that follow.
@@ -233,6 +240,9 @@ type turn struct {
 	dir  *lianxin.Directory
 	cats lianxin.Categories
 	cl   *Classifier
+
+	// console is the console action this turn carries out (no message).
+	console *lianxin.CaseAction
 }
 
 func (t *turn) txt(key string, pairs ...string) string { return t.e.texts.Get(key, pairs...) }

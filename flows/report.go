@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -539,12 +540,29 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 	if needsStaff {
 		events = append(events, lianxin.Event{Type: lianxin.EventStaff, Actor: "resident"})
 	}
-	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, t.assigner(r, nil))
+	assign := t.assigner(r, nil)
+	if b, ok := t.e.cfg.Store.(blockList); ok {
+		// A sender staff blocked is still heard, but by staff first: no
+		// deputy is notified of their reports.
+		if blocked, err := b.SenderBlocked(t.ctx, r.OpenID); err != nil {
+			return nil, err
+		} else if blocked {
+			assign = func(lianxin.AssignView, string) (lianxin.Assignment, error) {
+				return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned_blocked")}}}, nil
+			}
+		}
+	}
+	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, assign)
 	if err != nil {
 		return nil, err
 	}
 	t.s.clearFlow()
 	return c, nil
+}
+
+// blockList is the store's list of blocked senders, when it keeps one.
+type blockList interface {
+	SenderBlocked(ctx context.Context, openid string) (bool, error)
 }
 
 // assigner picks a new (or returned) case's deputy inside its transaction
@@ -635,6 +653,9 @@ func (t *turn) caseDetail(c *lianxin.Case) string {
 	loc := t.e.cfg.Numbering.Location
 	lines := make([]string, 0, len(c.Events))
 	for _, ev := range c.Events {
+		if ev.Internal() && ev.Type != lianxin.EventRouted && ev.Type != lianxin.EventAssigned && ev.Type != lianxin.EventReturned {
+			continue // console notes and moderation are never the resident's to read
+		}
 		line := ev.At.In(loc).Format("01-02 15:04") + " " + t.txt("event_"+ev.Type, "station", t.stationName(c.StationID))
 		if ev.Text != "" && ev.Type != lianxin.EventRouted {
 			line += ":" + ev.Text

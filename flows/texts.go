@@ -38,6 +38,9 @@ var requiredTexts = []string{
 	"rating_satisfied", "rating_fairly_satisfied", "rating_unsatisfied", "event_assigned", "submitted_deputy",
 	"reason_in_area", "reason_nearby", "reason_address", "reason_choice", "reason_specialty", "reason_on_duty",
 	"reason_fewest_open", "reason_round_robin", "reason_sole", "reason_point_head", "reason_head", "reason_parent", "reason_join",
+	// Console (issue 12).
+	"notify_resident_answered_staff", "notify_reopened_staff", "notify_merged_resident", "notify_merged_other", "notify_case_link",
+	"reason_staff_assigned", "reason_staff_registered", "unassigned_blocked",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.

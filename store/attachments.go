@@ -58,7 +58,7 @@ func (db *DB) Attachment(ctx context.Context, id int64) (_ *lianxin.Attachment, 
 	return &a, err
 }
 
-const attachmentColumns = `id, case_id, kind, media_id, pic_url, status, path, thumb_path, sha256, mime, size, error, attempts, created_at`
+const attachmentColumns = `id, case_id, kind, media_id, pic_url, status, path, thumb_path, sha256, mime, size, error, attempts, created_at, recognition, hidden`
 
 // ClaimAttachments leases up to limit pending attachments that are due at
 // now (and not leased by a live worker) to owner until now+lease, counting
