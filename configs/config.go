@@ -53,6 +53,7 @@ type Config struct {
 	Notify      Notify      `yaml:"notify"`
 	Supervision Supervision `yaml:"supervision"`
 	Workers     Workers     `yaml:"workers"`
+	Console     Console     `yaml:"console"`
 
 	// RedisExplicit is true when the Redis URL was set by the operator rather
 	// than defaulted; only a defaulted Redis may fall back to the embedded one.
@@ -71,6 +72,17 @@ type WeChat struct {
 	// TemplateID is the template message used to reach a deputy outside the
 	// 48-hour customer-service window.
 	TemplateID string `yaml:"template_id"`
+	// OAuthBase is where WeChat's web authorisation page is
+	// (open.weixin.qq.com; the fake WeChat in tests).
+	OAuthBase string `yaml:"oauth_base"`
+}
+
+// Console is the station console (/console/): the address users reach it
+// at (for the links in deputies' notices, WeChat's redirect and secure
+// cookies) and how long an idle session lasts.
+type Console struct {
+	PublicURL   string   `yaml:"public_url"`
+	IdleTimeout Duration `yaml:"idle_timeout"`
 }
 
 // Session is how long conversations live in Redis.
@@ -134,7 +146,8 @@ func Default() Config {
 		CasePrefix: "KQ",
 		Timezone:   "Asia/Shanghai",
 		LogLevel:   "info",
-		WeChat:     WeChat{APIBase: DefaultAPIBase},
+		WeChat:     WeChat{APIBase: DefaultAPIBase, OAuthBase: "https://open.weixin.qq.com"},
+		Console:    Console{IdleTimeout: Duration{2 * time.Hour}},
 		Session:    Session{IdleTTL: Duration{30 * time.Minute}, DraftTTL: Duration{24 * time.Hour}},
 		Webhook: Webhook{
 			MaxBody:       64 << 10,
@@ -175,6 +188,8 @@ var envVars = []envVar{
 	{"LIANXIN_WECHAT_AESKEY_PREV", str(func(c *Config) *string { return &c.WeChat.AESKeyPrev })},
 	{"LIANXIN_WECHAT_API_BASE", str(func(c *Config) *string { return &c.WeChat.APIBase })},
 	{"LIANXIN_WECHAT_TEMPLATE_ID", str(func(c *Config) *string { return &c.WeChat.TemplateID })},
+	{"LIANXIN_WECHAT_OAUTH_BASE", str(func(c *Config) *string { return &c.WeChat.OAuthBase })},
+	{"LIANXIN_PUBLIC_URL", str(func(c *Config) *string { return &c.Console.PublicURL })},
 	{"LIANXIN_WECHAT_STABLE_TOKEN", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		c.WeChat.StableToken = b
@@ -283,6 +298,17 @@ func (c *Config) Validate() error {
 	}
 	if u, err := url.Parse(c.WeChat.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("LIANXIN_WECHAT_API_BASE", "%q is not an http(s) URL", c.WeChat.APIBase)
+	}
+	if u, err := url.Parse(c.WeChat.OAuthBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("LIANXIN_WECHAT_OAUTH_BASE", "%q is not an http(s) URL", c.WeChat.OAuthBase)
+	}
+	if c.Console.PublicURL != "" {
+		if u, err := url.Parse(c.Console.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("LIANXIN_PUBLIC_URL", "%q is not an http(s) URL of the host (like https://lianxin.example.cn)", c.Console.PublicURL)
+		}
+	}
+	if c.Console.IdleTimeout.Duration < time.Minute {
+		bad("console.idle_timeout", "must be at least 1m")
 	}
 	if strings.ContainsAny(c.WeChat.Token, " \t\r\n") {
 		bad("LIANXIN_WECHAT_TOKEN", "must not contain spaces")

@@ -107,3 +107,39 @@ func (db *DB) MarkAttachmentFailed(ctx context.Context, id int64, owner string, 
 func (db *DB) finishAttachment(ctx context.Context, id int64, owner, set string, args ...any) error {
 	return db.finishLeased(ctx, "attachments", id, owner, set, args...)
 }
+
+// RegisterUpload records a photo staff uploaded (already stored) as an
+// attachment in no case yet; registering the walk-in claims it. It has no
+// WeChat user (openid '').
+func (db *DB) RegisterUpload(ctx context.Context, m lianxin.StoredMedia) (id int64, err error) {
+	defer wrap(&err, "RegisterUpload(%s)", m.SHA256)
+	now := db.now()
+	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`INSERT INTO attachments (openid, msg_key, kind, media_id, status, path, thumb_path, sha256, mime, size,
+			next_attempt, expires_at, created_at, updated_at)
+			VALUES ('', 'upload:' || lower(hex(randomblob(12))), 'image', '', 'stored', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.Path, m.ThumbPath, m.SHA256, m.Mime, m.Size, now, now, now, now)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	return id, err
+}
+
+// UnbindDeputy forgets a deputy's WeChat binding (a lost phone), audited.
+func (db *DB) UnbindDeputy(ctx context.Context, deputyID string, a lianxin.AuditEntry) (err error) {
+	defer wrap(&err, "UnbindDeputy(%s)", deputyID)
+	now := db.now()
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`UPDATE deputies SET openid = NULL, bound_at = NULL WHERE id = ?`, deputyID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return lianxin.Errorf(lianxin.ENOTFOUND, "no deputy %q", deputyID)
+		}
+		return audit(tx, a, now)
+	})
+}

@@ -23,7 +23,6 @@ type caseListPage struct {
 	Cats      lianxin.Categories
 	Deputies  []lianxin.Deputy
 	Sources   []string
-	Queues    []string
 	Rows      []caseRowView
 	Prev      string
 	Next      string
@@ -136,7 +135,7 @@ func (h *Handler) caseList(w http.ResponseWriter, r *http.Request, rc *reqCtx) e
 		return err
 	}
 	p := caseListPage{Base: h.base(r, rc, "案件登记簿"), Query: v, Page: page, Statuses: allStatuses, Cats: rc.cats,
-		Sources: lianxin.Sources, Queues: lianxin.Queues, CanAssign: rc.staffOnly() == nil, Total: page.Total}
+		Sources: lianxin.Sources, CanAssign: rc.staffOnly() == nil, Total: page.Total}
 	for _, st := range rc.dir.Stations {
 		if rc.scope.All || slices.Contains(rc.scope.Units, st.ID) {
 			p.Stations = append(p.Stations, st)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -105,6 +106,12 @@ func (h *Handler) loadCasePage(r *http.Request, rc *reqCtx, number string) (*cas
 	if p.Talk, err = h.cfg.Store.Conversation(ctx, c, 200); err != nil {
 		return nil, err
 	}
+	// The resident typed their number into the chat; it is shown masked
+	// there too (the «显示» above is the audited way to read it).
+	for i := range p.Talk {
+		p.Talk[i].Content = maskPhones(p.Talk[i].Content)
+		p.Talk[i].Reply = maskPhones(p.Talk[i].Reply)
+	}
 	notices, err := h.cfg.Store.CaseNotices(ctx, c.ID)
 	if err != nil {
 		return nil, err
@@ -174,6 +181,13 @@ func (h *Handler) recipientName(dir *lianxin.Directory, recipient string, c *lia
 		return label("actor", "robot")
 	}
 	return lianxin.MaskOpenID(recipient)
+}
+
+var phoneInText = regexp.MustCompile(`1[3-9]\d{9}`)
+
+// maskPhones masks every mobile number in a text.
+func maskPhones(s string) string {
+	return phoneInText.ReplaceAllStringFunc(s, lianxin.MaskPhone)
 }
 
 func newFormToken() string {

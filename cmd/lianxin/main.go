@@ -31,6 +31,9 @@ Usage:
   lianxin import [--dry-run] load configs/directory.yaml and categories.yaml
   lianxin deputy list [--json]
   lianxin deputy invite ID   a one-time code the deputy sends as 绑定 CODE
+  lianxin user add USERNAME --role admin|staff|deputy [--station ID] [--deputy ID] --password-stdin
+  lianxin user list|disable|enable|passwd
+                             console accounts (passwords on standard input)
   lianxin outbox [--dead|--pending|--sent] [--json]
                              notifications sent or still to send, and why not
   lianxin version            print the version
@@ -71,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdImport(ctx, rest, getenv, stdout)
 	case "deputy":
 		err = cmdDeputy(ctx, rest, getenv, stdout)
+	case "user":
+		err = cmdUser(ctx, rest, getenv, stdin, stdout)
 	case "outbox":
 		err = cmdOutbox(ctx, rest, getenv, stdout)
 	case "version", "--version":

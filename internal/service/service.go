@@ -33,6 +33,7 @@ import (
 	"github.com/lianxin/lianxin/internal/embedredis"
 	"github.com/lianxin/lianxin/internal/queue"
 	"github.com/lianxin/lianxin/store"
+	"github.com/lianxin/lianxin/web"
 )
 
 // Service is lianxin assembled: stores, conversation engine, webhook and
@@ -150,8 +151,11 @@ func (s *Service) buildConversations(ctx context.Context, metrics *bot.Metrics) 
 			TemplateID:  cfg.WeChat.TemplateID,
 			TemplateURL: cfg.Notify.TemplateURL,
 			Fields:      cfg.Notify.TemplateFields,
+			CaseURL:     caseURL(cfg.Console.PublicURL),
 		},
 		RemindAt: cfg.Supervision.RemindAt,
+		Casework: st,
+		Now:      s.opts.Clock,
 	}, log)
 	s.Supervisor = flows.NewSupervisor(s.Engine, st, cfg.Supervision.Interval.Duration, log)
 	s.Supervisor.Now = s.opts.Clock
@@ -186,11 +190,26 @@ func (s *Service) buildWebhook(metrics *bot.Metrics) (err error) {
 	if err != nil {
 		return fmt.Errorf("LIANXIN_WECHAT_AESKEY: %w", err)
 	}
-	s.handler = bot.NewMux(s.Webhook, s.Registry, []bot.Check{
+	mux := bot.NewMux(s.Webhook, s.Registry, []bot.Check{
 		{Name: "sqlite", Ping: s.DB.Ping},
 		{Name: "redis", Ping: func(ctx context.Context) error { return s.Redis.Ping(ctx).Err() }},
 	})
+	console, err := s.buildConsole()
+	if err != nil {
+		return err
+	}
+	mux.Handle(web.Prefix, console)
+	s.handler = mux
 	return nil
+}
+
+// caseURL is how deputies' notices link to a case, when the console has a
+// public address.
+func caseURL(publicURL string) func(string) string {
+	if publicURL == "" {
+		return nil
+	}
+	return func(number string) string { return web.CaseLink(strings.TrimRight(publicURL, "/"), number) }
 }
 
 // ConversationPrefix is where this service's conversations live in Redis.
