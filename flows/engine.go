@@ -98,9 +98,6 @@ type directorySnapshot struct {
 	dir  *lianxin.Directory
 	cats lianxin.Categories
 	cl   *Classifier
-
-	// console is the console action this turn carries out (no message).
-	console *lianxin.CaseAction
 }
 
 // SetDirectory replaces the directory and categories for the turns that follow.

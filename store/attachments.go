@@ -110,7 +110,7 @@ func (db *DB) finishAttachment(ctx context.Context, id int64, owner, set string,
 
 // RegisterUpload records a photo staff uploaded (already stored) as an
 // attachment in no case yet; registering the walk-in claims it. It has no
-// WeChat user (openid '').
+// WeChat user (openid ”).
 func (db *DB) RegisterUpload(ctx context.Context, m lianxin.StoredMedia) (id int64, err error) {
 	defer wrap(&err, "RegisterUpload(%s)", m.SHA256)
 	now := db.now()

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	wxcontext "github.com/silenceper/wechat/v2/officialaccount/context"
 	"github.com/silenceper/wechat/v2/officialaccount/config"
+	wxcontext "github.com/silenceper/wechat/v2/officialaccount/context"
 	"github.com/silenceper/wechat/v2/officialaccount/oauth"
 )
 
