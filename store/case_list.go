@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -94,11 +93,6 @@ var (
 	digitsRE     = regexp.MustCompile(`^\d{1,6}$`)
 )
 
-// likeEscape makes s match itself inside a LIKE pattern (ESCAPE '\').
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 // caseListWhere builds the list's condition; withStatus false leaves the
 // status filter out (for the per-status counts).
 func caseListWhere(scope lianxin.Scope, q lianxin.CaseQuery, withStatus bool) (string, []any, error) {
@@ -171,18 +165,22 @@ func caseListWhere(scope lianxin.Scope, q lianxin.CaseQuery, withStatus bool) (s
 			// A short number (7 → …-0007), or a phone's last four digits.
 			seq := strings.TrimLeft(s, "0")
 			if len(seq) < 4 {
-				seq = fmt.Sprintf("%04s", seq)
-				seq = strings.ReplaceAll(seq, " ", "0")
+				seq = strings.Repeat("0", 4-len(seq)) + seq
 			}
-			if len(s) == 4 {
-				add(`(c.number LIKE ? ESCAPE '\' OR c.phone LIKE ? ESCAPE '\')`, "%-"+seq, "%"+s)
-			} else {
-				add(`c.number LIKE ? ESCAPE '\'`, "%-"+seq)
+			switch {
+			case len(s) == 4:
+				add(`(substr(c.number, -4) = ? OR substr(c.phone, -4) = ?)`, seq, s)
+			case len(seq) == 4:
+				add(`substr(c.number, -4) = ?`, seq)
+			default: // a day's 10,000th case or later
+				add(`c.number LIKE ?`, "%-"+seq)
 			}
 		default:
-			for _, word := range strings.Fields(s) {
-				p := "%" + likeEscape(word) + "%"
-				add(`(c.description LIKE ? ESCAPE '\' OR c.address LIKE ? ESCAPE '\' OR c.loc_label LIKE ? ESCAPE '\')`, p, p, p)
+			// Words of the text, through the bigram index (store/search.go).
+			if m, ok := searchQuery(s); ok {
+				add(`c.id IN (SELECT docid FROM case_search WHERE body MATCH ?)`, m)
+			} else {
+				add("0=1")
 			}
 		}
 	}
@@ -247,13 +245,22 @@ func (db *DB) CaseList(ctx context.Context, scope lianxin.Scope, q lianxin.CaseQ
 		Status string `db:"status"`
 		N      int    `db:"n"`
 	}
-	if err := db.read.SelectContext(ctx, &counts, `SELECT c.status, COUNT(*) AS n FROM cases c WHERE `+cwhere+` GROUP BY c.status`, cargs...); err != nil {
+	// Grouped by station too when the scope or the filter names stations:
+	// the (station_id, status) index then yields the groups in order, with
+	// no sort of a station's whole register.
+	group := `c.status`
+	if !scope.All || len(q.Units) > 0 {
+		group = `c.station_id, c.status`
+	}
+	if err := db.read.SelectContext(ctx, &counts, `SELECT c.status, COUNT(*) AS n FROM cases c WHERE `+cwhere+` GROUP BY `+group, cargs...); err != nil {
 		return nil, err
 	}
 	for _, c := range counts {
-		out.ByStatus[lianxin.Status(c.Status)] = c.N
-		if len(q.Status) == 0 {
-			out.Total += c.N
+		out.ByStatus[lianxin.Status(c.Status)] += c.N
+	}
+	if len(q.Status) == 0 {
+		for _, n := range out.ByStatus {
+			out.Total += n
 		}
 	}
 	for _, s := range q.Status {
@@ -271,18 +278,16 @@ func (db *DB) QueueCounts(ctx context.Context, scope lianxin.Scope, now time.Tim
 	var n struct {
 		Staff, Unassigned, District, Overdue, Rating sql.NullInt64
 	}
-	// Only open and recently resolved cases can be in a queue: the index on
-	// status keeps this from reading the whole register.
+	// Two reads, each on a partial index: the open cases, and the resolved
+	// ones waiting for a rating. The register's closed cases are never read.
 	q := `SELECT
-		SUM(` + openSQL + ` AND c.needs_staff = 1),
-		SUM(` + openSQL + ` AND c.assignee_id = ''),
-		SUM(` + openSQL + ` AND c.station_id = ''),
-		SUM(` + red + `),
-		SUM(c.status = 'resolved' AND c.satisfaction = '' AND c.resolved_at > ?)
-		FROM cases c WHERE ` + w + ` AND (c.status IN ('registered', 'accepted', 'forwarded', 'reopened') OR (c.status = 'resolved' AND c.resolved_at > ?))`
-	since := now.Add(-lianxin.RatingWindow).UTC()
-	all := append(append(append(rargs, since), args...), since)
-	if err := db.read.QueryRowxContext(ctx, q, all...).Scan(&n.Staff, &n.Unassigned, &n.District, &n.Overdue, &n.Rating); err != nil {
+		SUM(c.needs_staff = 1), SUM(c.assignee_id = ''), SUM(c.station_id = ''), SUM(` + red + `)
+		FROM cases c WHERE ` + openSQL + ` AND ` + w
+	if err := db.read.QueryRowxContext(ctx, q, append(rargs, args...)...).Scan(&n.Staff, &n.Unassigned, &n.District, &n.Overdue); err != nil {
+		return nil, err
+	}
+	q = `SELECT COUNT(*) FROM cases c WHERE c.status = 'resolved' AND c.satisfaction = '' AND c.resolved_at > ? AND ` + w
+	if err := db.read.QueryRowxContext(ctx, q, append([]any{now.Add(-lianxin.RatingWindow).UTC()}, args...)...).Scan(&n.Rating); err != nil {
 		return nil, err
 	}
 	return lianxin.QueueCounts{lianxin.QueueStaff: int(n.Staff.Int64), lianxin.QueueUnassigned: int(n.Unassigned.Int64),

@@ -103,6 +103,9 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 		if id, err = insertCase(tx, number, r, now); err != nil {
 			return err
 		}
+		if err := indexCase(tx, id, r.Description, r.Location.Address, r.Location.Label); err != nil {
+			return err
+		}
 		if err := claimAttachments(tx, id, r, now); err != nil {
 			return err
 		}

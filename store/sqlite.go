@@ -83,6 +83,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.wdb.Close()
 		return nil, err
 	}
+	if err := db.backfillSearch(ctx); err != nil {
+		db.read.Close()
+		db.wdb.Close()
+		return nil, fmt.Errorf("store: search index: %w", err)
+	}
 	wal := ""
 	if path != ":memory:" {
 		wal = path + "-wal"

@@ -59,7 +59,21 @@ func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request) {
 // labels are the console's words for codes (statuses, events, sources, SLA
 // colours, form errors), defined in templates/labels.html as
 // {{define "kind:code"}}words{{end}} so the Chinese lives with the templates.
-var labels = map[string]string{}
+// They are fixed at build time: read once.
+var labels = func() map[string]string {
+	out := map[string]string{}
+	lt := template.Must(template.New("labels").ParseFS(templateFS, "templates/labels.html"))
+	for _, t := range lt.Templates() {
+		if strings.Contains(t.Name(), ":") {
+			var b bytes.Buffer
+			if err := lt.ExecuteTemplate(&b, t.Name(), nil); err != nil {
+				panic(fmt.Sprintf("web: label %s: %v", t.Name(), err))
+			}
+			out[t.Name()] = strings.TrimSpace(b.String())
+		}
+	}
+	return out
+}()
 
 // parsePages parses each page with the shared layout and partials.
 func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
@@ -79,19 +93,6 @@ func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 			return nil, fmt.Errorf("web: template %s: %w", base, err)
 		}
 		pages[base] = t
-	}
-	lt, err := template.New("labels").Funcs(funcs).ParseFS(templateFS, "templates/labels.html")
-	if err != nil {
-		return nil, fmt.Errorf("web: labels: %w", err)
-	}
-	for _, t := range lt.Templates() {
-		if strings.Contains(t.Name(), ":") {
-			var b bytes.Buffer
-			if err := lt.ExecuteTemplate(&b, t.Name(), nil); err != nil {
-				return nil, err
-			}
-			labels[t.Name()] = strings.TrimSpace(b.String())
-		}
 	}
 	return pages, nil
 }
