@@ -379,3 +379,57 @@ func (e *Engine) Register(ctx context.Context, r lianxin.Report, actor lianxin.U
 	c, _, err := t.st.CreateCase(ctx, e.cfg.Numbering, r, events, nil, t.assigner(r, nil))
 	return c, err
 }
+
+// ReassignFrom routes the open cases of a deputy who left (deactivated in
+// the directory) to colleagues by the normal rules, never back to them;
+// each is one transaction with its timeline entry, notices and audit
+// entry. It returns how many cases moved.
+func (e *Engine) ReassignFrom(ctx context.Context, deputyID string, actor lianxin.User, addr string) (int, error) {
+	cases, err := e.cfg.Store.Cases(ctx, lianxin.CaseFilter{AssigneeID: deputyID, Status: lianxin.OpenStatuses, Limit: 10000})
+	if err != nil {
+		return 0, err
+	}
+	moved := 0
+	for i := range cases {
+		c := &cases[i]
+		a := &lianxin.CaseAction{Verb: "reassign", Number: c.Number, Actor: actor, Scope: lianxin.Scope{All: true}, Addr: addr,
+			IdemKey: "leave:" + deputyID}
+		t := e.consoleTurn(ctx, a)
+		cat, _ := t.cats.ByKey(c.CategoryKey)
+		r := lianxin.Report{Category: cat, Description: c.Description, Location: c.Location, StationID: c.StationID}
+		asg, err := t.assigner(r, []string{deputyID})(e.cfg.Store.AssignView(), c.Number)
+		if err != nil {
+			return moved, err
+		}
+		assignee := c.AssigneeID
+		tr := lianxin.Transition{CaseID: c.ID, From: lianxin.OpenStatuses, FromAssignee: &assignee, Assignee: &asg.AssigneeID}
+		if asg.NeedsStaff {
+			staff := true
+			tr.NeedsStaff = &staff
+		}
+		if c.Status != lianxin.StatusReopened {
+			tr.Status = lianxin.StatusRegistered
+		}
+		tr.Events = append([]lianxin.Event{{Type: lianxin.EventRerouted, Actor: actor.Ref(), Text: t.txt("reason_deputy_left", "deputy", deputyName(t.dir, deputyID))}}, asg.Events...)
+		idem := t.idem("leave", c)
+		for j := range asg.Notices {
+			asg.Notices[j].IdemKey = idem + ":" + asg.Notices[j].IdemKey
+		}
+		tr.Notices = asg.Notices
+		tr.Audit = []lianxin.AuditEntry{{Actor: actor.Ref(), Action: "reassign", Subject: c.Number, Detail: deputyID + " → " + asg.AssigneeID, Addr: addr}}
+		if _, err := t.st.Transition(ctx, tr); lianxin.ErrorCode(err) == lianxin.ECONFLICT {
+			continue // moved meanwhile by someone else
+		} else if err != nil {
+			return moved, err
+		}
+		moved++
+	}
+	return moved, nil
+}
+
+func deputyName(dir *lianxin.Directory, id string) string {
+	if d, ok := dir.Deputy(id); ok {
+		return d.Name
+	}
+	return id
+}

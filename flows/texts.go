@@ -40,7 +40,7 @@ var requiredTexts = []string{
 	"reason_fewest_open", "reason_round_robin", "reason_sole", "reason_point_head", "reason_head", "reason_parent", "reason_join",
 	// Console (issue 12).
 	"notify_resident_answered_staff", "notify_reopened_staff", "notify_merged_resident", "notify_merged_other", "notify_case_link",
-	"reason_staff_assigned", "reason_staff_registered", "unassigned_blocked",
+	"reason_staff_assigned", "reason_staff_registered", "unassigned_blocked", "reason_deputy_left",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.

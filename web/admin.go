@@ -4,13 +4,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/lianxin/lianxin"
 )
 
 // The admin pages: the outbox (what is waiting or was given up, and a
-// retry), the audit log, response templates and the directory.
+// retry), the audit log and response templates.
 
 type outboxPage struct {
 	Base
@@ -146,85 +145,4 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request, rc *reqCt
 	}
 	http.Redirect(w, r, "/console/templates?done=saved", http.StatusSeeOther)
 	return nil
-}
-
-type directoryPage struct {
-	Base
-	Deputies    []deputyView
-	Stations    []lianxin.Station
-	Departments []lianxin.Department
-	Cats        lianxin.Categories
-	Admin       bool
-	Invite      string
-	InviteFor   string
-	InviteUntil time.Time
-}
-
-type deputyView struct {
-	lianxin.DeputyRecord
-	Station string
-}
-
-func (h *Handler) directoryPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	if err := rc.staffOnly(); err != nil {
-		return err
-	}
-	return h.renderDirectory(w, r, rc, "", "", time.Time{})
-}
-
-func (h *Handler) renderDirectory(w http.ResponseWriter, r *http.Request, rc *reqCtx, code, who string, until time.Time) error {
-	recs, err := h.cfg.Store.DeputyRecords(r.Context())
-	if err != nil {
-		return err
-	}
-	p := directoryPage{Base: h.base(r, rc, "代表与联络站"), Departments: rc.dir.Departments, Cats: rc.cats,
-		Admin: rc.user.Role == lianxin.RoleAdmin, Invite: code, InviteFor: who, InviteUntil: until}
-	for _, d := range recs {
-		if rc.scope.Allows(d.StationID, "") {
-			p.Deputies = append(p.Deputies, deputyView{DeputyRecord: d, Station: stationName(rc.dir, d.StationID)})
-		}
-	}
-	for _, st := range rc.dir.Stations {
-		if rc.scope.Allows(st.ID, "") {
-			p.Stations = append(p.Stations, st)
-		}
-	}
-	return h.render(w, "directory", p)
-}
-
-// deputyOp: a binding code for a deputy (staff of their station), or
-// unbinding a lost phone (admins).
-func (h *Handler) deputyOp(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	if err := rc.staffOnly(); err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	d, ok := rc.dir.Deputy(id)
-	if !ok || !rc.scope.Allows(d.StationID, "") {
-		return lianxin.Errorf(lianxin.ENOTFOUND, "no deputy %q in scope", id)
-	}
-	switch r.PathValue("op") {
-	case "invite":
-		code, until, err := h.cfg.Store.CreateInvite(r.Context(), id, 24*time.Hour)
-		if err != nil {
-			return err
-		}
-		if err := h.cfg.Store.Audit(r.Context(), rc.audit(r, lianxin.AuditInvite, "deputy:"+id, "")); err != nil {
-			return err
-		}
-		return h.renderDirectory(w, r, rc, code, d.Name, until)
-	case "unbind":
-		if err := rc.adminOnly(); err != nil {
-			return err
-		}
-		if h.cfg.Directory == nil {
-			return lianxin.Errorf(lianxin.EUNAVAILABLE, "directory editing is not wired")
-		}
-		if err := h.cfg.Directory.UnbindDeputy(r.Context(), id, rc.audit(r, lianxin.AuditUnbind, "deputy:"+id, "")); err != nil {
-			return err
-		}
-		http.Redirect(w, r, "/console/directory?done=unbound", http.StatusSeeOther)
-		return nil
-	}
-	return lianxin.Errorf(lianxin.ENOTFOUND, "no deputy operation %q", r.PathValue("op"))
 }

@@ -149,6 +149,7 @@ func (h *Handler) funcs() template.FuncMap {
 			return false
 		},
 		"lines":      func(s string) []string { return strings.Split(s, "\n") },
+		"join":       strings.Join,
 		"unix":       func(t time.Time) int64 { return t.UnixNano() },
 		"queueNames": func() []string { return lianxin.Queues },
 		"slaNames": func() []lianxin.SLAState {

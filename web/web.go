@@ -78,6 +78,9 @@ type Uploads interface {
 type DirectoryEditor interface {
 	EditDirectory(ctx context.Context, dir *lianxin.Directory, cats lianxin.Categories, a lianxin.AuditEntry) ([]lianxin.DirectoryChange, error)
 	UnbindDeputy(ctx context.Context, deputyID string, a lianxin.AuditEntry) error
+	// DeactivateDeputy takes a deputy out and routes their open cases to
+	// colleagues; it returns how many moved.
+	DeactivateDeputy(ctx context.Context, deputyID string, actor lianxin.User, addr string) (int, error)
 }
 
 // OAuth is WeChat web authorisation (snsapi_base): where to send a
@@ -177,6 +180,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /console/templates", h.auth(h.saveTemplate))
 	m.Handle("GET /console/directory", h.auth(h.directoryPage))
 	m.Handle("POST /console/directory/deputies/{id}/{op}", h.auth(h.deputyOp))
+	m.Handle("POST /console/directory/edit/{kind}/{id}", h.auth(h.directoryEdit))
 	m.Handle("/console/", h.auth(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 		return lianxin.Errorf(lianxin.ENOTFOUND, "no console page %s", r.URL.Path)
 	}))

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/bot/media"
 	"github.com/lianxin/lianxin/bot/wxapi"
+	"github.com/lianxin/lianxin/configs"
 	"github.com/lianxin/lianxin/store"
 	"github.com/lianxin/lianxin/web"
 )
@@ -58,14 +60,80 @@ func (u uploads) SaveUpload(ctx context.Context, data []byte) (int64, error) {
 	return u.s.DB.RegisterUpload(ctx, st)
 }
 
-// directoryEditor changes the directory from the console: unbinding a
-// deputy's WeChat today; edits go through the import's validation.
+// directoryEditor changes the directory from the console through the
+// import's own validation and storage, and makes the change the one in use
+// at once (other processes pick it up within DirectoryPoll).
 type directoryEditor struct{ s *Service }
 
 func (d directoryEditor) EditDirectory(ctx context.Context, dir *lianxin.Directory, cats lianxin.Categories, a lianxin.AuditEntry) ([]lianxin.DirectoryChange, error) {
-	return nil, lianxin.Errorf(lianxin.EUNAVAILABLE, "directory edits are made in directory.yaml and `lianxin import`")
+	checked, checkedCats, err := configs.CheckDirectory(dir, cats)
+	if err != nil {
+		return nil, lianxin.Errorf(lianxin.EINVALID, "%v", err)
+	}
+	changes, err := d.s.DB.ImportDirectory(ctx, checked, checkedCats, false, a)
+	if err != nil {
+		return nil, err
+	}
+	return changes, d.s.reloadDirectory(ctx)
+}
+
+// DeactivateDeputy takes a deputy out of the directory and routes their
+// open cases to colleagues by the normal rules.
+func (d directoryEditor) DeactivateDeputy(ctx context.Context, deputyID string, actor lianxin.User, addr string) (int, error) {
+	dir, cats := d.s.Engine.Directory()
+	next := *dir
+	next.Deputies = nil
+	found := false
+	for _, dep := range dir.Deputies {
+		if dep.ID == deputyID {
+			found = true
+			continue
+		}
+		next.Deputies = append(next.Deputies, dep)
+	}
+	if !found {
+		return 0, lianxin.Errorf(lianxin.ENOTFOUND, "no active deputy %q", deputyID)
+	}
+	// Off the reception rosters too (copies: the directory in use is shared).
+	next.Stations = slices.Clone(dir.Stations)
+	for i := range next.Stations {
+		st := &next.Stations[i]
+		st.Reception = slices.Clone(st.Reception)
+		for j := range st.Reception {
+			st.Reception[j].DeputyIDs = slices.DeleteFunc(slices.Clone(st.Reception[j].DeputyIDs), func(id string) bool { return id == deputyID })
+		}
+	}
+	checked, checkedCats, err := configs.CheckDirectory(&next, cats)
+	if err != nil {
+		return 0, lianxin.Errorf(lianxin.EINVALID, "%v", err)
+	}
+	a := lianxin.AuditEntry{Actor: actor.Ref(), Action: lianxin.AuditDeactivate, Subject: "deputy:" + deputyID, Addr: addr}
+	if _, err := d.s.DB.ImportDirectory(ctx, checked, checkedCats, false, a); err != nil {
+		return 0, err
+	}
+	// Routed while the engine still knows their name; they are excluded.
+	moved, err := d.s.Engine.ReassignFrom(ctx, deputyID, actor, addr)
+	if err != nil {
+		return moved, err
+	}
+	return moved, d.s.reloadDirectory(ctx)
 }
 
 func (d directoryEditor) UnbindDeputy(ctx context.Context, deputyID string, a lianxin.AuditEntry) error {
 	return d.s.DB.UnbindDeputy(ctx, deputyID, a)
+}
+
+// reloadDirectory makes the stored directory the one this process uses.
+func (s *Service) reloadDirectory(ctx context.Context) error {
+	v, err := s.DB.DirectoryVersion(ctx)
+	if err != nil {
+		return err
+	}
+	dir, cats, err := s.DB.LoadDirectory(ctx)
+	if err != nil {
+		return err
+	}
+	s.Engine.SetDirectory(dir, cats)
+	s.dirVersion.Store(v)
+	return nil
 }
