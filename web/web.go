@@ -30,6 +30,9 @@ import (
 type Store interface {
 	UserByName(ctx context.Context, username string) (lianxin.User, string, error)
 	Users(ctx context.Context) ([]lianxin.User, error)
+	AddUser(ctx context.Context, u lianxin.User, passwordHash string, a lianxin.AuditEntry) (lianxin.User, error)
+	SetUserDisabled(ctx context.Context, username string, disabled bool, a lianxin.AuditEntry) error
+	SetPassword(ctx context.Context, username, hash string, a lianxin.AuditEntry) error
 	DeputyUser(ctx context.Context, deputyID string) (lianxin.User, error)
 	LoginFailures(ctx context.Context, username, addr string, since time.Time) (int, int, error)
 	RecordLoginFailure(ctx context.Context, username, addr string) error
@@ -176,6 +179,9 @@ func (h *Handler) routes() {
 	m.Handle("GET /console/outbox", h.auth(h.outboxPage))
 	m.Handle("POST /console/outbox/{id}/retry", h.auth(h.outboxRetry))
 	m.Handle("GET /console/audit", h.auth(h.auditPage))
+	m.Handle("GET /console/users", h.auth(h.usersPage))
+	m.Handle("POST /console/users", h.auth(h.addUser))
+	m.Handle("POST /console/users/{name}/{op}", h.auth(h.userOp))
 	m.Handle("GET /console/templates", h.auth(h.templatesPage))
 	m.Handle("POST /console/templates", h.auth(h.saveTemplate))
 	m.Handle("GET /console/directory", h.auth(h.directoryPage))

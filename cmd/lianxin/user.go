@@ -27,9 +27,8 @@ const userUsage = `usage:
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,31}$`)
 
-// minPassword is the shortest password accepted: long enough that the
-// sign-in limits (5 tries per 15 minutes) make guessing hopeless.
-const minPassword = 10
+// minPassword is the console's own minimum.
+const minPassword = web.MinPassword
 
 // cmdUser manages console accounts. Passwords come on standard input, never
 // as arguments (which the process list and shell history would show).

@@ -91,6 +91,7 @@ func TestConsolePages(t *testing.T) {
 		{f.admin, "/console/outbox", []string{"通知发送"}},
 		{f.admin, "/console/outbox?status=pending", []string{"待发送"}},
 		{f.admin, "/console/audit", []string{"操作日志", "登录"}},
+		{f.admin, "/console/users", []string{"pt-clerk", "联络站工作人员", "新增用户"}},
 		{f.clerk, "/console/cases", []string{f.number}},
 		{f.clerk, "/console/directory", []string{"生成绑定码"}},
 		{f.deputy, "/console/cases", []string{f.number}},
@@ -128,7 +129,7 @@ func TestConsolePages(t *testing.T) {
 	}{
 		{f.deputy, "/console/new", 403}, {f.deputy, "/console/templates", 403}, {f.deputy, "/console/directory", 403},
 		{f.deputy, "/console/outbox", 403}, {f.deputy, "/console/audit", 403},
-		{f.clerk, "/console/outbox", 403}, {f.clerk, "/console/audit", 403},
+		{f.clerk, "/console/outbox", 403}, {f.clerk, "/console/audit", 403}, {f.clerk, "/console/users", 403},
 		{f.clerk, "/console/cases?status=nonsense", 400}, {f.clerk, "/console/cases?from=yesterday", 400},
 		{f.clerk, "/console/cases/KQ20990101-0001", 404}, {f.clerk, "/console/nowhere", 404},
 	} {
@@ -477,5 +478,35 @@ func TestConsoleTemplatesAndDirectory(t *testing.T) {
 	// A binding code for a deputy of the clerk's station.
 	if code, _, body := f.Post(t, f.clerk, "/console/directory/deputies/d-st-03/invite", nil); code != 200 || !regexp.MustCompile(`绑定 \d{6}`).MatchString(body) {
 		t.Errorf("invite: HTTP %d", code)
+	}
+}
+
+// TestConsoleUsers: admins add, disable and re-key accounts in the console
+// with the CLI's rules; a refused form keeps what was typed but never the
+// password.
+func TestConsoleUsers(t *testing.T) {
+	f := newConsoleFixture(t)
+	code, _, body := f.Post(t, f.admin, "/console/users", url.Values{"username": {"sy-clerk"}, "role": {"staff"}, "station": {"saiyu"}, "password": {"short"}})
+	if code != 400 || !strings.Contains(body, "密码至少10个字符") || !strings.Contains(body, `value="sy-clerk"`) || strings.Contains(body, `value="short"`) {
+		t.Errorf("a short password: HTTP %d", code)
+	}
+	if code, _, body := f.Post(t, f.admin, "/console/users", url.Values{"username": {"pt-clerk"}, "role": {"staff"}, "station": {"saiyu"}, "password": {testPassword}}); code != 400 || !strings.Contains(body, "已经有人用了") {
+		t.Errorf("a taken name: HTTP %d", code)
+	}
+	if code, _, _ := f.Post(t, f.admin, "/console/users", url.Values{"username": {"sy-clerk"}, "role": {"staff"}, "station": {"saiyu"}, "password": {testPassword}}); code != 303 {
+		t.Fatalf("add: HTTP %d", code)
+	}
+	sy := f.Login(t, "sy-clerk", testPassword)
+	if _, list := f.Get(t, sy, "/console/cases"); strings.Contains(list, f.number) {
+		t.Error("the new 赛鱼 clerk sees a 平潭街 case")
+	}
+	if code, _, _ := f.Post(t, f.admin, "/console/users/sy-clerk/disable", nil); code != 303 {
+		t.Fatalf("disable: HTTP %d", code)
+	}
+	if code, _ := f.Get(t, sy, "/console/cases"); code != 303 {
+		t.Errorf("a disabled account stays signed in: HTTP %d", code)
+	}
+	if code, _, _ := f.Post(t, f.clerk, "/console/users/sy-clerk/enable", nil); code != 403 {
+		t.Errorf("staff managing users: HTTP %d", code)
 	}
 }
