@@ -302,13 +302,30 @@ func TestConsoleStaffActions(t *testing.T) {
 	if got, _ = f.DB.Case(ctx, f.number); got.Status != lianxin.StatusReopened {
 		t.Errorf("after reopening: %s", got.Status)
 	}
+	// 转办 to a department and 退回 by staff, as the deputy would in chat.
+	if code, _ := f.act(t, f.clerk, f.number, "forward", url.Values{"department": {"road_maintenance"}, "text": {"请尽快修补"}}); code != 303 {
+		t.Fatalf("forward: HTTP %d", code)
+	}
+	if got, _ = f.DB.Case(ctx, f.number); got.Status != lianxin.StatusForwarded {
+		t.Errorf("after forwarding: %s", got.Status)
+	}
+	if code, body := f.act(t, f.clerk, f.number, "forward", url.Values{"department": {""}}); code != 400 || !strings.Contains(body, "请选择转办部门") {
+		t.Errorf("forward without a department: HTTP %d", code)
+	}
+	was := got.AssigneeID
+	if code, _ := f.act(t, f.clerk, f.number, "return", url.Values{"text": {"不是这位代表的片区"}}); code != 303 {
+		t.Fatalf("return: HTTP %d", code)
+	}
+	if got, _ = f.DB.Case(ctx, f.number); got.AssigneeID == was || got.Status != lianxin.StatusRegistered {
+		t.Errorf("after returning: %s %s", got.AssigneeID, got.Status)
+	}
 	// Every one of those is in the audit log.
 	log, _ := f.DB.AuditLog(ctx, lianxin.AuditFilter{Subject: f.number, Limit: 100})
 	done := map[string]bool{}
 	for _, a := range log {
 		done[a.Action] = true
 	}
-	for _, v := range []string{"note", "assign", "reroute", "private", "resolve", "reopen"} {
+	for _, v := range []string{"note", "assign", "reroute", "private", "resolve", "reopen", "forward", "return"} {
 		if !done[v] {
 			t.Errorf("no audit entry for %s (have %v)", v, done)
 		}
@@ -508,5 +525,46 @@ func TestConsoleUsers(t *testing.T) {
 	}
 	if code, _, _ := f.Post(t, f.clerk, "/console/users/sy-clerk/enable", nil); code != 403 {
 		t.Errorf("staff managing users: HTTP %d", code)
+	}
+}
+
+// TestConsoleOutboxRetry: a notification given up is shown with its reason
+// and goes back in the queue on an admin's retry, audited.
+func TestConsoleOutboxRetry(t *testing.T) {
+	f := newConsoleFixture(t)
+	ctx := context.Background()
+	if err := f.DB.Enqueue(ctx, "test:dead", lianxin.OutboxText, "oDeadRecipient0001", lianxin.TextPayload{Text: "一条发不出去的通知"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := f.DB.ClaimOutbox(ctx, "test", time.Now().Add(time.Hour), time.Minute, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	for _, m := range msgs {
+		if m.IdemKey == "test:dead" {
+			id = m.ID
+			if err := f.DB.MarkOutboxDead(ctx, m.ID, "test", "45015 用户48小时未互动"); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			f.DB.RetryOutbox(ctx, m.ID, "test", time.Now(), "")
+		}
+	}
+	if _, page := f.Get(t, f.admin, "/console/outbox"); !strings.Contains(page, "一条发不出去的通知") || !strings.Contains(page, "45015") {
+		t.Fatalf("the dead notification and its reason are not shown")
+	}
+	if code, _, _ := f.Post(t, f.admin, "/console/outbox/"+strconv.FormatInt(id, 10)+"/retry", nil); code != 303 {
+		t.Fatalf("retry: HTTP %d", code)
+	}
+	m, _ := f.DB.OutboxMessage(ctx, id)
+	if m.Status != lianxin.OutboxPending || m.Attempts != 0 {
+		t.Errorf("after retry: %s, %d attempts", m.Status, m.Attempts)
+	}
+	if code, _, _ := f.Post(t, f.admin, "/console/outbox/"+strconv.FormatInt(id, 10)+"/retry", nil); code != 404 {
+		t.Errorf("retrying a row that is not dead: HTTP %d", code)
+	}
+	if log, _ := f.DB.AuditLog(ctx, lianxin.AuditFilter{Action: lianxin.AuditOutboxRetry}); len(log) != 1 {
+		t.Errorf("retry audited: %+v", log)
 	}
 }
