@@ -272,7 +272,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("the deputy's notice has no link to the case (got %q)", link)
 	}
 	wctx := newBrowser(t)
-	run(t, wctx, "open from WeChat", chromedp.Navigate(fw.BrowseAsURL(deputyOpenID, link)), chromedp.WaitVisible(chromedp.CSS(`ol.timeline`)))
+	run(t, wctx, "open from WeChat on a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile),
+		chromedp.Navigate(fw.BrowseAsURL(deputyOpenID, link)), chromedp.WaitVisible(chromedp.CSS(`ol.timeline`)))
+	// Readable on the phone: nothing wider than the screen.
+	if wide := value(t, wctx, "page width", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)); !wide {
+		t.Error("the case page is wider than a phone's screen")
+	}
 	if who := textOf(t, wctx, "form.who"); !strings.Contains(who, "sun") {
 		t.Errorf("signed in from WeChat as %q", who)
 	}
