@@ -367,7 +367,7 @@ func (e *Engine) Register(ctx context.Context, r lianxin.Report, actor lianxin.U
 			r.StationID, r.StationReason = id, why
 		}
 	}
-	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: actor.Ref(), Text: r.Source}}
+	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: actor.Ref()}}
 	if r.StationID != "" {
 		reason := r.StationReason
 		if reason == "" {

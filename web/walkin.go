@@ -98,6 +98,8 @@ func (h *Handler) walkIn(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 	if err := rc.staffOnly(); err != nil {
 		return err
 	}
+	// Nine photos of at most 10 MiB each, and the form around them.
+	r.Body = http.MaxBytesReader(w, r.Body, maxUploadPhotos*maxUploadBytes+1<<20)
 	if err := r.ParseMultipartForm(32 << 20); err != nil && err != http.ErrNotMultipart {
 		return lianxin.Errorf(lianxin.EINVALID, "bad form: %v", err)
 	}

@@ -48,6 +48,13 @@ func TestLabels(t *testing.T) {
 			lianxin.AuditDirectory, lianxin.AuditOutboxRetry, lianxin.AuditDeactivate},
 		"flash":  {lianxin.ActAssign, lianxin.ActAccept, lianxin.ActAnswer, lianxin.ActForward, lianxin.ActProgress, lianxin.ActResolve, lianxin.ActReturn, lianxin.ActReopen, lianxin.ActNote},
 		"rating": {lianxin.Satisfied, lianxin.FairlySatisfied, lianxin.Unsatisfied},
+		// Every message key a Validate or handler returns.
+		"err": {"login_empty", "login_bad", "login_locked", "text_required", "text_too_long", "deputy_required", "deputy_same",
+			"needs_assignee", "department_required", "reroute_nothing", "duplicate_required", "duplicate_unknown", "invalid",
+			"source_required", "category_required", "description_short", "phone_invalid", "station_required", "photos_too_many",
+			"photo_too_large", "photo_bad", "photos_unavailable", "title_required", "name_required", "id_invalid", "number_required",
+			"level_required", "robot_invalid", "directory_refused", "deactivate_refused", "username_invalid", "username_taken",
+			"role_required", "password_short"},
 	}
 	for kind, codes := range want {
 		for _, c := range codes {
