@@ -83,7 +83,16 @@ func (t *turn) consoleChange(tr *lianxin.Transition, c *lianxin.Case) {
 		detail = fmt.Sprint(a.On)
 	}
 	tr.Audit = []lianxin.AuditEntry{{Actor: a.Actor.Ref(), Action: a.Verb, Subject: c.Number, Detail: detail, Addr: a.Addr}}
+	// A person from the station has taken it up: it leaves the 人工 queue.
+	if c.NeedsStaff && a.Actor.Role != lianxin.RoleDeputy && staffHandles[a.Verb] {
+		handled := false
+		tr.NeedsStaff = &handled
+	}
 }
+
+// staffHandles are the actions by which staff answer a 人工 request.
+var staffHandles = map[string]bool{lianxin.ActAccept: true, lianxin.ActAnswer: true, lianxin.ActProgress: true,
+	lianxin.ActForward: true, lianxin.ActResolve: true}
 
 // chatVerbs maps console verbs to the chat command that does the same.
 var chatVerbs = map[string]string{

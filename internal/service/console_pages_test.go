@@ -292,6 +292,13 @@ func TestConsoleStaffActions(t *testing.T) {
 	if _, list := f.Get(t, f.clerk, "/console/cases?queue=staff"); !strings.Contains(list, next) {
 		t.Errorf("the blocked sender's report is not in the 人工 queue")
 	}
+	// A clerk answers it: it has had its person and leaves the queue.
+	if code, _ := f.act(t, f.clerk, next, "answer", url.Values{"text": {"您反映的情况已记录，工作人员会电话联系您。"}}); code != 303 {
+		t.Fatalf("answer: HTTP %d", code)
+	}
+	if _, list := f.Get(t, f.clerk, "/console/cases?queue=staff"); strings.Contains(list, next) {
+		t.Errorf("an answered 人工 case stays in the queue")
+	}
 	// Resolve, then reopen (重办): deputy told.
 	if code, _ := f.act(t, f.clerk, f.number, "resolve", url.Values{"text": {"路面已修好"}}); code != 303 {
 		t.Fatalf("resolve: HTTP %d", code)
