@@ -271,6 +271,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	if link == "" || link != web.CaseLink(s.Cfg.Console.PublicURL, number) {
 		t.Fatalf("the deputy's notice has no link to the case (got %q)", link)
 	}
+	// The template message (outside the 48-hour window) opens the same page.
+	msgs, _ := s.DB.Outbox(ctx0, 200)
+	withURL := false
+	for _, m := range msgs {
+		withURL = withURL || (m.Recipient == lianxin.DeputyRecipient("d-st-03") && strings.Contains(m.Payload, `"url":"`+link+`"`))
+	}
+	if !withURL {
+		t.Error("the deputy's template fallback does not carry the case link as its url")
+	}
 	wctx := newBrowser(t)
 	run(t, wctx, "open from WeChat on a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile),
 		chromedp.Navigate(fw.BrowseAsURL(deputyOpenID, link)), chromedp.WaitVisible(chromedp.CSS(`ol.timeline`)))
