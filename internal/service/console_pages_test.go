@@ -185,6 +185,14 @@ func TestConsoleSessionSecurity(t *testing.T) {
 	if code != http.StatusTooManyRequests || !strings.Contains(body, "15分钟后再试") {
 		t.Errorf("sixth try within 15 minutes: HTTP %d", code)
 	}
+	// Per address too: guesses spread over many names are counted together.
+	other := f.Browser(t)
+	for i := range 20 {
+		f.Post(t, other, "/console/login", url.Values{"username": {"guess" + strconv.Itoa(i)}, "password": {"wrong password"}})
+	}
+	if code, _, _ := f.Post(t, other, "/console/login", url.Values{"username": {"admin"}, "password": {testPassword}}); code != http.StatusTooManyRequests {
+		t.Errorf("after 20 failures from one address: HTTP %d, want 429", code)
+	}
 	clock.Add(16 * time.Minute)
 	resp, err = b.PostForm(f.Server.URL+"/console/login", url.Values{"username": {"pt-clerk"}, "password": {testPassword}})
 	if err != nil {
