@@ -25,40 +25,55 @@ import (
 	"github.com/lianxin/lianxin"
 )
 
-// Store is what the console reads and writes directly (store.DB). Case
-// changes go through Casework.
+// Store is what the console reads and writes directly (store.DB), in three
+// parts: accounts and sessions, the cases within a scope, and what admins
+// and staff keep (audit log, outbox, templates, deputies). Case changes go
+// through Casework.
 type Store interface {
+	Accounts
+	ScopedCases
+	Records
+}
+
+// Accounts are console users, their sessions and sign-in failures.
+type Accounts interface {
 	UserByName(ctx context.Context, username string) (lianxin.User, string, error)
 	Users(ctx context.Context) ([]lianxin.User, error)
 	AddUser(ctx context.Context, u lianxin.User, passwordHash string, a lianxin.AuditEntry) (lianxin.User, error)
 	SetUserDisabled(ctx context.Context, username string, disabled bool, a lianxin.AuditEntry) error
 	SetPassword(ctx context.Context, username, hash string, a lianxin.AuditEntry) error
 	DeputyUser(ctx context.Context, deputyID string) (lianxin.User, error)
+	DeputyByOpenID(ctx context.Context, openid string) (lianxin.Deputy, bool, error)
 	LoginFailures(ctx context.Context, username, addr string, since time.Time) (int, int, error)
 	RecordLoginFailure(ctx context.Context, username, addr string) error
 	CreateSession(ctx context.Context, id string, userID int64, addr, userAgent string, a lianxin.AuditEntry) error
 	Session(ctx context.Context, id string, idle time.Duration) (*lianxin.Session, error)
 	DeleteSession(ctx context.Context, id string, a lianxin.AuditEntry) error
+}
 
+// ScopedCases are the reads of cases; each takes the user's scope and
+// applies it in its query.
+type ScopedCases interface {
 	CaseList(ctx context.Context, scope lianxin.Scope, q lianxin.CaseQuery) (*lianxin.CasePage, error)
 	QueueCounts(ctx context.Context, scope lianxin.Scope, now time.Time) (lianxin.QueueCounts, error)
 	CaseInScope(ctx context.Context, scope lianxin.Scope, number string) (*lianxin.Case, error)
 	AttachmentInScope(ctx context.Context, scope lianxin.Scope, id int64) (*lianxin.Attachment, error)
+	// Conversation and CaseNotices are read for a case CaseInScope returned.
 	Conversation(ctx context.Context, c *lianxin.Case, limit int) ([]lianxin.JournalEntry, error)
 	CaseNotices(ctx context.Context, caseID int64) ([]lianxin.OutboxMessage, error)
 	SenderBlocked(ctx context.Context, openid string) (bool, error)
-	ResponseTemplates(ctx context.Context) ([]lianxin.ResponseTemplate, error)
-	SaveResponseTemplate(ctx context.Context, t lianxin.ResponseTemplate, a lianxin.AuditEntry) error
+}
 
+// Records are what admins and staff keep besides cases.
+type Records interface {
 	Audit(ctx context.Context, a lianxin.AuditEntry) error
 	AuditLog(ctx context.Context, f lianxin.AuditFilter) ([]lianxin.AuditEntry, error)
-
+	ResponseTemplates(ctx context.Context) ([]lianxin.ResponseTemplate, error)
+	SaveResponseTemplate(ctx context.Context, t lianxin.ResponseTemplate, a lianxin.AuditEntry) error
 	OutboxWithStatus(ctx context.Context, status string, limit int) ([]lianxin.OutboxMessage, error)
 	RetryDeadOutbox(ctx context.Context, id int64, a lianxin.AuditEntry) error
-
 	DeputyRecords(ctx context.Context) ([]lianxin.DeputyRecord, error)
 	CreateInvite(ctx context.Context, deputyID string, ttl time.Duration) (string, time.Time, error)
-	DeputyByOpenID(ctx context.Context, openid string) (lianxin.Deputy, bool, error)
 }
 
 // Casework changes cases by the same rules as chat (flows.Engine).
