@@ -27,7 +27,12 @@ type Attachment struct {
 	Size      int64            `json:"size,omitempty" db:"size"`
 	Error     string           `json:"error,omitempty" db:"error"`
 	Attempts  int              `json:"attempts" db:"attempts"`
-	CreatedAt time.Time        `json:"created_at" db:"created_at"`
+	// Recognition is WeChat's text of a voice message.
+	Recognition string `json:"recognition,omitempty" db:"recognition"`
+	// Hidden: staff hid it (abusive, or someone's privacy); only admins
+	// still see the original.
+	Hidden    bool      `json:"hidden,omitempty" db:"hidden"`
+	CreatedAt time.Time `json:"created_at" db:"created_at"`
 	// The upload of a stored file as WeChat temporary media, to send it on
 	// to a deputy; reused while WeChat keeps it (MediaLifetime).
 	UploadedMediaID string     `json:"-" db:"wx_media_id"`

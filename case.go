@@ -69,6 +69,10 @@ type Case struct {
 	OpenID       string     `json:"-" db:"openid"`
 	NeedsStaff   bool       `json:"needs_staff" db:"needs_staff"`
 	Satisfaction string     `json:"satisfaction" db:"satisfaction"`
+	Source       string     `json:"source" db:"source"`                     // SourceWeChat, SourceVisit, ...
+	ContactName  string     `json:"-" db:"contact_name"`                    // the resident's name, when staff took it down
+	Private      bool       `json:"private" db:"private"`                   // kept out of every public view
+	MergedInto   string     `json:"merged_into,omitempty" db:"merged_into"` // the case this one duplicates
 	CreatedAt    time.Time  `json:"created_at" db:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at" db:"updated_at"`
 	AcceptDue    *time.Time `json:"accept_due,omitempty" db:"accept_due"`
@@ -174,7 +178,19 @@ const (
 	// EventStaffAnswered is station or district staff answering the
 	// resident (lianxin cases reply, the console).
 	EventStaffAnswered = "staff_answered"
+
+	// Console actions.
+	EventMerged      = "merged"       // closed as a duplicate of another case
+	EventDuplicate   = "duplicate"    // another case was merged into this one
+	EventPrivate     = "private"      // marked private, or public again
+	EventPhotoHidden = "photo_hidden" // a photo hidden (its original kept for admins)
+	EventRerouted    = "rerouted"     // category or station changed, routed again
+	EventBlocked     = "blocked"      // the sender was blocked or unblocked
 )
+
+// Internal reports whether the event is for staff and deputies only (the
+// console marks it 内部); residents read the others (VisibleTo).
+func (e *Event) Internal() bool { return !e.VisibleTo(true) }
 
 // Report is what a resident submitted through the report flow: the draft a
 // case is registered from.
@@ -194,6 +210,12 @@ type Report struct {
 	// Anonymous: the resident asked to stay anonymous to the deputy (the
 	// conversation that asks is issue 11's; the register honours the flag).
 	Anonymous bool
+	// Source is how the case came in ("" is SourceWeChat); ContactName the
+	// resident's name when staff took it down (walk-ins and calls).
+	Source      string
+	ContactName string
+	// Audit is written with the case when staff registered it.
+	Audit []AuditEntry
 }
 
 // SLAState is a case's standing against its deadlines, as supervision shows

@@ -116,16 +116,6 @@ type RegisterRow struct {
 	Overdue bool
 }
 
-// AuditEntry records a staff action on the register that must be
-// accountable: an export with full phone numbers, an erasure, a typical
-// mark, a recomputed report.
-type AuditEntry struct {
-	Actor   string    // who: "cli:USER", a console user
-	Action  string    // what: "export_unmasked", "erase", "typical", ...
-	Subject string    // on what: a case number, a filter
-	Detail  string    // anything else worth keeping
-	At      time.Time // set by the store when zero
-}
 
 // NoDeputy in CaseFilter.Deputy selects the cases nobody had at the end
 // of the period (the district queue, 待分派).

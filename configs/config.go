@@ -61,6 +61,7 @@ type Config struct {
 	Workers     Workers     `yaml:"workers"`
 	Privacy     Privacy     `yaml:"privacy"`
 	Report      Report      `yaml:"report"`
+	Console     Console     `yaml:"console"`
 
 	// RedisExplicit is true when the Redis URL was set by the operator rather
 	// than defaulted; only a defaulted Redis may fall back to the embedded one.
@@ -87,6 +88,17 @@ type WeChat struct {
 	// MediaHosts are the only hosts a PicUrl is fetched from (WeChat's
 	// image CDN); the API base's host is always allowed too.
 	MediaHosts []string `yaml:"media_hosts"`
+	// OAuthBase is where WeChat's web authorisation page is
+	// (open.weixin.qq.com; the fake WeChat in tests).
+	OAuthBase string `yaml:"oauth_base"`
+}
+
+// Console is the station console (/console/): the address users reach it
+// at (for the links in deputies' notices, WeChat's redirect and secure
+// cookies) and how long an idle session lasts.
+type Console struct {
+	PublicURL   string   `yaml:"public_url"`
+	IdleTimeout Duration `yaml:"idle_timeout"`
 }
 
 // Session is how long conversations live in Redis.
@@ -183,7 +195,8 @@ func Default() Config {
 		CasePrefix: "KQ",
 		Timezone:   "Asia/Shanghai",
 		LogLevel:   "info",
-		WeChat:     WeChat{APIBase: DefaultAPIBase, MediaHosts: DefaultMediaHosts()},
+		WeChat:     WeChat{APIBase: DefaultAPIBase, MediaHosts: DefaultMediaHosts(), OAuthBase: "https://open.weixin.qq.com"},
+		Console:    Console{IdleTimeout: Duration{2 * time.Hour}},
 		Session:    Session{IdleTTL: Duration{30 * time.Minute}, DraftTTL: Duration{24 * time.Hour}},
 		Webhook: Webhook{
 			MaxBody:       64 << 10,
@@ -247,6 +260,8 @@ var envVars = []envVar{
 		}
 		return nil
 	}},
+	{"LIANXIN_WECHAT_OAUTH_BASE", str(func(c *Config) *string { return &c.WeChat.OAuthBase })},
+	{"LIANXIN_PUBLIC_URL", str(func(c *Config) *string { return &c.Console.PublicURL })},
 	{"LIANXIN_WECHAT_STABLE_TOKEN", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		c.WeChat.StableToken = b
@@ -425,6 +440,17 @@ func (c *Config) Validate() error {
 	}
 	if u, err := url.Parse(c.WeChat.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("LIANXIN_WECHAT_API_BASE", "%q is not an http(s) URL", c.WeChat.APIBase)
+	}
+	if u, err := url.Parse(c.WeChat.OAuthBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("LIANXIN_WECHAT_OAUTH_BASE", "%q is not an http(s) URL", c.WeChat.OAuthBase)
+	}
+	if c.Console.PublicURL != "" {
+		if u, err := url.Parse(c.Console.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("LIANXIN_PUBLIC_URL", "%q is not an http(s) URL of the host (like https://lianxin.example.cn)", c.Console.PublicURL)
+		}
+	}
+	if c.Console.IdleTimeout.Duration < time.Minute {
+		bad("console.idle_timeout", "must be at least 1m")
 	}
 	if strings.ContainsAny(c.WeChat.Token, " \t\r\n") {
 		bad("LIANXIN_WECHAT_TOKEN", "must not contain spaces")

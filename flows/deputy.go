@@ -359,20 +359,29 @@ func (t *turn) act(d lianxin.Deputy, c *lianxin.Case, word, text string) (string
 	if v.needsText && text == "" {
 		return t.txt("deputy_need_text", "verb", v.word, "short", lianxin.ShortNumber(c.Number), "example", t.txt(v.example)), nil
 	}
-	idem := fmt.Sprintf("act:%s:%s", c.Number, t.m.Account+":"+t.m.Key())
-	return v.do(t, d, c, text, idem)
+	return v.do(t, d, c, text, t.idem("act", c))
 }
 
 // change is a deputy's transition of a case they saw as it is now: it
 // applies only if nobody moved the case meanwhile.
 func (t *turn) change(c *lianxin.Case) lianxin.Transition {
 	assignee := c.AssigneeID
-	return lianxin.Transition{CaseID: c.ID, From: lianxin.OpenStatuses, FromAssignee: &assignee}
+	tr := lianxin.Transition{CaseID: c.ID, From: lianxin.OpenStatuses, FromAssignee: &assignee}
+	t.consoleChange(&tr, c)
+	return tr
 }
 
 // tellResident adds the notice to the case's resident, in the words of key.
+// A case registered at the station (a walk-in, a call) has no WeChat user
+// to tell.
 func (t *turn) tellResident(tr *lianxin.Transition, d lianxin.Deputy, c *lianxin.Case, idem, key string, pairs ...string) {
-	body := t.txt(key, append([]string{"number", c.Number, "deputy", d.Name}, pairs...)...)
+	if c.OpenID == "" {
+		return
+	}
+	if t.console != nil && key == "notify_resident_answered" && t.console.Actor.Role != lianxin.RoleDeputy {
+		key = "notify_resident_answered_staff"
+	}
+	body := t.txt(key, append([]string{"number", c.Number, "deputy", d.Name, "station", t.stationName(c.StationID)}, pairs...)...)
 	tr.Notices = append(tr.Notices, t.notice(idem+":resident", c.OpenID, body, t.txt("notify_resident_title"), c, d.Name))
 }
 
@@ -416,7 +425,7 @@ func mediaCounts(c *lianxin.Case) (photos, voices, failed int) {
 func (t *turn) acceptVerb(d lianxin.Deputy, c *lianxin.Case, _, idem string) (string, error) {
 	tr := t.change(c)
 	tr.Status = lianxin.StatusAccepted
-	tr.Events = []lianxin.Event{{Type: lianxin.EventAccepted, Actor: "deputy:" + d.ID, Text: d.Name, Audience: lianxin.AudienceResident}}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventAccepted, Actor: t.actorRef(d), Text: d.Name, Audience: lianxin.AudienceResident}}
 	t.tellResident(&tr, d, c, idem, "notify_resident_accepted")
 	resolve := t.txt("none")
 	if c.ResolveDue != nil {
@@ -430,7 +439,7 @@ func (t *turn) answerVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string) 
 	if c.Status == lianxin.StatusRegistered || c.Status == lianxin.StatusReopened {
 		tr.Status = lianxin.StatusAccepted // answering takes the case up
 	}
-	tr.Events = []lianxin.Event{{Type: lianxin.EventAnswered, Actor: "deputy:" + d.ID, Text: text, Audience: lianxin.AudienceResident}}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventAnswered, Actor: t.actorRef(d), Text: text, Audience: lianxin.AudienceResident}}
 	t.tellResident(&tr, d, c, idem, "notify_resident_answered", "text", text)
 	return t.apply(tr, t.txt("deputy_answered", "number", c.Number, "told", t.told(c)))
 }
@@ -449,11 +458,11 @@ func (t *turn) forwardVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string)
 	}
 	tr := t.change(c)
 	tr.Status = lianxin.StatusForwarded
-	tr.Events = []lianxin.Event{{Type: lianxin.EventForwarded, Actor: "deputy:" + d.ID, Text: dept.Name, Audience: lianxin.AudienceResident}}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventForwarded, Actor: t.actorRef(d), Text: dept.Name, Audience: lianxin.AudienceResident}}
 	if note != "" {
 		// The deputy's words are for the department: staff see them, the
 		// resident does not.
-		tr.Events = append(tr.Events, lianxin.Event{Type: lianxin.EventNote, Actor: "deputy:" + d.ID,
+		tr.Events = append(tr.Events, lianxin.Event{Type: lianxin.EventNote, Actor: t.actorRef(d),
 			Text: t.txt("note_to_department", "department", dept.Name, "text", note), Audience: lianxin.AudienceStaff})
 	}
 	t.tellResident(&tr, d, c, idem, "notify_resident_forwarded", "department", dept.Name)
@@ -498,7 +507,7 @@ func (t *turn) tellDepartment(tr *lianxin.Transition, dept lianxin.Department, d
 
 func (t *turn) progressVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string) (string, error) {
 	tr := t.change(c)
-	tr.Events = []lianxin.Event{{Type: lianxin.EventProgress, Actor: "deputy:" + d.ID, Text: text, Audience: lianxin.AudienceResident}}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventProgress, Actor: t.actorRef(d), Text: text, Audience: lianxin.AudienceResident}}
 	t.tellResident(&tr, d, c, idem, "notify_resident_progress", "text", text)
 	return t.apply(tr, t.txt("deputy_progress", "number", c.Number, "told", t.told(c)))
 }
@@ -506,7 +515,7 @@ func (t *turn) progressVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string
 func (t *turn) resolveVerb(d lianxin.Deputy, c *lianxin.Case, text, idem string) (string, error) {
 	tr := t.change(c)
 	tr.Status = lianxin.StatusResolved
-	tr.Events = []lianxin.Event{{Type: lianxin.EventResolved, Actor: "deputy:" + d.ID, Text: text, Audience: lianxin.AudienceResident}}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventResolved, Actor: t.actorRef(d), Text: text, Audience: lianxin.AudienceResident}}
 	t.tellResident(&tr, d, c, idem, "notify_resident_resolved", "text", text)
 	return t.apply(tr, t.txt("deputy_resolved", "number", c.Number, "told", t.told(c)))
 }
@@ -566,7 +575,7 @@ func (t *turn) returnCase(d lianxin.Deputy, c *lianxin.Case, reason, idem string
 	}
 	tr := t.change(c)
 	tr.Status, tr.Assignee = lianxin.StatusRegistered, &a.AssigneeID
-	tr.Events = append([]lianxin.Event{{Type: lianxin.EventReturned, Actor: "deputy:" + d.ID, Text: reason, Audience: lianxin.AudienceStaff}}, a.Events...)
+	tr.Events = append([]lianxin.Event{{Type: lianxin.EventReturned, Actor: t.actorRef(d), Text: reason, Audience: lianxin.AudienceStaff}}, a.Events...)
 	for i := range a.Notices {
 		a.Notices[i].IdemKey = idem + ":" + a.Notices[i].IdemKey
 	}

@@ -95,6 +95,10 @@ type EngineConfig struct {
 	// an AppSecret is set), so a deputy is told «已通知群众» only when it is
 	// true. Nil means they are.
 	Delivery func() bool
+	// Casework is what console actions read (nil: no console).
+	Casework CaseworkStore
+	// Now is the clock console actions read (default time.Now).
+	Now func() time.Time
 }
 
 // Engine moves a resident's session forward one message at a time.
@@ -256,6 +260,9 @@ type turn struct {
 	dir  *lianxin.Directory
 	cats lianxin.Categories
 	cl   *Classifier
+
+	// console is the console action this turn carries out (no message).
+	console *lianxin.CaseAction
 }
 
 func (t *turn) txt(key string, pairs ...string) string { return t.e.texts.Get(key, pairs...) }

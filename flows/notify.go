@@ -16,6 +16,10 @@ type NotifyConfig struct {
 	// Fields maps template fields to patterns over {title} {number}
 	// {category} {station} {deputy} {time} {text}.
 	Fields map[string]string
+	// CaseURL, when set, is the console page of a case as a deputy opens it
+	// from WeChat: deputies' notices link to it (the template's url, and a
+	// line at the end of the text).
+	CaseURL func(number string) string
 }
 
 // notice builds an outbox row: a customer-service text with, when a template
@@ -25,6 +29,11 @@ func (t *turn) notice(idem, recipient, text, title string, c *lianxin.Case, depu
 }
 
 func (e *Engine) notice(idem, recipient, text, title string, c *lianxin.Case, deputy string, cats lianxin.Categories, dir *lianxin.Directory) lianxin.Notice {
+	link := ""
+	if n := e.cfg.Notify; n.CaseURL != nil && c != nil && c.Number != "" && strings.HasPrefix(recipient, lianxin.DeputyRecipientPrefix) {
+		link = n.CaseURL(c.Number)
+		text += "\n" + e.texts.Get("notify_case_link", "url", link)
+	}
 	p := lianxin.NotifyPayload{Text: text}
 	if n := e.cfg.Notify; n.TemplateID != "" {
 		vars := []string{"title", title, "text", text, "deputy", deputy}
@@ -42,7 +51,11 @@ func (e *Engine) notice(idem, recipient, text, title string, c *lianxin.Case, de
 		for field, pattern := range n.Fields {
 			data[field] = clip(r.Replace(pattern), 200)
 		}
-		p.Template = &lianxin.TemplatePayload{TemplateID: n.TemplateID, URL: n.TemplateURL, Data: data}
+		url := n.TemplateURL
+		if link != "" {
+			url = link
+		}
+		p.Template = &lianxin.TemplatePayload{TemplateID: n.TemplateID, URL: url, Data: data}
 	}
 	return lianxin.Notice{IdemKey: idem, Kind: lianxin.OutboxText, Recipient: recipient, Payload: p}
 }

@@ -91,7 +91,8 @@ func (e *Engine) reassign(ctx context.Context, snap *directorySnapshot, now time
 	}
 	m.To = d.ID
 	tr.Assignee = &d.ID
-	tr.Events = []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("reassigned_event", "from", leaver, "deputy", d.Name, "reason", m.Why)}}
+	tr.Events = []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("reassigned_event", "from", leaver, "deputy", d.Name, "reason", m.Why)},
+		{Type: lianxin.EventTold, Actor: "system", Text: t.txt("told_reassigned", "deputy", d.Name), Audience: lianxin.AudienceResident}}
 	short := lianxin.ShortNumber(c.Number)
 	next := t.txt("staff_assigned_detail", "short", short)
 	if c.Status == lianxin.StatusRegistered || c.Status == lianxin.StatusReopened {

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -660,12 +661,28 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 	if needsStaff {
 		assign = t.staffAssigner(r)
 	}
+	if b, ok := t.e.cfg.Store.(blockList); ok {
+		// A sender staff blocked is still heard, but by staff first: no
+		// deputy is notified of their reports.
+		if blocked, err := b.SenderBlocked(t.ctx, r.OpenID); err != nil {
+			return nil, err
+		} else if blocked {
+			assign = func(lianxin.AssignView, string) (lianxin.Assignment, error) {
+				return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned_blocked"), Audience: lianxin.AudienceStaff}}}, nil
+			}
+		}
+	}
 	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, assign)
 	if err != nil {
 		return nil, err
 	}
 	t.s.clearFlow()
 	return c, nil
+}
+
+// blockList is the store's list of blocked senders, when it keeps one.
+type blockList interface {
+	SenderBlocked(ctx context.Context, openid string) (bool, error)
 }
 
 // assigner picks a new (or returned) case's deputy inside its transaction

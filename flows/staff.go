@@ -202,7 +202,8 @@ func (e *Engine) AssignCase(ctx context.Context, now time.Time, number, deputyID
 	tx := func(k string, pairs ...string) string { return e.texts.Get(k, pairs...) }
 	staffed := false
 	tr := lianxin.Transition{CaseID: c.ID, From: lianxin.OpenStatuses, FromAssignee: &c.AssigneeID, Assignee: &d.ID, NeedsStaff: &staffed,
-		Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "staff:" + by, Text: tx("staff_assigned_event", "deputy", d.Name, "by", by)}}}
+		Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "staff:" + by, Text: tx("staff_assigned_event", "deputy", d.Name, "by", by)},
+			{Type: lianxin.EventTold, Actor: "system", Text: tx("told_assigned", "deputy", d.Name), Audience: lianxin.AudienceResident}}}
 	short := lianxin.ShortNumber(c.Number)
 	next := tx("staff_assigned_detail", "short", short)
 	if c.Status == lianxin.StatusRegistered || c.Status == lianxin.StatusReopened {
@@ -249,7 +250,7 @@ func (e *Engine) StaffReply(ctx context.Context, now time.Time, number, text, by
 		return nil, lianxin.Errorf(lianxin.ECONFLICT, "%s is %s: only an open case is answered here", c.Number, c.Status)
 	}
 	tr := lianxin.Transition{CaseID: c.ID, From: lianxin.OpenStatuses, FromAssignee: &c.AssigneeID,
-		Events: []lianxin.Event{{Type: lianxin.EventStaffAnswered, Actor: "staff:" + by, Text: text}}}
+		Events: []lianxin.Event{{Type: lianxin.EventStaffAnswered, Actor: "staff:" + by, Text: text, Audience: lianxin.AudienceResident}}}
 	if c.Status == lianxin.StatusRegistered || c.Status == lianxin.StatusReopened {
 		tr.Status = lianxin.StatusAccepted
 	}

@@ -52,6 +52,9 @@ var requiredTexts = []string{
 	"owner_deputy", "owner_staff", "deputy_dept_ambiguous", "deputy_forwarded_told", "notify_department", "notify_department_title",
 	"department_told", "told_resident", "told_queued", "told_unsubscribed", "told_window", "told_nobody", "bind_backlog",
 	"new_case_photos", "new_case_no_photos", "detail_photos", "detail_photos_failed", "detail_voices", "detail_media_follow",
+	// Console (issue 12).
+	"notify_resident_answered_staff", "notify_reopened_staff", "notify_merged_resident", "notify_merged_other", "notify_case_link",
+	"reason_staff_assigned", "reason_staff_registered", "unassigned_blocked", "reason_deputy_left",
 }
 
 // LoadTexts parses a messages file and checks that every text the code uses is there.

@@ -160,7 +160,7 @@ func TestFullExportIsAuditedAndStillMasksTheAnonymous(t *testing.T) {
 	if len(entries) != 1 || entries[0].Action != lianxin.AuditExportUnmasked || entries[0].Actor != "cli:clerk" || !strings.Contains(entries[0].Subject, "pingtanjie") {
 		t.Fatalf("audit = %+v", entries)
 	}
-	log, err := f.db.AuditLog(ctx, october().From)
+	log, err := f.db.AuditLog(ctx, lianxin.AuditFilter{Limit: 500})
 	if err != nil || len(log) != 1 {
 		t.Fatalf("stored audit = %+v, %v", log, err)
 	}

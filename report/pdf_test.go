@@ -8,19 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lianxin/lianxin/internal/testenv"
 	"github.com/lianxin/lianxin/report"
 )
 
-// needChromium skips where Chromium is missing on a developer's machine
-// and fails in CI (CI=true), where .ci/run installs it.
+// needChromium finds Chromium for the PDF tests (testenv.Chromium: skipped
+// on a developer's machine without it, a failure in CI) and points the
+// report package at it.
 func needChromium(t *testing.T) {
 	t.Helper()
-	if _, err := report.FindChromium(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must have Chromium for the PDF tests (.ci/run installs it): %v", err)
-		}
-		t.Skipf("no Chromium here (%v); CI runs this test", err)
-	}
+	t.Setenv("LIANXIN_CHROMIUM", testenv.Chromium(t))
 }
 
 func TestMonthlyReportPrintsToPDFWithChineseFonts(t *testing.T) {

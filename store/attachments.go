@@ -58,7 +58,7 @@ func (db *DB) Attachment(ctx context.Context, id int64) (_ *lianxin.Attachment, 
 	return &a, err
 }
 
-const attachmentColumns = `id, case_id, kind, media_id, pic_url, status, path, thumb_path, sha256, mime, size, error, attempts, created_at`
+const attachmentColumns = `id, case_id, kind, media_id, pic_url, status, path, thumb_path, sha256, mime, size, error, attempts, created_at, recognition, hidden`
 
 // ClaimAttachments leases up to limit pending attachments that are due at
 // now (and not leased by a live worker) to owner until now+lease, counting
@@ -205,4 +205,24 @@ func (db *DB) QueueNotices(ctx context.Context, caseID int64, notices []lianxin.
 		}
 		return nil
 	})
+}
+
+// RegisterUpload records a photo staff uploaded (already stored) as an
+// attachment in no case yet; registering the walk-in claims it. It has no
+// WeChat user (openid ”).
+func (db *DB) RegisterUpload(ctx context.Context, m lianxin.StoredMedia) (id int64, err error) {
+	defer wrap(&err, "RegisterUpload(%s)", m.SHA256)
+	now := db.now()
+	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`INSERT INTO attachments (openid, msg_key, kind, media_id, status, path, thumb_path, sha256, mime, size,
+			next_attempt, expires_at, created_at, updated_at)
+			VALUES ('', 'upload:' || lower(hex(randomblob(12))), 'image', '', 'stored', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.Path, m.ThumbPath, m.SHA256, m.Mime, m.Size, now, now, now, now)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	return id, err
 }

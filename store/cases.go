@@ -103,6 +103,9 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 		if id, err = insertCase(tx, number, r, now); err != nil {
 			return err
 		}
+		if err := indexCase(tx, id, r.Description, r.Location.Address, r.Location.Label); err != nil {
+			return err
+		}
 		if err := claimAttachments(tx, id, r, now); err != nil {
 			return err
 		}
@@ -116,6 +119,12 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 		}
 		if err := record(tx, id, events, notices, now); err != nil {
 			return err
+		}
+		for _, a := range r.Audit {
+			a.Subject = number
+			if err := audit(tx, a, now); err != nil {
+				return err
+			}
 		}
 		created = true
 		return nil
@@ -157,16 +166,20 @@ func insertCase(tx *sqlx.Tx, number string, r lianxin.Report, now time.Time) (in
 		t := now.AddDate(0, 0, d)
 		resolveDue = &t
 	}
-	var source any
+	var sourceKey any
 	if r.SourceKey != "" {
-		source = r.SourceKey
+		sourceKey = r.SourceKey
+	}
+	source := r.Source
+	if source == "" {
+		source = lianxin.SourceWeChat
 	}
 	res, err := tx.Exec(`INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
-		lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due, anonymous)
-		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		number, source, r.OpenID, lianxin.StatusRegistered, r.Category.Key, r.StationID, r.Description,
+		lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due, anonymous, source, contact_name)
+		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		number, sourceKey, r.OpenID, lianxin.StatusRegistered, r.Category.Key, r.StationID, r.Description,
 		r.Location.Lat, r.Location.Lng, r.Location.Label, r.Location.Address, r.Phone, r.NeedsStaff,
-		now, now, acceptDue, resolveDue, r.Anonymous)
+		now, now, acceptDue, resolveDue, r.Anonymous, source, r.ContactName)
 	if err != nil {
 		return 0, err
 	}
@@ -182,7 +195,7 @@ func claimAttachments(tx *sqlx.Tx, id int64, r lianxin.Report, now time.Time) er
 			return err
 		}
 	}
-	if r.Phone != "" {
+	if r.Phone != "" && r.OpenID != "" {
 		if _, err := tx.Exec(`UPDATE residents SET phone = ? WHERE openid = ?`, r.Phone, r.OpenID); err != nil {
 			return err
 		}
@@ -257,6 +270,10 @@ type caseRow struct {
 	ResolveDue   *time.Time `db:"resolve_due"`
 	ResolvedAt   *time.Time `db:"resolved_at"`
 	AcceptedAt   *time.Time `db:"accepted_at"`
+	Source       string     `db:"source"`
+	ContactName  string     `db:"contact_name"`
+	Private      bool       `db:"private"`
+	MergedInto   string     `db:"merged_into"`
 
 	AcceptRemindedAt  *time.Time `db:"accept_reminded_at"`
 	AcceptOverdueAt   *time.Time `db:"accept_overdue_at"`
@@ -277,6 +294,7 @@ func (r *caseRow) toCase() *lianxin.Case {
 		Phone:    r.Phone, OpenID: r.OpenID, NeedsStaff: r.NeedsStaff, Satisfaction: r.Satisfaction,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AcceptDue: r.AcceptDue, ResolveDue: r.ResolveDue, ResolvedAt: r.ResolvedAt,
 		AcceptedAt: r.AcceptedAt, Anonymous: r.Anonymous, ErasedAt: r.ErasedAt, TypicalAt: r.TypicalAt, TypicalNote: r.TypicalNote,
+		Source: r.Source, ContactName: r.ContactName, Private: r.Private, MergedInto: r.MergedInto,
 		Attachments: []lianxin.Attachment{}, Events: []lianxin.Event{},
 	}
 }

@@ -65,11 +65,13 @@ func (db *DB) DeputyOpenID(ctx context.Context, deputyID string) (_ string, err 
 	return openid.String, err
 }
 
-// Unbind undoes a deputy's binding (a lost phone): whoever has that WeChat
-// no longer acts as the deputy, who binds again with a new code. bound is
-// false when the deputy was not bound.
-func (db *DB) Unbind(ctx context.Context, deputyID string) (bound bool, err error) {
-	defer wrap(&err, "Unbind(%s)", deputyID)
+// UnbindDeputy undoes a deputy's binding (a lost phone): whoever has that
+// WeChat no longer acts as the deputy, who binds again with a new code. It
+// is audited in the same transaction. bound is false when the deputy was
+// not bound.
+func (db *DB) UnbindDeputy(ctx context.Context, deputyID string, a lianxin.AuditEntry) (bound bool, err error) {
+	defer wrap(&err, "UnbindDeputy(%s)", deputyID)
+	now := db.now()
 	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
 		var openid sql.NullString
 		if err := tx.Get(&openid, `SELECT openid FROM deputies WHERE id = ?`, deputyID); errors.Is(err, sql.ErrNoRows) {
@@ -78,8 +80,10 @@ func (db *DB) Unbind(ctx context.Context, deputyID string) (bound bool, err erro
 			return err
 		}
 		bound = openid.Valid
-		_, err := tx.Exec(`UPDATE deputies SET openid = NULL, bound_at = NULL WHERE id = ?`, deputyID)
-		return err
+		if _, err := tx.Exec(`UPDATE deputies SET openid = NULL, bound_at = NULL WHERE id = ?`, deputyID); err != nil {
+			return err
+		}
+		return audit(tx, a, now)
 	})
 	return bound, err
 }

@@ -26,8 +26,9 @@ type importRow struct {
 // transaction, and reports what changed. Importing the same data again
 // changes nothing. Records missing from the new data are deactivated, not
 // deleted (cases still refer to them); deputies keep their WeChat binding.
-// With dryRun it only reports what an import would change.
-func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats lianxin.Categories, dryRun bool) (_ []lianxin.DirectoryChange, err error) {
+// With dryRun it only reports what an import would change. Audit entries
+// (an edit in the console) are written with the change.
+func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats lianxin.Categories, dryRun bool, audits ...lianxin.AuditEntry) (_ []lianxin.DirectoryChange, err error) {
 	defer wrap(&err, "ImportDirectory")
 	now := db.now()
 	var changes []lianxin.DirectoryChange
@@ -134,9 +135,16 @@ func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats 
 			return err
 		}
 		if len(changes) > 0 {
-			_, err = tx.Exec(`UPDATE directory_meta SET version = version + 1, imported_at = ? WHERE id = 1`, now)
+			if _, err = tx.Exec(`UPDATE directory_meta SET version = version + 1, imported_at = ? WHERE id = 1`, now); err != nil {
+				return err
+			}
+			for _, a := range audits {
+				if err := audit(tx, a, now); err != nil {
+					return err
+				}
+			}
 		}
-		return err
+		return nil
 	})
 	if errors.Is(err, errDryRun) {
 		err = nil

@@ -244,3 +244,21 @@ func (db *DB) finishLeased(ctx context.Context, table string, id int64, owner, s
 		return nil
 	})
 }
+
+// RetryDeadOutbox puts a dead send back in the queue, due now with its
+// attempts counted afresh, audited.
+func (db *DB) RetryDeadOutbox(ctx context.Context, id int64, a lianxin.AuditEntry) (err error) {
+	defer wrap(&err, "RetryDeadOutbox(%d)", id)
+	now := db.now()
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt = ?, lease_owner = '', lease_until = NULL
+			WHERE id = ? AND status = 'dead'`, now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return lianxin.Errorf(lianxin.ENOTFOUND, "no dead outbox message %d", id)
+		}
+		return audit(tx, a, now)
+	})
+}

@@ -165,31 +165,3 @@ func (db *DB) SetTypical(ctx context.Context, number string, typical bool, note 
 	}
 	return db.caseByID(ctx, id)
 }
-
-// Audit records a staff action on the register that has no transaction of
-// its own (an export with full phone numbers), durably before it returns:
-// the caller writes the file only after it.
-func (db *DB) Audit(ctx context.Context, a lianxin.AuditEntry) (err error) {
-	defer wrap(&err, "Audit(%s)", a.Action)
-	now := db.now()
-	return db.Tx(ctx, func(tx *sqlx.Tx) error { return audit(tx, a, now) })
-}
-
-func audit(tx *sqlx.Tx, a lianxin.AuditEntry, now time.Time) error {
-	at := a.At
-	if at.IsZero() {
-		at = now
-	}
-	_, err := tx.Exec(`INSERT INTO register_audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`,
-		at.UTC(), a.Actor, a.Action, a.Subject, a.Detail)
-	return err
-}
-
-// AuditLog lists the register's audit entries since a time, oldest first.
-func (db *DB) AuditLog(ctx context.Context, since time.Time) (_ []lianxin.AuditEntry, err error) {
-	defer wrap(&err, "AuditLog")
-	var out []lianxin.AuditEntry
-	err = db.read.SelectContext(ctx, &out, `SELECT at AS "at", actor AS "actor", action AS "action", subject AS "subject", detail AS "detail"
-		FROM register_audit WHERE at >= ? ORDER BY id`, since.UTC())
-	return out, err
-}

@@ -17,10 +17,11 @@ import (
 // case_ratings) as things stood at the end of the period, so a month's
 // numbers do not move when its cases change later.
 
-// sourceSQL is where a case came from (来源). Every case so far came through
-// WeChat; when cases get a source column (the console registers walk-ins
-// and calls), this becomes that column's label.
-const sourceSQL = `'微信'`
+// sourceSQL is where a case came from (来源), as the register writes it:
+// the label of cases.source (lianxin.Source*; chat is 微信, the console
+// registers walk-ins and calls). Filters and figures use the label too, so
+// a figure's filter lists exactly the cases it counts.
+const sourceSQL = `(CASE c.source WHEN 'visit' THEN '来访' WHEN 'call' THEN '来电' WHEN 'other' THEN '其他渠道' ELSE '微信' END)`
 
 // tsFormat is how the sqlite3 driver stores a time.Time. Times are stored in
 // UTC, so their text sorts as the times do, and the period bounds below are

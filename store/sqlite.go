@@ -123,6 +123,11 @@ func Open(ctx context.Context, path string, claim ...Claim) (_ *DB, err error) {
 		db.wdb.Close()
 		return nil, err
 	}
+	if err := db.backfillSearch(ctx); err != nil {
+		db.read.Close()
+		db.wdb.Close()
+		return nil, fmt.Errorf("store: search index: %w", err)
+	}
 	wal := ""
 	if path != ":memory:" {
 		wal = path + "-wal"

@@ -38,6 +38,8 @@ const simHelp = `Type a message and press Enter. Commands:
   /as OPENID           switch to another user
   /bind DEPUTY_ID      make the current user that deputy (sends 绑定 CODE) **
   /deputies            list the deputies and who is bound **
+  /open [URL]          open the console link of the current user's last notice
+                       in their WeChat browser (web authorisation, no password) **
   /help                this help
   /quit                leave (or Ctrl-D)
   ⇢ lines              what lianxin sent through the WeChat API (to deputies,
@@ -177,8 +179,9 @@ type simSession struct {
 	mu   sync.Mutex // guards user: the live view reads it
 	user string
 
-	users  map[string]bool // every openid the session spoke as
-	photos map[string]bool // media ids of the photos sent
+	users  map[string]bool   // every openid the session spoke as
+	photos map[string]bool   // media ids of the photos sent
+	links  map[string]string // the last console link sent to each user (guarded by mu)
 }
 
 func (s *simSession) currentUser() string {
@@ -290,6 +293,8 @@ func (s *simSession) handle(ctx context.Context, line string) (quit bool) {
 		s.bind(ctx, user, rest)
 	case "/deputies":
 		s.listDeputies(ctx, user)
+	case "/open":
+		s.open(ctx, user, rest)
 	default:
 		s.con.printf("unknown command %s (try /help)\n", cmd)
 	}
@@ -467,6 +472,7 @@ func (s *simSession) send(ctx context.Context, m wxsim.Message) {
 
 // showSent is the live view of one message lianxin sent through the API.
 func (s *simSession) showSent(m sentMessage) {
+	s.noteLinks(m)
 	kind := m.Kind
 	if m.MsgType != "" && m.MsgType != "text" && m.MsgType != fakewx.KindTemplate {
 		kind += " " + m.MsgType
@@ -676,20 +682,23 @@ func startLocal(ctx context.Context, cfg configs.Config, dbPath string, log *slo
 		return nil, err
 	}
 	cfg.WeChat.APIBase = fake.URL()
+	cfg.WeChat.OAuthBase = fake.URL()
 	cfg.WeChat.AppSecret = simSecret
 	if cfg.WeChat.TemplateID == "" {
 		cfg.WeChat.TemplateID = simTemplateID
 	}
-	svc, err := service.New(ctx, cfg, log, service.Options{ExclusiveDB: true})
-	if err != nil {
-		fake.Close()
-		return nil, err
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		svc.Close()
 		fake.Close()
 		return nil, fmt.Errorf("listening on loopback: %w", err)
+	}
+	// Deputies' notices link to their cases on this console.
+	cfg.Console.PublicURL = "http://" + ln.Addr().String()
+	svc, err := service.New(ctx, cfg, log, service.Options{ExclusiveDB: true})
+	if err != nil {
+		ln.Close()
+		fake.Close()
+		return nil, err
 	}
 	l := &simLocal{
 		cfg: cfg, scratch: scratch, fake: fake, svc: svc, served: make(chan error, 1),
@@ -722,6 +731,7 @@ func (l *simLocal) describe() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "  webhook          %s\n", l.webhook)
+	fmt.Fprintf(&b, "  console          %s/console/ (accounts: go run ./cmd/lianxin user add; deputies: /open)\n", l.cfg.Console.PublicURL)
 	fmt.Fprintf(&b, "  fake WeChat API  %s (deliveries: %s%s?wait=30s)\n", l.fake.URL(), l.fake.URL(), fakewx.PathSent)
 	if l.scratch != "" {
 		fmt.Fprintf(&b, "  database         %s (throwaway, removed when sim ends; -db FILE keeps one)\n", abs(l.cfg.DBPath))

@@ -218,6 +218,13 @@ func TestSimFakewx(t *testing.T) {
 		t.Errorf("live view header %q: want the deputy's openid masked", header)
 	}
 	r.out.wait(t, i+1, "【新反映】"+number)
+	r.out.wait(t, i+1, "查看详情：http://127.0.0.1:")
+
+	// The deputy opens the link in their notice: web authorisation through
+	// the fake WeChat signs them in to the console, no password.
+	r.typeLine("/as " + deputy)
+	r.say("/open", "opened /console/cases/"+number, "HTTP 200")
+	r.out.wait(t, 0, "暖气一直不热")
 	r.quit()
 
 	db, err := store.Open(context.Background(), dbPath)

@@ -94,7 +94,7 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 		if len(args) != 2 {
 			return usageError("deputy unbind")
 		}
-		bound, err := env.db.Unbind(ctx, args[1])
+		bound, err := env.db.UnbindDeputy(ctx, args[1], lianxin.AuditEntry{Actor: actor(getenv), Action: lianxin.AuditUnbind, Subject: "deputy:" + args[1]})
 		if lianxin.ErrorCode(err) == lianxin.ENOTFOUND {
 			return fmt.Errorf("%s", lianxin.ErrorMessage(err))
 		} else if err != nil {

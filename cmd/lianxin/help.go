@@ -21,6 +21,10 @@ type options struct {
 	reason, note, month      string
 	unmasked, off, recompute bool
 	year                     int
+
+	// Console accounts.
+	role, deputy      string
+	passwordFromStdin bool
 }
 
 // command is one operator command as help shows it. Its flags are declared
@@ -139,6 +143,22 @@ var commands = []command{
 		fs.IntVar(&o.limit, "limit", 50, "at most `N`, newest first")
 		return fs
 	}},
+	{name: "user add", args: "USERNAME", what: "a console account: admins see every station, staff their station and its points, a deputy their own cases; the password is read from standard input", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("user add")
+		fs.StringVar(&o.role, "role", "", "`ROLE`: admin, staff or deputy")
+		fs.StringVar(&o.station, "station", "", "a staff user's station (`ID`)")
+		fs.StringVar(&o.deputy, "deputy", "", "a deputy user's deputy `ID`")
+		fs.BoolVar(&o.passwordFromStdin, "password-stdin", false, "read the password from standard input (required: never as an argument)")
+		return fs
+	}},
+	{name: "user list", what: "the console accounts", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("user list")
+		jsonFlag(fs, o)
+		return fs
+	}},
+	{name: "user disable", args: "USERNAME", what: "sign an account out everywhere and refuse its sign-ins"},
+	{name: "user enable", args: "USERNAME", what: "let a disabled account sign in again"},
+	{name: "user passwd", args: "USERNAME", what: "a new password, read from standard input; signs the account out everywhere"},
 	{name: "version", what: "print the version"},
 }
 

@@ -173,7 +173,7 @@ func TestLeavingDeputiesTakeNothingWithThem(t *testing.T) {
 		t.Errorf("%s went to %q (staff %v), want another deputy of 水滩", heating, to, staffed)
 	}
 	got, _ := ts.DB.Case(ctx, heating)
-	if last := got.Events[len(got.Events)-1]; last.Type != lianxin.EventAssigned || !strings.Contains(last.Text, "郑示范") {
+	if last := lastStaffEvent(got); last.Type != lianxin.EventAssigned || !strings.Contains(last.Text, "郑示范") {
 		t.Errorf("%s's timeline ends with %+v, want the reassignment naming who left", heating, last)
 	}
 	if n := noticesTo(t, ts, "deputy:"+to); countContaining(n, heating) != 1 {

@@ -54,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdStats(ctx, rest, getenv, stdout)
 	case "report":
 		err = cmdReport(ctx, rest, getenv, stdout)
+	case "user":
+		err = cmdUser(ctx, rest, getenv, stdin, stdout)
 	case "outbox":
 		err = cmdOutbox(ctx, rest, getenv, stdout)
 	case "version", "--version":

@@ -37,6 +37,7 @@ import (
 	"github.com/lianxin/lianxin/internal/embedredis"
 	"github.com/lianxin/lianxin/internal/queue"
 	"github.com/lianxin/lianxin/store"
+	"github.com/lianxin/lianxin/web"
 )
 
 // Service is lianxin assembled: stores, conversation engine, webhook and
@@ -156,6 +157,7 @@ func (s *Service) buildConversations(ctx context.Context, metrics *bot.Metrics) 
 	// Without an AppSecret nothing is sent; with one, the outbox knows
 	// whether WeChat is taking messages.
 	ec.Delivery = func() bool { return s.Outbox != nil && s.Outbox.Delivering() }
+	ec.Casework, ec.Now = st, s.opts.Clock
 	s.Engine = flows.NewEngine(ec, log)
 	// A photo the media worker gives up on is told to the resident, in the
 	// transaction that marks it failed.
@@ -192,6 +194,7 @@ func EngineConfig(cfg configs.Config, data *Data, st flows.Store) flows.EngineCo
 			TemplateID:  cfg.WeChat.TemplateID,
 			TemplateURL: cfg.Notify.TemplateURL,
 			Fields:      cfg.Notify.TemplateFields,
+			CaseURL:     caseURL(cfg.Console.PublicURL),
 		},
 		RemindAt: cfg.Supervision.RemindAt,
 	}
@@ -225,8 +228,23 @@ func (s *Service) buildWebhook(metrics *bot.Metrics) (err error) {
 	if cfg.OperatorAddr != "" {
 		inline = nil // served on their own address: OperatorHandler
 	}
-	s.handler = bot.NewMux(s.Webhook, inline)
+	mux := bot.NewMux(s.Webhook, inline)
+	console, err := s.buildConsole()
+	if err != nil {
+		return err
+	}
+	mux.Handle(web.Prefix, console)
+	s.handler = mux
 	return nil
+}
+
+// caseURL is how deputies' notices link to a case, when the console has a
+// public address.
+func caseURL(publicURL string) func(string) string {
+	if publicURL == "" {
+		return nil
+	}
+	return func(number string) string { return web.CaseLink(strings.TrimRight(publicURL, "/"), number) }
 }
 
 // ConversationPrefix is where this service's conversations live in Redis.

@@ -44,6 +44,11 @@ func Config(t testing.TB) configs.Config {
 	return cfg
 }
 
+// AutoPublicURL as the console's public URL stands for the test server's
+// own address (known only once it listens): deputies' notices then link
+// to cases on it.
+const AutoPublicURL = "http://servicetest.invalid"
+
 // Running is one running lianxin behind a real HTTP server on loopback.
 type Running struct {
 	*service.Service
@@ -63,11 +68,17 @@ func Start(t testing.TB, cfg configs.Config, clock ...*testenv.Clock) *Running {
 	if len(clock) > 0 {
 		opts.Clock = clock[0].Now
 	}
+	srv := httptest.NewUnstartedServer(nil)
+	if cfg.Console.PublicURL == AutoPublicURL {
+		cfg.Console.PublicURL = "http://" + srv.Listener.Addr().String()
+	}
 	svc, err := service.New(context.Background(), cfg, log, opts)
 	if err != nil {
+		srv.Close()
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(svc.Handler())
+	srv.Config.Handler = svc.Handler()
+	srv.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	wait := svc.Start(ctx)
 	t.Cleanup(func() {
@@ -93,6 +104,7 @@ func WithFakeWeChat(t testing.TB, cfg *configs.Config) *fakewx.Server {
 	cfg.WeChat.APIBase = fw.URL()
 	cfg.WeChat.AppSecret = "test-secret"
 	cfg.WeChat.TemplateID = "TPL_case_notice"
+	cfg.WeChat.OAuthBase = fw.URL()
 	return fw
 }
 

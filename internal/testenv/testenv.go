@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -136,4 +137,30 @@ func Prefix(t testing.TB) (id string) {
 // DBPath returns a fresh SQLite file path in the test's temporary directory.
 func DBPath(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "lianxin.db")
+}
+
+// Chromium returns the headless browser the console's and the reports'
+// tests drive: LIANXIN_CHROMIUM, or Debian's chromium on PATH. Where it is
+// missing the test fails in CI (CI is set: .ci/run installs it, so a
+// missing browser there is a broken CI, never a silent skip) and is
+// skipped on a developer's machine, so `go test ./...` passes with only Go
+// and gcc.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("LIANXIN_CHROMIUM"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("LIANXIN_CHROMIUM=%s: %v", p, err)
+		}
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI must have chromium for the browser tests (.ci/run installs it: apt-get install chromium)")
+	}
+	t.Skip("no chromium here (apt-get install chromium, or set LIANXIN_CHROMIUM); CI runs this test")
+	return ""
 }

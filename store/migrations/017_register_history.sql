@@ -40,7 +40,7 @@ CREATE INDEX case_ratings_by_at ON case_ratings (at);
 -- A deputy's record (履职档案) reads their own timeline entries by year.
 CREATE INDEX case_events_by_actor ON case_events (actor, at);
 -- The register by registration time (a month's export, the trend).
-CREATE INDEX cases_by_created ON cases (created_at);
+CREATE INDEX IF NOT EXISTS cases_by_created ON cases (created_at);
 
 -- Cases registered before this migration: their rounds, as far as the
 -- timeline tells (a round per 重办; deadlines from the case's current ones).

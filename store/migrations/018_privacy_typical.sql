@@ -13,17 +13,3 @@ ALTER TABLE cases ADD COLUMN typical_note TEXT NOT NULL DEFAULT '';
 CREATE INDEX cases_typical ON cases (typical_at) WHERE typical_at IS NOT NULL;
 -- The retention job looks for closed cases still holding contact details.
 CREATE INDEX cases_erasable ON cases (status, resolved_at) WHERE erased_at IS NULL;
-
--- What staff did to the register that is not on a case's timeline, or must
--- be findable apart from it: exports with full phone numbers, erasures,
--- typical marks, recomputed reports. Written in the transaction of the act
--- where there is one.
-CREATE TABLE register_audit (
-    id      INTEGER PRIMARY KEY,
-    at      TIMESTAMP NOT NULL,
-    actor   TEXT NOT NULL,
-    action  TEXT NOT NULL,
-    subject TEXT NOT NULL DEFAULT '',
-    detail  TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX register_audit_by_at ON register_audit (at);

@@ -1,7 +1,9 @@
 // Package fakewx owns the project's stand-in for WeChat's servers: a real
 // HTTP server on loopback that answers the official-account API
 // (api.weixin.qq.com: access_token, stable_token, media/get and media/upload,
-// customer-service and template sends) and the WeCom group-robot webhook (qyapi.weixin.qq.com)
+// customer-service and template sends, sns/oauth2/access_token), web
+// authorisation's page (open.weixin.qq.com/connect/oauth2/authorize: see
+// oauth.go) and the WeCom group-robot webhook (qyapi.weixin.qq.com)
 // with WeChat's own paths, JSON shapes and error codes. Tests and `lianxin sim`
 // point the silenceper SDK at it through util.SetURIModifier (see
 // [Server.URIModifier]), because the real servers cannot be reached from here.
@@ -35,6 +37,8 @@
 //	45015  Set45015: outside the 48-hour window or unsubscribed
 //	45009  SetRateLimited, or a robot over Options.RobotPerMinute
 //	93000 / 40058  robot: bad webhook key / content over WeCom's limit
+//	40029 / 40163 / 41008  web authorisation: invalid or expired code / code
+//	       already used / no code (sns/oauth2/access_token)
 //
 // Error messages are WeChat's text without the " rid: ..." suffix real
 // answers carry; code must branch on errcode, never on errmsg.
@@ -139,6 +143,7 @@ type Server struct {
 	media map[string]*mediaItem
 
 	templateSent map[string]templateDedupe // touser + client_msg_id
+	oauthCodes   map[string]*oauthCode     // web authorisation codes
 	nextMsgID    int64
 
 	calls   []Call
@@ -339,6 +344,9 @@ var endpoints = map[string]endpoint{
 	PathCustomSend:   {http.MethodPost, authToken, (*Server).serveCustomSend},
 	PathTemplateSend: {http.MethodPost, authToken, (*Server).serveTemplateSend},
 	PathWebhookSend:  {http.MethodPost, authRobot, (*Server).serveWebhookSend},
+
+	PathOAuthAuthorize: {http.MethodGet, authNone, (*Server).serveOAuthAuthorize},
+	PathOAuthToken:     {http.MethodGet, authNone, (*Server).serveOAuthToken},
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -355,6 +363,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case PathEvents:
 		s.serveEvents(w, r)
+		return
+	case PathBrowseAs:
+		s.serveBrowseAs(w, r)
 		return
 	}
 

@@ -1,0 +1,77 @@
+package web
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lianxin/lianxin"
+)
+
+func TestPasswords(t *testing.T) {
+	h, err := HashPassword("一个很长的密码 with spaces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("hash %q is not argon2id in PHC form", h)
+	}
+	if !CheckPassword(h, "一个很长的密码 with spaces") || CheckPassword(h, "一个很长的密码 with space") {
+		t.Error("CheckPassword is wrong")
+	}
+	for _, bad := range []string{"", "$argon2id$", "$bcrypt$x$y$z$w", strings.Replace(h, "m=19456", "m=99999999", 1)} {
+		if CheckPassword(bad, "x") {
+			t.Errorf("CheckPassword accepts %q", bad)
+		}
+	}
+	h2, _ := HashPassword("一个很长的密码 with spaces")
+	if h2 == h {
+		t.Error("two hashes of one password are equal: no salt")
+	}
+}
+
+// TestLabels: every code the console shows has its Chinese words.
+func TestLabels(t *testing.T) {
+	want := map[string][]string{
+		"status": {"registered", "accepted", "forwarded", "resolved", "reopened", "cancelled"},
+		"sla":    {"green", "yellow", "red"},
+		"source": lianxin.Sources,
+		"queue":  lianxin.Queues,
+		"role":   lianxin.Roles,
+		"sort":   {lianxin.SortNewest, lianxin.SortOldest, lianxin.SortDue, lianxin.SortUpdated},
+		"event": {lianxin.EventCreated, lianxin.EventRouted, lianxin.EventAssigned, lianxin.EventStaff, lianxin.EventAccepted,
+			lianxin.EventAnswered, lianxin.EventForwarded, lianxin.EventProgress, lianxin.EventResolved, lianxin.EventReturned,
+			lianxin.EventRated, lianxin.EventReopened, lianxin.EventReminded, lianxin.EventOverdue, lianxin.EventNote, lianxin.EventMerged,
+			lianxin.EventDuplicate, lianxin.EventPrivate, lianxin.EventPhotoHidden, lianxin.EventRerouted, lianxin.EventBlocked},
+		"verb": {lianxin.ActAssign, lianxin.ActAccept, lianxin.ActAnswer, lianxin.ActForward, lianxin.ActProgress, lianxin.ActResolve,
+			lianxin.ActReturn, lianxin.ActReopen, lianxin.ActNote, lianxin.ActReroute, lianxin.ActMerge, lianxin.ActPrivate,
+			lianxin.ActHidePhoto, lianxin.ActBlock, lianxin.AuditLogin, lianxin.AuditViewPhone, lianxin.AuditUserAdd,
+			lianxin.AuditDirectory, lianxin.AuditOutboxRetry, lianxin.AuditDeactivate},
+		"flash":  {lianxin.ActAssign, lianxin.ActAccept, lianxin.ActAnswer, lianxin.ActForward, lianxin.ActProgress, lianxin.ActResolve, lianxin.ActReturn, lianxin.ActReopen, lianxin.ActNote},
+		"rating": {lianxin.Satisfied, lianxin.FairlySatisfied, lianxin.Unsatisfied},
+		// Every message key a Validate or handler returns.
+		"err": {"login_empty", "login_bad", "login_locked", "text_required", "text_too_long", "deputy_required", "deputy_same",
+			"needs_assignee", "department_required", "reroute_nothing", "duplicate_required", "duplicate_unknown", "invalid",
+			"source_required", "category_required", "description_short", "phone_invalid", "station_required", "photos_too_many",
+			"photo_too_large", "photo_bad", "photos_unavailable", "title_required", "name_required", "id_invalid", "number_required",
+			"level_required", "robot_invalid", "directory_refused", "deactivate_refused", "username_invalid", "username_taken",
+			"role_required", "password_short"},
+	}
+	for kind, codes := range want {
+		for _, c := range codes {
+			if _, ok := labels[kind+":"+c]; !ok {
+				t.Errorf("no label %s:%s in templates/labels.html", kind, c)
+			}
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/console/cases/KQ1": "/console/cases/KQ1", "https://evil.example/": "/console/cases", "//evil.example/console/": "/console/cases",
+		"/console/\\\\evil": "/console/cases", "": "/console/cases", "/metrics": "/console/cases",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
