@@ -116,7 +116,6 @@ type RegisterRow struct {
 	Overdue bool
 }
 
-
 // NoDeputy in CaseFilter.Deputy selects the cases nobody had at the end
 // of the period (the district queue, 待分派).
 const NoDeputy = "-"

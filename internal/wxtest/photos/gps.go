@@ -74,12 +74,12 @@ const (
 
 // Tags.
 const (
-	gpsTagMake             = 0x010F
-	gpsTagModel            = 0x0110
+	gpsTagMake          = 0x010F
+	gpsTagModel         = 0x0110
 	tagOrientation      = 0x0112
-	gpsTagDateTime         = 0x0132
-	gpsTagExifIFD          = 0x8769
-	gpsTagGPSIFD           = 0x8825
+	gpsTagDateTime      = 0x0132
+	gpsTagExifIFD       = 0x8769
+	gpsTagGPSIFD        = 0x8825
 	tagDateTimeOriginal = 0x9003
 	tagGPSVersionID     = 0x0000
 	tagGPSLatitudeRef   = 0x0001
