@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
@@ -31,6 +32,8 @@ import (
 	"github.com/lianxin/lianxin/configs"
 	"github.com/lianxin/lianxin/internal/obviousbot"
 	"github.com/lianxin/lianxin/internal/service"
+	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
+	"github.com/lianxin/lianxin/internal/wxtest/photos"
 	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
 )
 
@@ -119,6 +122,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	baseline := fs.Bool("baseline", true, "also run the bare silenceper/wechat SDK echo server")
 	floor := fs.Bool("floor", true, "also run a bare net/http handler that answers \"success\" (what the load generator and HTTP alone cost)")
 	obvious := fs.Bool("obvious", true, "also run the obvious report bot on the SDK (internal/obviousbot): the peer lianxin is measured against")
+	withPhotos := fs.Bool("photos", true, "also run a lianxin that fetches and processes every photo while the load runs (phone-sized JPEGs from a fake WeChat API), to show photos do not slow the chat")
 	register := fs.Int("register", 0, "also run a second lianxin whose register already holds this many cases (e.g. 100000), to show cost does not grow with it")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured rounds to this file")
 	if err := fs.Parse(args); err != nil {
@@ -174,6 +178,15 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		sides = append(sides, big)
+	}
+	var ph *benchSide
+	if *withPhotos && *target == "" {
+		ph, err = startLianxinWithPhotos(ctx, cfg, filepath.Join(dir, "photos"), log)
+		if err != nil {
+			return err
+		}
+		defer ph.close()
+		sides = append(sides, ph)
 	}
 	var ob *benchSide
 	if *obvious {
@@ -235,6 +248,16 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			s.msgs += st.Messages
 			s.rounds = append(s.rounds, st)
 			fmt.Fprintf(stderr, "  round %d %-22s %7.0f msg/s  p99 %s  errors %d\n", r+1, s.name, st.PerSecond(), st.P99.Round(10*time.Microsecond), st.Errors)
+			if s == ph {
+				// The next server's round must not share the cores with
+				// this one's photos: wait until every photo is stored.
+				photos := *conversations * 2 * (r + 1)
+				t0 := time.Now()
+				if err := waitPhotosStored(ctx, s.url, photos+*senders*2); err != nil {
+					return err
+				}
+				fmt.Fprintf(stderr, "    photos stored %d s after the round ended\n", int(time.Since(t0).Seconds()))
+			}
 		}
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -269,8 +292,13 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 				peer.name, ours.PerSecond()/p.PerSecond(), float64(ours.P99)/float64(p.P99))
 		}
 	}
+	if ph != nil {
+		m := ph.median()
+		fmt.Fprintf(stdout, "photos processed during the load ÷ no photos: %.2f× throughput, p99 %.2f× (target: ≥ 0.8×, ≤ 1.5×)\n",
+			m.PerSecond()/ours.PerSecond(), float64(m.P99)/float64(ours.P99))
+	}
 	for _, s := range sides[1:] {
-		if s.name != lx.name && strings.HasPrefix(s.name, "lianxin,") {
+		if s.name != lx.name && s != ph && strings.HasPrefix(s.name, "lianxin,") {
 			m := s.median()
 			fmt.Fprintf(stdout, "%s ÷ empty register: %.2f× throughput, p99 %.2f×\n", s.name, m.PerSecond()/ours.PerSecond(), float64(m.P99)/float64(ours.P99))
 		}
@@ -281,9 +309,15 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 // startLianxin runs an in-process lianxin on its own database under dir,
 // with no WeChat API (this measures the webhook path).
 func startLianxin(ctx context.Context, cfg configs.Config, dir, name string, log *slog.Logger) (*benchSide, error) {
+	cfg.WeChat.AppSecret = ""
+	return startLianxinWith(ctx, cfg, dir, name, log)
+}
+
+// startLianxinWith runs an in-process lianxin on its own database under dir
+// with cfg's WeChat API settings.
+func startLianxinWith(ctx context.Context, cfg configs.Config, dir, name string, log *slog.Logger) (*benchSide, error) {
 	cfg.DBPath, cfg.DataDir = filepath.Join(dir, "lianxin.db"), dir
 	cfg.WeChat.AppID, cfg.WeChat.Token, cfg.WeChat.AESKey, cfg.WeChat.AESKeyPrev = "wxbench"+randomHex(5), "bench-"+randomHex(8), wxsim.NewAESKey(), ""
-	cfg.WeChat.AppSecret = ""
 	svc, err := service.New(ctx, cfg, log, service.Options{})
 	if err != nil {
 		return nil, err
@@ -311,6 +345,73 @@ func startLianxin(ctx context.Context, cfg configs.Config, dir, name string, log
 		svc.Close()
 	}
 	return side, nil
+}
+
+// startLianxinWithPhotos runs a lianxin with the WeChat API: a fake one
+// serving every photo the load sends as a resident's phone photo (mostly
+// 1440×1080 as WeChat compresses them, some taken sideways, some originals
+// at 4032×3024), which the media worker fetches, cleans and stores while
+// the load runs.
+func startLianxinWithPhotos(ctx context.Context, cfg configs.Config, dir string, log *slog.Logger) (*benchSide, error) {
+	pics := [][]byte{
+		photos.Camera(1440, 1080, 1, 1), photos.Camera(1440, 1080, 1, 2), photos.Camera(1440, 1080, 6, 3),
+		photos.Camera(1080, 1440, 1, 4), photos.Camera(4032, 3024, 1, 5),
+	}
+	fw := fakewx.New(fakewx.Options{MediaFallback: func(id string) (string, []byte, bool) {
+		h := fnv.New32a()
+		h.Write([]byte(id))
+		return "image/jpeg", pics[h.Sum32()%uint32(len(pics))], true
+	}})
+	if err := fw.Start(); err != nil {
+		return nil, err
+	}
+	cfg.WeChat.APIBase, cfg.WeChat.AppSecret = fw.URL(), "bench-secret"
+	side, err := startLianxinWith(ctx, cfg, dir, "lianxin, photos processed", log)
+	if err != nil {
+		fw.Close()
+		return nil, err
+	}
+	closeSvc := side.close
+	side.close = func() { closeSvc(); fw.Close() }
+	return side, nil
+}
+
+// waitPhotosStored waits until the server's media worker has stored n
+// photos (its lianxin_media_attempts_total{outcome="stored"}), up to ten
+// minutes.
+func waitPhotosStored(ctx context.Context, base string, n int) error {
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		if stored := metricSum(base, `lianxin_media_attempts_total{outcome="stored"}`); stored >= float64(n) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("photos not stored in ten minutes (want %d)", n)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// metricSum reads one sample of the server's /metrics.
+func metricSum(base, sample string) float64 {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, sample+" "); ok {
+			var v float64
+			fmt.Sscan(rest, &v)
+			return v
+		}
+	}
+	return 0
 }
 
 // startObvious runs the obvious report bot on the SDK against the same Redis.

@@ -103,6 +103,11 @@ type Options struct {
 	// a TTL under 25 min makes it fetch a fresh token for every call.
 	TokenTTL time.Duration
 
+	// MediaFallback, when set, answers media/get and PicUrl for ids the fake
+	// does not hold: a benchmark's thousands of photos drawn from a few
+	// pictures, without registering each.
+	MediaFallback func(id string) (contentType string, data []byte, ok bool)
+
 	// MediaTTL is how long uploaded media can be fetched (WeChat's temporary
 	// media: 3 days, the default).
 	MediaTTL time.Duration

@@ -124,6 +124,11 @@ func (s *Server) serveMediaGet(r *http.Request, _ []byte) reply {
 	m, ok := s.media[id]
 	expired := ok && s.opts.Now().Sub(m.created) > s.opts.MediaTTL
 	s.mu.Unlock()
+	if !ok && s.opts.MediaFallback != nil {
+		if ct, data, found := s.opts.MediaFallback(id); found {
+			m, ok = &mediaItem{contentType: ct, data: data, created: s.opts.Now()}, true
+		}
+	}
 	if !ok || expired {
 		return wxError(40007, "invalid media_id")
 	}
@@ -139,6 +144,11 @@ func (s *Server) servePic(id string) reply {
 	s.mu.Lock()
 	m, ok := s.media[id]
 	s.mu.Unlock()
+	if !ok && s.opts.MediaFallback != nil {
+		if ct, data, found := s.opts.MediaFallback(id); found {
+			m, ok = &mediaItem{contentType: ct, data: data, created: s.opts.Now()}, true
+		}
+	}
 	if !ok {
 		return reply{status: http.StatusNotFound, contentType: "text/plain; charset=utf-8", body: []byte("not found\n")}
 	}
