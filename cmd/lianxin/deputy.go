@@ -21,12 +21,8 @@ func cmdDeputy(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer env.db.Close()
-	if v, err := env.db.DirectoryVersion(ctx); err != nil {
+	if _, _, err := env.directory(ctx); err != nil {
 		return err
-	} else if v == 0 {
-		if _, err := env.db.ImportDirectory(ctx, env.data.Directory, env.data.Categories, false); err != nil {
-			return err
-		}
 	}
 	switch args[0] {
 	case "list":

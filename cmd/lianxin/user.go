@@ -33,14 +33,7 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer env.db.Close()
-	if v, err := env.db.DirectoryVersion(ctx); err != nil {
-		return err
-	} else if v == 0 {
-		if _, err := env.db.ImportDirectory(ctx, env.data.Directory, env.data.Categories, false); err != nil {
-			return err
-		}
-	}
-	dir, _, err := env.db.LoadDirectory(ctx)
+	dir, _, err := env.directory(ctx)
 	if err != nil {
 		return err
 	}
