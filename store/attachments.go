@@ -220,10 +220,12 @@ func (db *DB) RegisterUpload(ctx context.Context, m lianxin.StoredMedia) (id int
 		return 0, err
 	}
 	err = db.Tx(ctx, func(tx *Tx) error {
-		return tx.Get(&id, `INSERT INTO attachments (openid, msg_key, kind, media_id, status, path, thumb_path, sha256, mime, size,
+		var err error
+		id, _, err = tx.insertID(`INSERT INTO attachments (openid, msg_key, kind, media_id, status, path, thumb_path, sha256, mime, size,
 			next_attempt, expires_at, created_at, updated_at)
-			VALUES ('', ?, 'image', '', 'stored', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			VALUES ('', ?, 'image', '', 'stored', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			"upload:"+hex.EncodeToString(key[:]), m.Path, m.ThumbPath, m.SHA256, m.Mime, m.Size, now, now, now, now)
+		return err
 	})
 	return id, err
 }

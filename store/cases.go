@@ -174,10 +174,9 @@ func insertCase(tx *Tx, number string, r lianxin.Report, now time.Time) (int64, 
 	if source == "" {
 		source = lianxin.SourceWeChat
 	}
-	var id int64
-	err := tx.Get(&id, `INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
+	id, _, err := tx.insertID(`INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
 		lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due, anonymous, source, contact_name)
-		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		number, sourceKey, r.OpenID, lianxin.StatusRegistered, r.Category.Key, r.StationID, r.Description,
 		r.Location.Lat, r.Location.Lng, r.Location.Label, r.Location.Address, r.Phone, r.NeedsStaff,
 		now, now, acceptDue, resolveDue, r.Anonymous, source, r.ContactName)

@@ -27,10 +27,13 @@
 //     or named parameters; repeat an argument instead. Go through tx.Exec /
 //     tx.Get / tx.Select / tx.QueryRowx (or db.read.*Context), never
 //     through tx.Tx (sqlx's own, not rebound).
-//   - New rows' ids: `INSERT … RETURNING id` read with tx.Get, never
-//     Result.LastInsertId (PostgreSQL's driver has none). An insert that
-//     may conflict: `ON CONFLICT (…) DO NOTHING RETURNING id`, where
-//     sql.ErrNoRows means the row was there already.
+//   - New rows' ids: tx.insertID(`INSERT …`) (without RETURNING), which
+//     appends RETURNING id on PostgreSQL and reads SQLite's last-insert
+//     rowid (cheaper there); never Result.LastInsertId directly
+//     (PostgreSQL's driver has none). With ON CONFLICT … DO NOTHING its
+//     inserted result says whether the row was new. Other values an
+//     insert or update makes are read with `RETURNING col` and tx.Get
+//     (both engines).
 //   - Upserts: `ON CONFLICT (key) DO UPDATE SET col = excluded.col`; a
 //     column of the existing row is written table.col (`case_counters.last
 //   - 1`), never bare. No INSERT OR REPLACE / INSERT OR IGNORE.

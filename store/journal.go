@@ -47,23 +47,24 @@ func (db *DB) journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.O
 	}
 	now := db.now()
 	key := m.Key()
-	err = db.w.do(ctx, func(tx *Tx) error {
+	err = db.write(ctx, func(tx *Tx) error {
 		j = lianxin.Journaled{Outcome: outcome, Reply: reply}
 		if n != nil {
 			if err := db.rememberNonce(tx, *n, now); err != nil && (n.Check || !errors.Is(err, lianxin.ErrReplay)) {
 				return err
 			}
 		}
-		err := tx.Get(&j.ID, `INSERT INTO journal (account, msg_key, openid, kind, content, media_id, payload, sent_at, received_at, outcome, reply)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, msg_key) DO NOTHING RETURNING id`,
+		id, inserted, err := tx.insertID(`INSERT INTO journal (account, msg_key, openid, kind, content, media_id, payload, sent_at, received_at, outcome, reply)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, msg_key) DO NOTHING`,
 			m.Account, key, m.OpenID, string(m.Kind), m.Summary(), m.MediaID, string(payload), m.Received().UTC(), now, outcome, reply)
-		if isNoRows(err) {
-			return tx.QueryRowx(`SELECT id, outcome, reply FROM journal WHERE account = ? AND msg_key = ?`, m.Account, key).
-				Scan(&j.ID, &j.Outcome, &j.Reply)
-		} else if err != nil {
+		if err != nil {
 			return err
 		}
-		j.Fresh = true
+		if !inserted {
+			return tx.QueryRowx(`SELECT id, outcome, reply FROM journal WHERE account = ? AND msg_key = ?`, m.Account, key).
+				Scan(&j.ID, &j.Outcome, &j.Reply)
+		}
+		j.ID, j.Fresh = id, true
 		if m.Kind != lianxin.KindEvent && db.touchedRecently(m.OpenID, now) {
 			return nil
 		}

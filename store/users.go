@@ -27,7 +27,8 @@ func (db *DB) AddUser(ctx context.Context, u lianxin.User, passwordHash string, 
 		} else if n > 0 {
 			return lianxin.Errorf(lianxin.ECONFLICT, "user %q already exists", u.Username)
 		}
-		if err := tx.Get(&u.ID, `INSERT INTO users (username, role, station_id, deputy_id, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		var err error
+		if u.ID, _, err = tx.insertID(`INSERT INTO users (username, role, station_id, deputy_id, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			u.Username, u.Role, u.StationID, u.DeputyID, passwordHash, now, now); err != nil {
 			return err
 		}
@@ -105,7 +106,8 @@ func (db *DB) DeputyUser(ctx context.Context, deputyID string) (_ lianxin.User, 
 			return err
 		}
 		u = lianxin.User{Username: "wx-" + deputyID, Role: lianxin.RoleDeputy, DeputyID: deputyID, CreatedAt: now}
-		return tx.Get(&u.ID, `INSERT INTO users (username, role, deputy_id, created_at, updated_at) VALUES (?, 'deputy', ?, ?, ?) RETURNING id`, u.Username, deputyID, now, now)
+		u.ID, _, err = tx.insertID(`INSERT INTO users (username, role, deputy_id, created_at, updated_at) VALUES (?, 'deputy', ?, ?, ?)`, u.Username, deputyID, now, now)
+		return err
 	})
 	return u, err
 }

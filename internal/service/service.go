@@ -221,7 +221,7 @@ func (s *Service) buildWebhook(metrics *bot.Metrics) (err error) {
 	// Readiness means taking messages: journaling them (a write) and
 	// conversing (Redis).
 	s.operator = bot.NewOperatorMux(s.Registry, []bot.Check{
-		{Name: "sqlite", Ping: s.DB.CheckWritable},
+		{Name: s.DB.Engine(), Ping: s.DB.CheckWritable},
 		{Name: "redis", Ping: func(ctx context.Context) error { return s.Redis.Ping(ctx).Err() }},
 	}, s.log)
 	var inline http.Handler = s.operator
@@ -504,6 +504,18 @@ func (s *Service) Start(ctx context.Context) (wait func()) {
 	if s.Media != nil {
 		run(s.Media.Run)
 		run(s.Outbox.Run)
+		// On PostgreSQL, rows queued by any replica wake this one's
+		// workers at once (LISTEN/NOTIFY); SQLite returns at once.
+		run(func(ctx context.Context) {
+			_ = s.DB.Listen(ctx, func(queue string) {
+				if queue != store.QueueOutbox {
+					s.Media.Notify()
+				}
+				if queue != store.QueueAttachments {
+					s.Outbox.Notify()
+				}
+			})
+		})
 	}
 	return wg.Wait
 }
