@@ -163,7 +163,7 @@ func (db *DB) Bind(ctx context.Context, code, openid string) (_ lianxin.Deputy, 
 			UsedAt    *time.Time `db:"used_at"`
 			CreatedAt time.Time  `db:"created_at"`
 		}
-		err := tx.Get(&inv, `SELECT deputy_id, expires_at, used_at, created_at FROM deputy_invites WHERE code_hash = ?`, codeHash(code))
+		err := tx.Get(&inv, `SELECT deputy_id, expires_at, used_at, created_at FROM deputy_invites WHERE code_hash = ?`+tx.d.forUpdate(), codeHash(code))
 		if err == nil && inv.UsedAt == nil && now.Before(inv.ExpiresAt) {
 			// Guessed at too often while it was valid: void.
 			if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE at >= ?`, inv.CreatedAt); err != nil {

@@ -75,6 +75,18 @@ func (d dialect) staffFlag(col string) string {
 	return col + ` = 1`
 }
 
+// forUpdate ends a SELECT that reads a row the transaction goes on to
+// change according to what it read (a case's status before a transition):
+// PostgreSQL locks the row until the transaction ends, so a concurrent
+// transaction in another replica reads it after this one's change instead
+// of before. SQLite's single writer needs nothing.
+func (d dialect) forUpdate() string {
+	if d.pg {
+		return ` FOR UPDATE`
+	}
+	return ``
+}
+
 // skipLocked ends the subquery that picks a work queue's rows to lease:
 // PostgreSQL locks the rows it picks and passes over those another
 // transaction is leasing right now; SQLite's single writer needs nothing.

@@ -57,6 +57,13 @@
 //   - A subquery in FROM has an alias (`FROM (SELECT …) AS j`).
 //   - Work-queue claims end their picking subquery with
 //     dialect.skipLocked() (FOR UPDATE SKIP LOCKED on PostgreSQL).
+//   - A transaction that reads a row and then changes it (or others)
+//     according to what it read ends that SELECT with dialect.forUpdate():
+//     on PostgreSQL, replicas' transactions run side by side and would
+//     otherwise both act on the same old state; SQLite's single writer
+//     already runs them one after the other. Conditional updates (`UPDATE
+//     … WHERE mark IS NULL`, then RowsAffected) need no lock: PostgreSQL
+//     re-checks the condition after a concurrent change.
 //   - Text search goes through dialect.searchCond and indexCase.
 //   - Each write's fn may run more than once (a group rerun on SQLite, a
 //     retried transaction on PostgreSQL): no side effects outside the

@@ -48,7 +48,7 @@ func eraseCase(tx *Tx, id int64, now time.Time) (erased bool, err error) {
 		Phone    string     `db:"phone"`
 		ErasedAt *time.Time `db:"erased_at"`
 	}
-	if err := tx.Get(&cur, `SELECT openid, phone, erased_at FROM cases WHERE id = ?`, id); err != nil {
+	if err := tx.Get(&cur, `SELECT openid, phone, erased_at FROM cases WHERE id = ?`+tx.d.forUpdate(), id); err != nil {
 		return false, err
 	}
 	if cur.OpenID == "" && cur.Phone == "" && cur.ErasedAt != nil {

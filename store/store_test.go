@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -283,4 +284,46 @@ func TestEveryMigrationHasItsPostgresPort(t *testing.T) {
 			t.Errorf("migrations/postgres/%s has no SQLite migration of that name", n)
 		}
 	}
+}
+
+// Two processes acting on one case at once (a deputy accepting from chat on
+// one replica while staff accept it in the console on another): the
+// transition that requires the case to be registered succeeds once, and
+// the case's timeline has one acceptance.
+func TestConcurrentTransitionsOnOneCaseApplyOnce(t *testing.T) {
+	testenv.EachEngine(t, func(t *testing.T, dsn func() string) {
+		ctx := context.Background()
+		path := dsn()
+		a, b := openTest(t, path), openTest(t, path)
+		num := lianxin.CaseNumbering{Prefix: "KQ", Location: yangquan}
+		for i := range 10 {
+			c, _, err := a.CreateCase(ctx, num, report("oU", fmt.Sprintf("gh:race:%d", i)), nil, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var ok atomic.Int32
+			for _, db := range []*DB{a, b} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := db.Transition(ctx, lianxin.Transition{CaseID: c.ID, From: []lianxin.Status{lianxin.StatusRegistered},
+						Status: lianxin.StatusAccepted, Events: []lianxin.Event{{Type: lianxin.EventAccepted, Actor: "deputy:d1"}}})
+					if err == nil {
+						ok.Add(1)
+					} else if lianxin.ErrorCode(err) != lianxin.ECONFLICT {
+						t.Errorf("case %d: %v", i, err)
+					}
+				}()
+			}
+			wg.Wait()
+			full, err := a.Case(ctx, c.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok.Load() != 1 || len(full.Events) != 1 {
+				t.Errorf("case %d: %d transitions succeeded, %d events; want 1 and 1", i, ok.Load(), len(full.Events))
+			}
+		}
+	})
 }

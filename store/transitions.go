@@ -71,7 +71,7 @@ func applyTransition(tx *Tx, tr lianxin.Transition, now time.Time) error {
 		AcceptDue  *time.Time `db:"accept_due"`
 		ResolveDue *time.Time `db:"resolve_due"`
 	}
-	if err := tx.Get(&cur, `SELECT number, status, assignee_id, station_id, created_at, updated_at, accept_due, resolve_due FROM cases WHERE id = ?`, tr.CaseID); err != nil {
+	if err := tx.Get(&cur, `SELECT number, status, assignee_id, station_id, created_at, updated_at, accept_due, resolve_due FROM cases WHERE id = ?`+tx.d.forUpdate(), tr.CaseID); err != nil {
 		if isNoRows(err) {
 			return lianxin.Errorf(lianxin.ENOTFOUND, "case %d not found", tr.CaseID)
 		}
