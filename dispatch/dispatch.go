@@ -133,7 +133,9 @@ func (d *Dispatcher) residentKeys(openid string) residentKeys {
 
 func hashTag(openid string) string { return "{" + openid + "}" }
 
-func (d *Dispatcher) msgKey(m *lianxin.Inbound) string { return d.key("m", hashTag(m.OpenID)+":"+m.Key()) }
+func (d *Dispatcher) msgKey(m *lianxin.Inbound) string {
+	return d.key("m", hashTag(m.OpenID)+":"+m.Key())
+}
 
 // SessionKey is where the conversation of a resident is kept under prefix
 // (for tools and tests that look inside Redis).
