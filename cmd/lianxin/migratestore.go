@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -86,5 +85,3 @@ func redact(s string) string {
 	}
 	return s
 }
-
-var errNoStore = errors.New("no store")
