@@ -359,6 +359,9 @@ func Loopback(addr string) bool {
 // that does not parse keeps only its scheme, as its password could be
 // anywhere in it.
 func RedactURL(s string) string {
+	if IsSentinelURL(s) {
+		return redactSentinel(s)
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		if scheme, _, ok := strings.Cut(s, "://"); ok && !strings.ContainsAny(scheme, ":@/") {
@@ -416,9 +419,13 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		bad("LIANXIN_DATA_DIR", "must not be empty")
 	}
-	if c.RedisURL != "embedded" {
+	if IsSentinelURL(c.RedisURL) {
+		if _, err := ParseSentinelURL(c.RedisURL); err != nil {
+			bad("LIANXIN_REDIS_URL", "%s: %v", RedactURL(c.RedisURL), err)
+		}
+	} else if c.RedisURL != "embedded" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || (u.Scheme != "unix" && u.Host == "") {
-			bad("LIANXIN_REDIS_URL", "%s is not a redis:// URL (or \"embedded\")", RedactURL(c.RedisURL))
+			bad("LIANXIN_REDIS_URL", "%s is not a redis:// URL (or redis-sentinel://, or \"embedded\")", RedactURL(c.RedisURL))
 		}
 	}
 	for _, k := range []struct{ name, v string }{

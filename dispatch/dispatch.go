@@ -118,14 +118,28 @@ func (d *Dispatcher) key(kind, id string) string {
 	return b.String()
 }
 
-// Keys of one resident's conversation.
-type residentKeys struct{ inbox, lock, session string }
+// Keys of one resident's conversation. Every key a script touches for a
+// resident (inbox, lock, session, and the keys of the resident's messages)
+// carries the resident's hash tag {openid}, so all of them are in one hash
+// slot: the scripts' keys are together on one node in a Redis Cluster, as
+// they must be. (The replay guard's nonce key is the exception: a nonce is
+// not the resident's.)
+type residentKeys struct{ tag, inbox, lock, session string }
 
 func (d *Dispatcher) residentKeys(openid string) residentKeys {
-	return residentKeys{inbox: d.key("q", openid), lock: d.key("l", openid), session: d.key("s", openid)}
+	tag := hashTag(openid)
+	return residentKeys{tag: tag, inbox: d.key("q", tag), lock: d.key("l", tag), session: d.key("s", tag)}
 }
 
-func (d *Dispatcher) msgKey(m *lianxin.Inbound) string { return d.key("m", m.Key()) }
+func hashTag(openid string) string { return "{" + openid + "}" }
+
+func (d *Dispatcher) msgKey(m *lianxin.Inbound) string {
+	return d.key("m", hashTag(m.OpenID)+":"+m.Key())
+}
+
+// SessionKey is where the conversation of a resident is kept under prefix
+// (for tools and tests that look inside Redis).
+func SessionKey(prefix, openid string) string { return prefix + "s:" + hashTag(openid) }
 
 func ms(t time.Duration) string { return strconv.FormatInt(t.Milliseconds(), 10) }
 
@@ -309,7 +323,7 @@ func (d *Dispatcher) lead(ctx context.Context, token string, rk residentKeys, st
 		replies := make([]lianxin.Reply, len(msgs))
 		for i, j := 0, 0; i < len(msgs); i++ {
 			if msgs[i] == nil {
-				keys = append(keys, d.key("m", "bad:"+newToken()))
+				keys = append(keys, d.key("m", rk.tag+":bad:"+newToken()))
 				continue
 			}
 			keys = append(keys, d.msgKey(msgs[i]))

@@ -85,7 +85,7 @@ func TestDispatchSerialisesConcurrentMessagesAcrossProcesses(t *testing.T) {
 		t.Errorf("applied %d times for %d messages", got, n)
 	}
 	// The session holds every message exactly once, in the order they were applied.
-	state, err := testenv.Redis(t).Get(context.Background(), "lx:"+prefix+":s:u1").Result()
+	state, err := testenv.Redis(t).Get(context.Background(), SessionKey("lx:"+prefix+":", "u1")).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // clock at the transcripts' start.
 func newChat(t *testing.T) *sessionMap {
 	t.Helper()
-	return newSessionMap(t, testenv.NewClock(transcript.Start))
+	return newSessionMap(t, testenv.NewClock(transcript.Start), testenv.DBPath(t))
 }
 
 // say sends each line (in the transcripts' notation: text, [image],

@@ -56,7 +56,7 @@ func (c *sessionMap) noticeTexts(t *testing.T, recipient string) []string {
 // told; nothing is sent twice, however often supervision looks.
 func TestSupervisorRemindsThenEscalates(t *testing.T) {
 	clock := testenv.NewClock(transcript.Start)
-	conv := newSessionMap(t, clock)
+	conv := newSessionMap(t, clock, testenv.DBPath(t))
 	conv.fileReport(t, "oSupervised")
 	sup := NewSupervisor(conv.e, conv.db, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	sup.Now = clock.Now

@@ -20,8 +20,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden transcripts with the replies the engine gives now")
 
 // TestTranscripts plays each conversation in testdata/transcripts straight
-// into the engine, with a real SQLite store and sessions kept as Redis would
-// keep them (expiring after the TTL the engine asks for), and compares every
+// into the engine, with a real store (SQLite, and PostgreSQL: the same
+// transcripts must come out of both) and sessions kept as Redis would keep
+// them (expiring after the TTL the engine asks for), and compares every
 // reply, case and notification with the file. The service's tests play a
 // few of them through the real webhook as well.
 func TestTranscripts(t *testing.T) {
@@ -29,14 +30,18 @@ func TestTranscripts(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no transcripts: %v", err)
 	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			t.Parallel()
-			clock := testenv.NewClock(transcript.Start)
-			conv := newSessionMap(t, clock)
-			transcript.Run{File: file, DB: conv.db, Clock: clock, Conv: conv, Update: *update}.Play(t)
-		})
-	}
+	testenv.EachEngine(t, func(t *testing.T, dsn func() string) {
+		for _, file := range files {
+			t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+				t.Parallel()
+				clock := testenv.NewClock(transcript.Start)
+				url := dsn()
+				conv := newSessionMap(t, clock, url)
+				// Rewritten from the SQLite run only: both must match the file.
+				transcript.Run{File: file, DB: conv.db, Clock: clock, Conv: conv, Update: *update && !store.IsPostgres(url)}.Play(t)
+			})
+		}
+	})
 }
 
 // sessionMap is the conversation as the dispatcher runs it, minus Redis:
@@ -55,9 +60,9 @@ type storedSession struct {
 
 // newSessionMap is an engine configured as the service configures it, on
 // the shipped data and a fresh database holding the shipped directory.
-func newSessionMap(t *testing.T, clock *testenv.Clock) *sessionMap {
+func newSessionMap(t *testing.T, clock *testenv.Clock, dsn string) *sessionMap {
 	texts, fl, cats, dir := loadShipped(t)
-	db, err := store.Open(context.Background(), testenv.DBPath(t))
+	db, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

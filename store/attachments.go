@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -19,14 +21,14 @@ import (
 func (db *DB) RegisterAttachment(ctx context.Context, m *lianxin.Inbound) (id int64, err error) {
 	defer wrap(&err, "RegisterAttachment(%s %d)", m.Kind, m.MsgID)
 	now := db.now()
-	err = db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+	err = db.TxCommitted(ctx, func(tx *Tx) error {
 		id, err = registerAttachment(tx, m, now)
 		return err
 	})
 	return id, err
 }
 
-func registerAttachment(tx *sqlx.Tx, m *lianxin.Inbound, now time.Time) (int64, error) {
+func registerAttachment(tx *Tx, m *lianxin.Inbound, now time.Time) (int64, error) {
 	key := m.Account + ":" + m.Key()
 	recognition := ""
 	if m.Kind == lianxin.KindVoice {
@@ -69,14 +71,14 @@ func (db *DB) ClaimAttachments(ctx context.Context, owner string, now time.Time,
 	defer wrap(&err, "ClaimAttachments")
 	now = now.UTC()
 	var jobs []lianxin.MediaJob
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.Tx(ctx, func(tx *Tx) error {
 		jobs = jobs[:0]
 		return tx.Select(&jobs, `UPDATE attachments
 			SET lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
 			WHERE id IN (
 				SELECT id FROM attachments
 				WHERE status = 'pending' AND next_attempt <= ? AND (lease_until IS NULL OR lease_until <= ?)
-				ORDER BY next_attempt, id LIMIT ?)
+				ORDER BY next_attempt, id LIMIT ?`+tx.d.skipLocked()+`)
 			RETURNING id, kind, media_id, pic_url, attempts, expires_at, error`,
 			owner, now.Add(lease), now, now, now, limit)
 	})
@@ -105,7 +107,7 @@ func (db *DB) MarkAttachmentFailed(ctx context.Context, id int64, owner string, 
 	if db.OnAttachmentFailed == nil {
 		return db.finishAttachment(ctx, id, owner, `status = 'failed', error = ?, updated_at = ?`, reason, now.UTC())
 	}
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE attachments SET status = 'failed', error = ?, updated_at = ?, lease_owner = '', lease_until = NULL
 			WHERE id = ? AND lease_owner = ? AND status = 'pending'`, reason, now.UTC(), id, owner)
 		if err != nil {
@@ -186,7 +188,7 @@ func (db *DB) RememberUpload(ctx context.Context, id int64, mediaID string, at t
 	if mediaID != "" {
 		when = at.UTC()
 	}
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE attachments SET wx_media_id = ?, wx_uploaded_at = ? WHERE id = ?`, mediaID, when, id)
 		return err
 	})
@@ -197,7 +199,7 @@ func (db *DB) RememberUpload(ctx context.Context, id int64, mediaID string, at t
 func (db *DB) QueueNotices(ctx context.Context, caseID int64, notices []lianxin.Notice) (err error) {
 	defer wrap(&err, "QueueNotices(case %d)", caseID)
 	now := db.now()
-	return db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+	return db.TxCommitted(ctx, func(tx *Tx) error {
 		for _, n := range notices {
 			if err := enqueueNotice(tx, now, caseID, n); err != nil {
 				return err
@@ -213,15 +215,16 @@ func (db *DB) QueueNotices(ctx context.Context, caseID int64, notices []lianxin.
 func (db *DB) RegisterUpload(ctx context.Context, m lianxin.StoredMedia) (id int64, err error) {
 	defer wrap(&err, "RegisterUpload(%s)", m.SHA256)
 	now := db.now()
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.Exec(`INSERT INTO attachments (openid, msg_key, kind, media_id, status, path, thumb_path, sha256, mime, size,
+	var key [12]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		return 0, err
+	}
+	err = db.Tx(ctx, func(tx *Tx) error {
+		var err error
+		id, _, err = tx.insertID(`INSERT INTO attachments (openid, msg_key, kind, media_id, status, path, thumb_path, sha256, mime, size,
 			next_attempt, expires_at, created_at, updated_at)
-			VALUES ('', 'upload:' || lower(hex(randomblob(12))), 'image', '', 'stored', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.Path, m.ThumbPath, m.SHA256, m.Mime, m.Size, now, now, now, now)
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
+			VALUES ('', ?, 'image', '', 'stored', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			"upload:"+hex.EncodeToString(key[:]), m.Path, m.ThumbPath, m.SHA256, m.Mime, m.Size, now, now, now, now)
 		return err
 	})
 	return id, err

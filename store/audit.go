@@ -4,14 +4,12 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
 // audit writes one audit log entry in the caller's transaction, so the log
 // holds exactly the actions that happened.
-func audit(tx *sqlx.Tx, a lianxin.AuditEntry, now time.Time) error {
+func audit(tx *Tx, a lianxin.AuditEntry, now time.Time) error {
 	at := a.At
 	if at.IsZero() {
 		at = now
@@ -26,7 +24,7 @@ func audit(tx *sqlx.Tx, a lianxin.AuditEntry, now time.Time) error {
 func (db *DB) Audit(ctx context.Context, a lianxin.AuditEntry) (err error) {
 	defer wrap(&err, "Audit(%s)", a.Action)
 	now := db.now()
-	return db.Tx(ctx, func(tx *sqlx.Tx) error { return audit(tx, a, now) })
+	return db.Tx(ctx, func(tx *Tx) error { return audit(tx, a, now) })
 }
 
 // AuditLog lists entries newest first; before pages back (0: from the newest).

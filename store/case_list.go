@@ -71,10 +71,10 @@ func yellowSQL(now time.Time, th []lianxin.SLAThreshold) (string, []any) {
 		` AND c.resolve_due IS NOT NULL AND ` + resolve + `)))`, args
 }
 
-func queueSQL(queue string, now time.Time) (string, []any, error) {
+func queueSQL(d dialect, queue string, now time.Time) (string, []any, error) {
 	switch queue {
 	case lianxin.QueueStaff:
-		return openSQL + ` AND c.needs_staff = 1`, nil, nil
+		return openSQL + ` AND ` + d.staffFlag(`c.needs_staff`), nil, nil
 	case lianxin.QueueUnassigned:
 		return openSQL + ` AND c.assignee_id = ''`, nil, nil
 	case lianxin.QueueDistrict:
@@ -95,7 +95,7 @@ var (
 
 // caseListWhere builds the list's condition; withStatus false leaves the
 // status filter out (for the per-status counts).
-func caseListWhere(scope lianxin.Scope, q lianxin.CaseQuery, withStatus bool) (string, []any, error) {
+func caseListWhere(d dialect, scope lianxin.Scope, q lianxin.CaseQuery, withStatus bool) (string, []any, error) {
 	w, args := scopeWhere(scope)
 	conds := []string{w}
 	add := func(cond string, a ...any) {
@@ -151,7 +151,7 @@ func caseListWhere(scope lianxin.Scope, q lianxin.CaseQuery, withStatus bool) (s
 		return "", nil, lianxin.Errorf(lianxin.EINVALID, "unknown SLA colour %q", q.SLA)
 	}
 	if q.Queue != "" {
-		s, a, err := queueSQL(q.Queue, now)
+		s, a, err := queueSQL(d, q.Queue, now)
 		if err != nil {
 			return "", nil, err
 		}
@@ -169,16 +169,16 @@ func caseListWhere(scope lianxin.Scope, q lianxin.CaseQuery, withStatus bool) (s
 			}
 			switch {
 			case len(s) == 4:
-				add(`(substr(c.number, -4) = ? OR substr(c.phone, -4) = ?)`, seq, s)
+				add(`(`+d.last4(`c.number`)+` = ? OR `+d.last4(`c.phone`)+` = ?)`, seq, s)
 			case len(seq) == 4:
-				add(`substr(c.number, -4) = ?`, seq)
+				add(d.last4(`c.number`)+` = ?`, seq)
 			default: // a day's 10,000th case or later
 				add(`c.number LIKE ?`, "%-"+seq)
 			}
 		default:
 			// Words of the text, through the bigram index (store/search.go).
-			if m, ok := searchQuery(s); ok {
-				add(`c.id IN (SELECT docid FROM case_search WHERE body MATCH ?)`, m)
+			if cond, a, ok := d.searchCond(s); ok {
+				add(cond, a...)
 			} else {
 				add("0=1")
 			}
@@ -208,7 +208,7 @@ const MaxPerPage = 200
 // the total and the counts per status.
 func (db *DB) CaseList(ctx context.Context, scope lianxin.Scope, q lianxin.CaseQuery) (_ *lianxin.CasePage, err error) {
 	defer wrap(&err, "CaseList")
-	where, args, err := caseListWhere(scope, q, true)
+	where, args, err := caseListWhere(db.d, scope, q, true)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func (db *DB) CaseList(ctx context.Context, scope lianxin.Scope, q lianxin.CaseQ
 
 	// The counts per status ignore the status filter, so each tab says
 	// what it would show; the total is theirs for the statuses filtered.
-	cwhere, cargs, _ := caseListWhere(scope, q, false)
+	cwhere, cargs, _ := caseListWhere(db.d, scope, q, false)
 	var counts []struct {
 		Status string `db:"status"`
 		N      int    `db:"n"`
@@ -281,7 +281,8 @@ func (db *DB) QueueCounts(ctx context.Context, scope lianxin.Scope, now time.Tim
 	// Two reads, each on a partial index: the open cases, and the resolved
 	// ones waiting for a rating. The register's closed cases are never read.
 	q := `SELECT
-		SUM(c.needs_staff = 1), SUM(c.assignee_id = ''), SUM(c.station_id = ''), SUM(` + red + `)
+		SUM(CASE WHEN ` + db.d.staffFlag(`c.needs_staff`) + ` THEN 1 ELSE 0 END), SUM(CASE WHEN c.assignee_id = '' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN c.station_id = '' THEN 1 ELSE 0 END), SUM(CASE WHEN ` + red + ` THEN 1 ELSE 0 END)
 		FROM cases c WHERE ` + openSQL + ` AND ` + w
 	if err := db.read.QueryRowxContext(ctx, q, append(rargs, args...)...).Scan(&n.Staff, &n.Unassigned, &n.District, &n.Overdue); err != nil {
 		return nil, err
@@ -333,7 +334,7 @@ func (db *DB) Conversation(ctx context.Context, c *lianxin.Case, limit int) (_ [
 	}
 	var out []lianxin.JournalEntry
 	err = db.read.SelectContext(ctx, &out, `SELECT * FROM (SELECT id, account, msg_key, openid, kind, content, media_id, '' AS payload, sent_at, received_at, outcome, reply
-		FROM journal WHERE openid = ? AND received_at >= ? AND received_at <= ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
+		FROM journal WHERE openid = ? AND received_at >= ? AND received_at <= ? ORDER BY id DESC LIMIT ?) AS j ORDER BY id`,
 		c.OpenID, c.CreatedAt.Add(-24*time.Hour).UTC(), c.UpdatedAt.Add(24*time.Hour).UTC(), limit)
 	return out, err
 }

@@ -86,7 +86,7 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 	defer wrap(&err, "CreateCase(category %s, station %s)", r.Category.Key, r.StationID)
 	now := db.now()
 	var id int64
-	err = db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+	err = db.TxCommitted(ctx, func(tx *Tx) error {
 		created = false
 		if r.SourceKey != "" {
 			err := tx.Get(&id, `SELECT id FROM cases WHERE source_key = ?`, r.SourceKey)
@@ -142,21 +142,21 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 }
 
 // nextNumber takes the day's next number (in the stations' time zone).
-func nextNumber(tx *sqlx.Tx, num lianxin.CaseNumbering, now time.Time) (string, error) {
+func nextNumber(tx *Tx, num lianxin.CaseNumbering, now time.Time) (string, error) {
 	day := now.In(num.Location)
 	key := day.Format("20060102")
-	if _, err := tx.Exec(`INSERT INTO case_counters (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1`, key); err != nil {
-		return "", err
-	}
+	// One statement: on PostgreSQL the counter row's lock orders
+	// concurrent cases of the day until their transactions end.
 	var seq int
-	if err := tx.Get(&seq, `SELECT last FROM case_counters WHERE day = ?`, key); err != nil {
+	if err := tx.Get(&seq, `INSERT INTO case_counters (day, last) VALUES (?, 1)
+		ON CONFLICT (day) DO UPDATE SET last = case_counters.last + 1 RETURNING last`, key); err != nil {
 		return "", err
 	}
 	return lianxin.CaseNumber(num.Prefix, day, seq), nil
 }
 
 // insertCase writes the case row, registered, with its category's deadlines.
-func insertCase(tx *sqlx.Tx, number string, r lianxin.Report, now time.Time) (int64, error) {
+func insertCase(tx *Tx, number string, r lianxin.Report, now time.Time) (int64, error) {
 	var acceptDue, resolveDue *time.Time
 	if h := r.Category.AcceptHours; h > 0 {
 		t := now.Add(time.Duration(h) * time.Hour)
@@ -174,22 +174,19 @@ func insertCase(tx *sqlx.Tx, number string, r lianxin.Report, now time.Time) (in
 	if source == "" {
 		source = lianxin.SourceWeChat
 	}
-	res, err := tx.Exec(`INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
+	id, _, err := tx.insertID(`INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
 		lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due, anonymous, source, contact_name)
 		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		number, sourceKey, r.OpenID, lianxin.StatusRegistered, r.Category.Key, r.StationID, r.Description,
 		r.Location.Lat, r.Location.Lng, r.Location.Label, r.Location.Address, r.Phone, r.NeedsStaff,
 		now, now, acceptDue, resolveDue, r.Anonymous, source, r.ContactName)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	return id, err
 }
 
 // claimAttachments links the draft's photos and voice to the case (only the
 // resident's own, only those not yet in a case) and keeps the phone the
 // resident left.
-func claimAttachments(tx *sqlx.Tx, id int64, r lianxin.Report, now time.Time) error {
+func claimAttachments(tx *Tx, id int64, r lianxin.Report, now time.Time) error {
 	for _, a := range r.Attachments {
 		if _, err := tx.Exec(`UPDATE attachments SET case_id = ?, updated_at = ? WHERE id = ? AND openid = ? AND case_id IS NULL`, id, now, a, r.OpenID); err != nil {
 			return err
@@ -205,7 +202,7 @@ func claimAttachments(tx *sqlx.Tx, id int64, r lianxin.Report, now time.Time) er
 
 // assignCase lets the assigner decide inside the transaction and records
 // its decision on the case.
-func assignCase(tx *sqlx.Tx, id int64, number string, assign lianxin.Assigner) (lianxin.Assignment, error) {
+func assignCase(tx *Tx, id int64, number string, assign lianxin.Assigner) (lianxin.Assignment, error) {
 	a, err := assign(txView{tx}, number)
 	if err != nil {
 		return a, err
@@ -216,7 +213,7 @@ func assignCase(tx *sqlx.Tx, id int64, number string, assign lianxin.Assigner) (
 
 // record writes a change's timeline events and queues its notices, in the
 // change's own transaction.
-func record(tx *sqlx.Tx, caseID int64, events []lianxin.Event, notices []lianxin.Notice, now time.Time) error {
+func record(tx *Tx, caseID int64, events []lianxin.Event, notices []lianxin.Notice, now time.Time) error {
 	for _, e := range events {
 		if err := addEvent(tx, caseID, e, now); err != nil {
 			return err
@@ -232,7 +229,7 @@ func record(tx *sqlx.Tx, caseID int64, events []lianxin.Event, notices []lianxin
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
-func addEvent(tx *sqlx.Tx, caseID int64, e lianxin.Event, now time.Time) error {
+func addEvent(tx *Tx, caseID int64, e lianxin.Event, now time.Time) error {
 	at := e.At
 	if at.IsZero() {
 		at = now

@@ -12,8 +12,6 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
@@ -43,7 +41,7 @@ func (db *DB) DeputyRecords(ctx context.Context) (_ []lianxin.DeputyRecord, err 
 func (db *DB) DeputyByOpenID(ctx context.Context, openid string) (_ lianxin.Deputy, _ bool, err error) {
 	defer wrap(&err, "DeputyByOpenID(%s)", lianxin.MaskOpenID(openid))
 	var data string
-	err = db.read.GetContext(ctx, &data, `SELECT data FROM deputies WHERE openid = ? AND active = 1`, openid)
+	err = db.read.GetContext(ctx, &data, `SELECT data FROM deputies WHERE openid = ? AND active = TRUE`, openid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lianxin.Deputy{}, false, nil
 	} else if err != nil {
@@ -72,7 +70,7 @@ func (db *DB) DeputyOpenID(ctx context.Context, deputyID string) (_ string, err 
 func (db *DB) UnbindDeputy(ctx context.Context, deputyID string, a lianxin.AuditEntry) (bound bool, err error) {
 	defer wrap(&err, "UnbindDeputy(%s)", deputyID)
 	now := db.now()
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.Tx(ctx, func(tx *Tx) error {
 		var openid sql.NullString
 		if err := tx.Get(&openid, `SELECT openid FROM deputies WHERE id = ?`, deputyID); errors.Is(err, sql.ErrNoRows) {
 			return lianxin.Errorf(lianxin.ENOTFOUND, "no deputy %q (see lianxin deputy list)", deputyID)
@@ -99,9 +97,9 @@ func (db *DB) CreateInvite(ctx context.Context, deputyID string, ttl time.Durati
 	defer wrap(&err, "CreateInvite(%s)", deputyID)
 	now := db.now()
 	expires = now.Add(ttl)
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.Tx(ctx, func(tx *Tx) error {
 		var n int
-		if err := tx.Get(&n, `SELECT COUNT(*) FROM deputies WHERE id = ? AND active = 1`, deputyID); err != nil {
+		if err := tx.Get(&n, `SELECT COUNT(*) FROM deputies WHERE id = ? AND active = TRUE`, deputyID); err != nil {
 			return err
 		} else if n == 0 {
 			return lianxin.Errorf(lianxin.ENOTFOUND, "no active deputy %q (see lianxin deputy list)", deputyID)
@@ -142,7 +140,7 @@ func (db *DB) Bind(ctx context.Context, code, openid string) (_ lianxin.Deputy, 
 	now := db.now()
 	var dep lianxin.Deputy
 	var outcome error
-	err = db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+	err = db.TxCommitted(ctx, func(tx *Tx) error {
 		outcome = nil
 		var failures int
 		if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE openid = ? AND at > ?`, openid, now.Add(-lianxin.BindWindow)); err != nil {
@@ -165,7 +163,7 @@ func (db *DB) Bind(ctx context.Context, code, openid string) (_ lianxin.Deputy, 
 			UsedAt    *time.Time `db:"used_at"`
 			CreatedAt time.Time  `db:"created_at"`
 		}
-		err := tx.Get(&inv, `SELECT deputy_id, expires_at, used_at, created_at FROM deputy_invites WHERE code_hash = ?`, codeHash(code))
+		err := tx.Get(&inv, `SELECT deputy_id, expires_at, used_at, created_at FROM deputy_invites WHERE code_hash = ?`+tx.d.forUpdate(), codeHash(code))
 		if err == nil && inv.UsedAt == nil && now.Before(inv.ExpiresAt) {
 			// Guessed at too often while it was valid: void.
 			if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE at >= ?`, inv.CreatedAt); err != nil {

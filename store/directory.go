@@ -9,8 +9,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
@@ -32,7 +30,7 @@ func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats 
 	defer wrap(&err, "ImportDirectory")
 	now := db.now()
 	var changes []lianxin.DirectoryChange
-	err = db.Tx(ctx, func(tx *sqlx.Tx) (err error) {
+	err = db.Tx(ctx, func(tx *Tx) (err error) {
 		if dryRun {
 			defer func() {
 				if err == nil {
@@ -97,7 +95,7 @@ func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats 
 				cols := append([]string{t.key, "name", "data", "position", "active", "updated_at"}, t.extraCols...)
 				args := append([]any{r.id, r.name, data, pos, true, now}, r.extra...)
 				q := fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET name = excluded.name, data = excluded.data,
-					position = excluded.position, active = 1, updated_at = CASE WHEN %s.data = excluded.data AND %s.active = 1 THEN %s.updated_at ELSE excluded.updated_at END`,
+					position = excluded.position, active = TRUE, updated_at = CASE WHEN %s.data = excluded.data AND %s.active = TRUE THEN %s.updated_at ELSE excluded.updated_at END`,
 					t.table, join(cols), placeholders(len(cols)), t.key, t.table, t.table, t.table)
 				for _, c := range t.extraCols {
 					q += fmt.Sprintf(", %s = excluded.%s", c, c)
@@ -109,7 +107,7 @@ func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats 
 			for id, r := range old {
 				if !seen[id] && r.Active {
 					changes = append(changes, lianxin.DirectoryChange{Kind: t.kind, ID: id, Name: r.Name, Action: "removed"})
-					if _, err := tx.Exec(fmt.Sprintf(`UPDATE %s SET active = 0, updated_at = ? WHERE %s = ?`, t.table, t.key), now, id); err != nil {
+					if _, err := tx.Exec(fmt.Sprintf(`UPDATE %s SET active = FALSE, updated_at = ? WHERE %s = ?`, t.table, t.key), now, id); err != nil {
 						return err
 					}
 				}
@@ -154,7 +152,7 @@ func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats 
 
 // importDistrict stores the district office's settings and says whether
 // they changed.
-func importDistrict(tx *sqlx.Tx, d lianxin.District, now time.Time) (*lianxin.DirectoryChange, error) {
+func importDistrict(tx *Tx, d lianxin.District, now time.Time) (*lianxin.DirectoryChange, error) {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return nil, err
@@ -247,7 +245,7 @@ func (db *DB) LoadDirectory(ctx context.Context) (_ *lianxin.Directory, _ lianxi
 	var cats lianxin.Categories
 	load := func(table string, each func(data []byte) error) error {
 		var rows []string
-		query := fmt.Sprintf(`SELECT data FROM %s WHERE active = 1 ORDER BY position`, table)
+		query := fmt.Sprintf(`SELECT data FROM %s WHERE active = TRUE ORDER BY position`, table)
 		if table == "district" {
 			query = `SELECT data FROM district`
 		}

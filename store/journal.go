@@ -7,8 +7,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
@@ -49,28 +47,24 @@ func (db *DB) journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.O
 	}
 	now := db.now()
 	key := m.Key()
-	err = db.w.do(ctx, func(tx *sqlx.Tx) error {
+	err = db.write(ctx, func(tx *Tx) error {
 		j = lianxin.Journaled{Outcome: outcome, Reply: reply}
 		if n != nil {
 			if err := db.rememberNonce(tx, *n, now); err != nil && (n.Check || !errors.Is(err, lianxin.ErrReplay)) {
 				return err
 			}
 		}
-		res, err := tx.Exec(`INSERT INTO journal (account, msg_key, openid, kind, content, media_id, payload, sent_at, received_at, outcome, reply)
+		id, inserted, err := tx.insertID(`INSERT INTO journal (account, msg_key, openid, kind, content, media_id, payload, sent_at, received_at, outcome, reply)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, msg_key) DO NOTHING`,
-			m.Account, key, m.OpenID, string(m.Kind), m.Summary(), m.MediaID, payload, m.Received().UTC(), now, outcome, reply)
+			m.Account, key, m.OpenID, string(m.Kind), m.Summary(), m.MediaID, string(payload), m.Received().UTC(), now, outcome, reply)
 		if err != nil {
 			return err
 		}
-		if rows, _ := res.RowsAffected(); rows == 0 {
+		if !inserted {
 			return tx.QueryRowx(`SELECT id, outcome, reply FROM journal WHERE account = ? AND msg_key = ?`, m.Account, key).
 				Scan(&j.ID, &j.Outcome, &j.Reply)
 		}
-		j.Fresh = true
-		j.ID, err = res.LastInsertId()
-		if err != nil {
-			return err
-		}
+		j.ID, j.Fresh = id, true
 		if m.Kind != lianxin.KindEvent && db.touchedRecently(m.OpenID, now) {
 			return nil
 		}
@@ -92,11 +86,8 @@ func (db *DB) touchedRecently(openid string, now time.Time) bool {
 
 const touchEvery = 5 * time.Minute
 
-func touchResident(tx *sqlx.Tx, m *lianxin.Inbound, now time.Time) error {
-	subscribed := 1
-	if m.Kind == lianxin.KindEvent && m.Event == lianxin.EventUnsubscribe {
-		subscribed = 0
-	}
+func touchResident(tx *Tx, m *lianxin.Inbound, now time.Time) error {
+	subscribed := !(m.Kind == lianxin.KindEvent && m.Event == lianxin.EventUnsubscribe)
 	_, err := tx.Exec(`INSERT INTO residents (openid, first_seen, last_inbound, subscribed) VALUES (?, ?, ?, ?)
 		ON CONFLICT (openid) DO UPDATE SET last_inbound = excluded.last_inbound, subscribed = excluded.subscribed`,
 		m.OpenID, now, now, subscribed)
@@ -106,12 +97,12 @@ func touchResident(tx *sqlx.Tx, m *lianxin.Inbound, now time.Time) error {
 // SettleJournal records what became of a journaled message and the reply it got.
 func (db *DB) SettleJournal(ctx context.Context, id int64, outcome lianxin.Outcome, reply string) (err error) {
 	defer wrap(&err, "SettleJournal(%d)", id)
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		return settle(tx, id, outcome, reply)
 	})
 }
 
-func settle(tx *sqlx.Tx, id int64, outcome lianxin.Outcome, reply string) error {
+func settle(tx *Tx, id int64, outcome lianxin.Outcome, reply string) error {
 	_, err := tx.Exec(`UPDATE journal SET outcome = ?, reply = ? WHERE id = ?`, outcome, reply, id)
 	return err
 }
@@ -151,7 +142,7 @@ func (db *DB) UnsettledFor(ctx context.Context, openid string) (_ []lianxin.Jour
 func (db *DB) Transcript(ctx context.Context, openid string, limit int) (_ []lianxin.JournalEntry, err error) {
 	defer wrap(&err, "Transcript(%s)", lianxin.MaskOpenID(openid))
 	var out []lianxin.JournalEntry
-	err = db.read.SelectContext(ctx, &out, `SELECT * FROM (SELECT * FROM journal WHERE openid = ? ORDER BY id DESC LIMIT ?) ORDER BY id`, openid, limit)
+	err = db.read.SelectContext(ctx, &out, `SELECT * FROM (SELECT * FROM journal WHERE openid = ? ORDER BY id DESC LIMIT ?) AS j ORDER BY id`, openid, limit)
 	return out, err
 }
 

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
@@ -29,7 +27,7 @@ func (db *DB) ResponseTemplates(ctx context.Context) (_ []lianxin.ResponseTempla
 func (db *DB) SaveResponseTemplate(ctx context.Context, t lianxin.ResponseTemplate, a lianxin.AuditEntry) (err error) {
 	defer wrap(&err, "SaveResponseTemplate(%d)", t.ID)
 	now := db.now()
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		var err error
 		switch {
 		case t.ID == 0:

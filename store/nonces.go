@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
@@ -15,7 +13,7 @@ import (
 // lianxin.ErrReplay when it was recorded with another hash.
 func (db *DB) CheckNonce(ctx context.Context, n lianxin.Nonce) (err error) {
 	defer wrap(&err, "CheckNonce(%s)", n.Key)
-	return db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+	return db.TxCommitted(ctx, func(tx *Tx) error {
 		return db.rememberNonce(tx, n, db.now())
 	})
 }
@@ -23,15 +21,15 @@ func (db *DB) CheckNonce(ctx context.Context, n lianxin.Nonce) (err error) {
 // rememberNonce records n in tx unless it is recorded already, and returns
 // lianxin.ErrReplay when it was recorded with another hash. A pair whose
 // time is up counts as absent (its timestamp is refused by now anyway).
-func (db *DB) rememberNonce(tx *sqlx.Tx, n lianxin.Nonce, now time.Time) error {
+func (db *DB) rememberNonce(tx *Tx, n lianxin.Nonce, now time.Time) error {
 	// One statement: the pair's hash as recorded now (a new or expired
 	// pair takes this one's).
 	var hash string
-	if err := tx.QueryRowx(`INSERT INTO nonces (key, body_hash, until) VALUES (?1, ?2, ?3)
+	if err := tx.QueryRowx(`INSERT INTO nonces (key, body_hash, until) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET
-			body_hash = CASE WHEN nonces.until < ?4 THEN excluded.body_hash ELSE nonces.body_hash END,
-			until = CASE WHEN nonces.until < ?4 THEN excluded.until ELSE nonces.until END
-		RETURNING body_hash`, n.Key, n.Hash, n.Until.UTC(), now).Scan(&hash); err != nil {
+			body_hash = CASE WHEN nonces.until < ? THEN excluded.body_hash ELSE nonces.body_hash END,
+			until = CASE WHEN nonces.until < ? THEN excluded.until ELSE nonces.until END
+		RETURNING body_hash`, n.Key, n.Hash, n.Until.UTC(), now, now).Scan(&hash); err != nil {
 		return err
 	}
 	// Forget what has run out, about once a minute: a few minutes of
@@ -54,7 +52,7 @@ func (db *DB) CheckWritable(ctx context.Context) (err error) {
 	defer wrap(&err, "CheckWritable")
 	done := make(chan error, 1)
 	go func() {
-		done <- db.TxCommitted(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error {
+		done <- db.TxCommitted(context.WithoutCancel(ctx), func(tx *Tx) error {
 			_, err := tx.Exec(`INSERT INTO readiness (id, checked_at) VALUES (1, ?)
 				ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, db.now())
 			return err

@@ -7,14 +7,12 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
 // enqueue adds a send inside the caller's transaction; a second enqueue with
 // the same idempotency key is a no-op.
-func enqueue(tx *sqlx.Tx, now time.Time, idemKey, kind, recipient string, payload any, caseID *int64) error {
+func enqueue(tx *Tx, now time.Time, idemKey, kind, recipient string, payload any, caseID *int64) error {
 	b, err := json.Marshal(payload)
 	if err != nil {
 		return err
@@ -27,7 +25,7 @@ func enqueue(tx *sqlx.Tx, now time.Time, idemKey, kind, recipient string, payloa
 
 // enqueueNotice queues a change's notice for its case, held back by its
 // Delay, with its rule for when it is still worth sending.
-func enqueueNotice(tx *sqlx.Tx, now time.Time, caseID int64, n lianxin.Notice) error {
+func enqueueNotice(tx *Tx, now time.Time, caseID int64, n lianxin.Notice) error {
 	b, err := json.Marshal(n.Payload)
 	if err != nil {
 		return err
@@ -78,7 +76,7 @@ func (db *DB) MarkOutboxDropped(ctx context.Context, id int64, owner, reason str
 func (db *DB) AmendNotices(ctx context.Context, caseID int64, events []lianxin.Event, amendments []lianxin.NoticeAmendment) (err error) {
 	defer wrap(&err, "AmendNotices(case %d)", caseID)
 	now := db.now()
-	return db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+	return db.TxCommitted(ctx, func(tx *Tx) error {
 		for _, e := range events {
 			if err := addEvent(tx, caseID, e, now); err != nil {
 				return err
@@ -110,7 +108,7 @@ func (db *DB) AmendNotices(ctx context.Context, caseID int64, events []lianxin.E
 func (db *DB) EnqueueReply(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply lianxin.Reply) (err error) {
 	defer wrap(&err, "EnqueueReply(%s %d)", m.Kind, m.MsgID)
 	now := db.now()
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		if !reply.Empty() {
 			if err := enqueue(tx, now, "reply:"+m.Account+":"+m.Key(), lianxin.OutboxText, m.OpenID, lianxin.TextPayload{Text: reply.Text}, nil); err != nil {
 				return err
@@ -153,7 +151,7 @@ func (db *DB) Outbox(ctx context.Context, limit int) (_ []lianxin.OutboxMessage,
 func (db *DB) Enqueue(ctx context.Context, idemKey, kind, recipient string, payload any, caseID *int64) (err error) {
 	defer wrap(&err, "Enqueue(%s)", kind)
 	now := db.now()
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		return enqueue(tx, now, idemKey, kind, recipient, payload, caseID)
 	})
 }
@@ -181,7 +179,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, owner string, now time.Time, leas
 	defer wrap(&err, "ClaimOutbox")
 	now = now.UTC()
 	var msgs []lianxin.OutboxMessage
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.Tx(ctx, func(tx *Tx) error {
 		msgs = msgs[:0]
 		return tx.Select(&msgs, `UPDATE outbox
 			SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
@@ -190,7 +188,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, owner string, now time.Time, leas
 				WHERE o.status = 'pending' AND o.next_attempt <= ? AND (o.lease_until IS NULL OR o.lease_until <= ?)
 				AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.status = 'pending' AND p.recipient = o.recipient AND p.id < o.id
 					AND (p.attempts > 0 OR p.last_error <> '' OR p.next_attempt <= ?))
-				ORDER BY o.id LIMIT ?)
+				ORDER BY o.id LIMIT ?`+tx.d.skipLocked()+`)
 			RETURNING *`,
 			owner, now.Add(lease), now, now, now, limit)
 	})
@@ -214,7 +212,7 @@ func (db *DB) RetryOutbox(ctx context.Context, id int64, owner string, next time
 // has not bound their WeChat), which is waiting, not failing.
 func (db *DB) DeferOutbox(ctx context.Context, id int64, owner string, next time.Time, reason string) (err error) {
 	defer wrap(&err, "DeferOutbox(%d)", id)
-	return db.finishOutbox(ctx, id, owner, `next_attempt = ?, last_error = ?, attempts = MAX(attempts - 1, 0)`, next.UTC(), reason)
+	return db.finishOutbox(ctx, id, owner, `next_attempt = ?, last_error = ?, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END`, next.UTC(), reason)
 }
 
 // MarkOutboxDead gives up on a claimed send, with the reason.
@@ -232,7 +230,7 @@ func (db *DB) finishOutbox(ctx context.Context, id int64, owner, set string, arg
 // lease. lianxin.ErrLeaseLost means the lease had expired and another worker took
 // the row: the caller's outcome is not recorded, theirs will be.
 func (db *DB) finishLeased(ctx context.Context, table string, id int64, owner, set string, args ...any) error {
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE `+table+` SET `+set+`, lease_owner = '', lease_until = NULL
 			WHERE id = ? AND lease_owner = ? AND status = 'pending'`, append(args, id, owner)...)
 		if err != nil {
@@ -250,7 +248,7 @@ func (db *DB) finishLeased(ctx context.Context, table string, id int64, owner, s
 func (db *DB) RetryDeadOutbox(ctx context.Context, id int64, a lianxin.AuditEntry) (err error) {
 	defer wrap(&err, "RetryDeadOutbox(%d)", id)
 	now := db.now()
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt = ?, lease_owner = '', lease_until = NULL
 			WHERE id = ? AND status = 'dead'`, now, id)
 		if err != nil {

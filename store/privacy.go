@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
@@ -19,7 +17,7 @@ func (db *DB) EraseContact(ctx context.Context, number string, a lianxin.AuditEn
 	defer wrap(&err, "EraseContact(%s)", number)
 	now := db.now()
 	var id int64
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.Tx(ctx, func(tx *Tx) error {
 		if err := tx.Get(&id, `SELECT id FROM cases WHERE number = ?`, strings.ToUpper(strings.TrimSpace(number))); err != nil {
 			if isNoRows(err) {
 				return lianxin.Errorf(lianxin.ENOTFOUND, "case %s not found", number)
@@ -44,13 +42,13 @@ func (db *DB) EraseContact(ctx context.Context, number string, a lianxin.AuditEn
 
 // eraseCase blanks a case's contact details and the copies of them; erased
 // is false when there was nothing left to erase.
-func eraseCase(tx *sqlx.Tx, id int64, now time.Time) (erased bool, err error) {
+func eraseCase(tx *Tx, id int64, now time.Time) (erased bool, err error) {
 	var cur struct {
 		OpenID   string     `db:"openid"`
 		Phone    string     `db:"phone"`
 		ErasedAt *time.Time `db:"erased_at"`
 	}
-	if err := tx.Get(&cur, `SELECT openid, phone, erased_at FROM cases WHERE id = ?`, id); err != nil {
+	if err := tx.Get(&cur, `SELECT openid, phone, erased_at FROM cases WHERE id = ?`+tx.d.forUpdate(), id); err != nil {
 		return false, err
 	}
 	if cur.OpenID == "" && cur.Phone == "" && cur.ErasedAt != nil {
@@ -97,7 +95,7 @@ func (db *DB) EraseExpired(ctx context.Context, before time.Time, limit int) (n 
 		return 0, nil
 	}
 	now := db.now()
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.Tx(ctx, func(tx *Tx) error {
 		n = 0
 		for _, c := range ids {
 			// Checked again inside the transaction: the case may have been
@@ -137,7 +135,7 @@ func (db *DB) SetTypical(ctx context.Context, number string, typical bool, note 
 	now := db.now()
 	number = strings.ToUpper(strings.TrimSpace(number))
 	var id int64
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.Tx(ctx, func(tx *Tx) error {
 		if err := tx.Get(&id, `SELECT id FROM cases WHERE number = ?`, number); err != nil {
 			if isNoRows(err) {
 				return lianxin.Errorf(lianxin.ENOTFOUND, "case %s not found", number)

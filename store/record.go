@@ -21,7 +21,7 @@ func (db *DB) DeputyFacts(ctx context.Context, deputyID string, from, to time.Ti
 	query := `SELECT c.id, c.number, c.category, c.station_id, c.created_at,
 		EXISTS (SELECT 1 FROM case_events e WHERE ` + mine + ` AND e.type IN ('accepted', 'answered', 'forwarded', 'progress', 'resolved')),
 		EXISTS (SELECT 1 FROM case_events e WHERE ` + mine + ` AND e.type = 'answered'),
-		COALESCE((SELECT GROUP_CONCAT(e.text, char(31) ORDER BY e.id) FROM case_events e WHERE ` + mine + ` AND e.type = 'forwarded'), ''),
+		COALESCE((SELECT ` + db.d.concatUnitSep(`e.text`, `e.id`) + ` FROM case_events e WHERE ` + mine + ` AND e.type = 'forwarded'), ''),
 		EXISTS (SELECT 1 FROM case_events e WHERE ` + mine + ` AND e.type = 'resolved'),
 		NOT EXISTS (SELECT 1 FROM case_events e JOIN case_rounds r ON ` + roundOf + ` WHERE ` + mine + ` AND e.type = 'resolved'
 			AND r.resolve_due IS NOT NULL AND e.at > r.resolve_due),

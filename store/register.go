@@ -111,7 +111,7 @@ func measureSQL(m lianxin.Measure, from, cut string) string {
 	case lianxin.MeasureRated:
 		return `EXISTS (SELECT 1 FROM case_ratings g WHERE g.case_id = c.id AND g.at >= ` + from + ` AND g.at < ` + cut + `)`
 	case lianxin.MeasureSatisfied, lianxin.MeasureFairly, lianxin.MeasureUnsatisfied:
-		return `COALESCE(` + lastRatingSQL(from, cut) + ` = '` + string(m) + `', 0)`
+		return `COALESCE(` + lastRatingSQL(from, cut) + ` = '` + string(m) + `', FALSE)`
 	case lianxin.MeasureRatedResolved:
 		return lastRoundSQL(cut, resolvedIn+` AND EXISTS (SELECT 1 FROM case_ratings g WHERE g.case_id = c.id AND g.at >= r.closed_at AND g.at < `+cut+`)`)
 	}
@@ -228,7 +228,7 @@ func (db *DB) RegisterRows(ctx context.Context, f lianxin.CaseFilter, fn func(*l
 	nowSQL := ts(now)
 	query := `SELECT c.*, ` + sourceSQL + ` AS src,
 		(SELECT r.accepted_at FROM case_rounds r WHERE r.case_id = c.id ORDER BY r.round DESC LIMIT 1) AS round_accepted_at,
-		COALESCE((SELECT GROUP_CONCAT(e.text, char(31) ORDER BY e.id) FROM case_events e WHERE e.case_id = c.id AND e.type = 'forwarded'), '') AS forwarded,
+		COALESCE((SELECT ` + db.d.concatUnitSep(`e.text`, `e.id`) + ` FROM case_events e WHERE e.case_id = c.id AND e.type = 'forwarded'), '') AS forwarded,
 		COALESCE((SELECT e.text FROM case_events e WHERE e.case_id = c.id AND e.type IN ('resolved', 'answered') AND e.text <> ''
 			ORDER BY e.type = 'resolved' DESC, e.id DESC LIMIT 1), '') AS result,
 		COALESCE((SELECT e.text FROM case_events e WHERE e.case_id = c.id AND e.type = 'progress' ORDER BY e.id DESC LIMIT 1), '') AS progress,

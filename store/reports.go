@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
@@ -32,7 +30,7 @@ func (db *DB) Snapshot(ctx context.Context, kind, scope string) (data []byte, at
 func (db *DB) PutSnapshot(ctx context.Context, kind, scope string, data []byte, replace bool, a lianxin.AuditEntry) (stored []byte, at time.Time, err error) {
 	defer wrap(&err, "PutSnapshot(%s %s)", kind, scope)
 	now := db.now()
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.Tx(ctx, func(tx *Tx) error {
 		if replace {
 			if _, err := tx.Exec(`DELETE FROM report_snapshots WHERE kind = ? AND scope = ?`, kind, scope); err != nil {
 				return err

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"unicode"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // SearchText is what the search index keeps for a case's text (migration
@@ -70,9 +68,8 @@ func searchRuns(s string) [][]rune {
 }
 
 // indexCase writes a case's searchable text in the caller's transaction.
-func indexCase(tx *sqlx.Tx, id int64, description, address, label string) error {
-	_, err := tx.Exec(`INSERT OR REPLACE INTO case_search (docid, body) VALUES (?, ?)`, id, SearchText(description+" "+address+" "+label))
-	return err
+func indexCase(tx *Tx, id int64, description, address, label string) error {
+	return tx.d.indexCase(tx, id, description, address, label)
 }
 
 // backfillSearch indexes the cases registered before the search index
@@ -92,10 +89,11 @@ func (db *DB) backfillSearch(ctx context.Context) error {
 		if len(rows) == 0 {
 			return nil
 		}
-		tx, err := db.wdb.BeginTxx(ctx, nil)
+		stx, err := db.wdb.BeginTxx(ctx, nil)
 		if err != nil {
 			return err
 		}
+		tx := &Tx{stx, db.d}
 		for _, r := range rows {
 			if err := indexCase(tx, r.ID, r.Description, r.Address, r.Label); err != nil {
 				tx.Rollback()

@@ -1,8 +1,3 @@
-// Package store owns the durable record in SQLite: the message journal,
-// residents, cases and their timelines, attachments and the outbox. It opens
-// the database once (WAL, foreign keys, busy timeout), applies the embedded
-// numbered migrations, and funnels every write through one group-committing
-// writer so many concurrent webhook requests share each fsync.
 package store
 
 import (
@@ -29,12 +24,17 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// DB is the opened database: a pool of readers and one writer connection.
+// DB is the opened database. On SQLite: a pool of readers and one writer
+// connection behind the group-committing writer. On PostgreSQL: one pool,
+// each write its own transaction (see postgres.go).
 type DB struct {
 	path string
-	read *sqlx.DB
-	wdb  *sqlx.DB
-	w    *writer
+	d    dialect
+	read pool
+	wdb  pool
+	w    *writer // nil on PostgreSQL
+	// pg is the PostgreSQL side (nil on SQLite).
+	pg *pgSide
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// OnAttachmentFailed, when set, makes the notices queued with an
@@ -65,10 +65,30 @@ const (
 	Exclusive
 )
 
-// Open opens (creating if needed) the SQLite file at path and migrates it.
-// With a claim (at most one) it first claims the file, and fails when the
-// claim conflicts with another process's.
-func Open(ctx context.Context, path string, claim ...Claim) (_ *DB, err error) {
+// Open opens the database dsn names and migrates it: a postgres:// (or
+// postgresql://) URL is a PostgreSQL database (see OpenPostgres); anything
+// else is a SQLite file, created when missing (a sqlite:// prefix is
+// allowed). With a claim (at most one) it first claims the SQLite file, and
+// fails when the claim conflicts with another process's.
+func Open(ctx context.Context, dsn string, claim ...Claim) (_ *DB, err error) {
+	if IsPostgres(dsn) {
+		if len(claim) > 0 && claim[0] == Exclusive {
+			return nil, errors.New("store: a PostgreSQL database cannot be claimed exclusively; use a SQLite file")
+		}
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite://"), claim...)
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Engine is "sqlite" or "postgres".
+func (db *DB) Engine() string { return db.d.String() }
+
+func openSQLite(ctx context.Context, path string, claim ...Claim) (_ *DB, err error) {
 	if path == "" {
 		return nil, errors.New("store: empty database path")
 	}
@@ -117,7 +137,7 @@ func Open(ctx context.Context, path string, claim ...Claim) (_ *DB, err error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(8)
-	db := &DB{path: path, read: read, wdb: wdb, Now: time.Now, lock: lock}
+	db := &DB{path: path, d: sqliteDialect, read: pool{read, sqliteDialect}, wdb: pool{wdb, sqliteDialect}, Now: time.Now, lock: lock}
 	if err := db.migrate(ctx); err != nil {
 		db.read.Close()
 		db.wdb.Close()
@@ -148,6 +168,10 @@ func (db *DB) Close() error {
 	if db.w != nil {
 		db.w.close()
 	}
+	if db.pg != nil {
+		db.pg.close()
+		return db.read.Close()
+	}
 	err := errors.Join(db.read.Close(), db.wdb.Close())
 	if db.lock != nil {
 		db.lock.Close()
@@ -155,8 +179,14 @@ func (db *DB) Close() error {
 	return err
 }
 
-// WriterStats is the single writer's work so far.
-func (db *DB) WriterStats() *WriterStats { return &db.w.stats }
+// WriterStats is the work of the writes so far: the single writer's on
+// SQLite, the transactions' on PostgreSQL (a group is one transaction).
+func (db *DB) WriterStats() *WriterStats {
+	if db.w == nil {
+		return &db.pg.stats
+	}
+	return &db.w.stats
+}
 
 // Ping checks the database answers (readiness).
 func (db *DB) Ping(ctx context.Context) error {
@@ -164,15 +194,20 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.GetContext(ctx, &one, "SELECT 1")
 }
 
-// Path is the database file.
+// Path is the database file (on PostgreSQL, the URL without its password).
 func (db *DB) Path() string { return db.path }
 
 // Tx runs fn in a write transaction committed together with other concurrent
 // writes (group commit) and returns once it is on disk. fn's effects are
 // all-or-nothing and do not disturb the others'. fn may run again (when a
 // neighbour in its group fails), so it must be safe to repeat.
-func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	return db.w.do(ctx, fn, true)
+//
+// On PostgreSQL it is one transaction of its own on the pool, returning once
+// committed (PostgreSQL's commit is durable); fn may run again when
+// PostgreSQL asks for a retry (a deadlock, a serialization failure, a
+// unique key taken by a concurrent transaction).
+func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.write(ctx, fn, true)
 }
 
 // TxCommitted is Tx returning as soon as fn is committed (visible to
@@ -180,11 +215,25 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 // by a durable one before anyone is told: writes are ordered, so that one's
 // sync covers this one too. The conversation's writes are such: the
 // message's journal entry follows before the reply leaves.
-func (db *DB) TxCommitted(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	return db.w.do(ctx, fn, false)
+func (db *DB) TxCommitted(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.write(ctx, fn, false)
 }
 
-func (db *DB) now() time.Time { return db.Now().UTC() }
+func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, durable bool) error {
+	if db.w == nil {
+		return db.pg.tx(ctx, fn)
+	}
+	return db.w.do(ctx, fn, durable)
+}
+
+// now is the store's clock in UTC; on PostgreSQL to the microsecond it
+// keeps, so a time written and read back is the same time.
+func (db *DB) now() time.Time {
+	if db.d.pg {
+		return db.Now().UTC().Truncate(time.Microsecond)
+	}
+	return db.Now().UTC()
+}
 
 // migrate applies the numbered migrations not yet recorded, each in its own
 // transaction.

@@ -15,7 +15,7 @@ import (
 func (db *DB) StaffQueue(ctx context.Context, stationIDs []string) (_ []lianxin.Case, err error) {
 	defer wrap(&err, "StaffQueue(%s)", strings.Join(stationIDs, ","))
 	// The status list is the index's own, so SQLite uses cases_staff_queue.
-	query := `SELECT * FROM cases WHERE needs_staff = 1 AND status IN ('registered', 'accepted', 'forwarded', 'reopened')`
+	query := `SELECT * FROM cases WHERE ` + db.d.staffFlag(`needs_staff`) + ` AND status IN ('registered', 'accepted', 'forwarded', 'reopened')`
 	args := make([]any, len(stationIDs))
 	if len(stationIDs) > 0 {
 		query += ` AND station_id IN (?` + strings.Repeat(",?", len(stationIDs)-1) + `)`

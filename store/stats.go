@@ -28,9 +28,9 @@ func (db *DB) Facts(ctx context.Context, f lianxin.CaseFilter, fn func(*lianxin.
 	}
 	cols := []string{`c.id`, `c.number`, `c.category`, `c.station_id`, deputyAtSQL(cut), sourceSQL, `c.created_at`, `c.lat`, `c.lng`, `c.status`,
 		`COALESCE(` + lastRatingSQL(from, cut) + `, '')`,
-		`(SELECT (julianday(r.accepted_at) - julianday(r.started_at)) * 86400 FROM case_rounds r WHERE r.case_id = c.id
+		`(SELECT ` + db.d.seconds(`r.started_at`, `r.accepted_at`) + ` FROM case_rounds r WHERE r.case_id = c.id
 			AND r.accepted_at >= ` + from + ` AND r.accepted_at < ` + cut + ` ORDER BY r.round DESC LIMIT 1)`,
-		`(SELECT (julianday(r.closed_at) - julianday(r.started_at)) * 86400 FROM case_rounds r WHERE r.case_id = c.id
+		`(SELECT ` + db.d.seconds(`r.started_at`, `r.closed_at`) + ` FROM case_rounds r WHERE r.case_id = c.id
 			AND r.outcome = 'resolved' AND r.closed_at >= ` + from + ` AND r.closed_at < ` + cut + ` AND r.round =
 			(SELECT MAX(r2.round) FROM case_rounds r2 WHERE r2.case_id = c.id AND r2.started_at < ` + cut + `))`,
 	}
@@ -89,7 +89,7 @@ func (db *DB) CountMeasures(ctx context.Context, f lianxin.CaseFilter, ms []lian
 		if !m.Valid() || m == "" {
 			return nil, lianxin.Errorf(lianxin.EINVALID, "unknown measure %q", m)
 		}
-		cols[i] = `SUM(` + measureSQL(m, from, cut) + `)`
+		cols[i] = `SUM(CASE WHEN ` + measureSQL(m, from, cut) + ` THEN 1 ELSE 0 END)`
 		dest[i] = &vals[i]
 	}
 	if where == "" {

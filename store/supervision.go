@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
@@ -41,7 +39,7 @@ func (db *DB) MarkSupervised(ctx context.Context, caseID int64, mark string, eve
 		return false, fmt.Errorf("store: unknown supervision mark %q", mark)
 	}
 	now := db.now()
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.Tx(ctx, func(tx *Tx) error {
 		done = false
 		res, err := tx.Exec(`UPDATE cases SET `+mark+` = ? WHERE id = ? AND `+mark+` IS NULL`, now, caseID)
 		if err != nil {

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
@@ -15,7 +13,7 @@ import (
 func (db *DB) Transition(ctx context.Context, tr lianxin.Transition) (_ *lianxin.Case, err error) {
 	defer wrap(&err, "Transition(case %d)", tr.CaseID)
 	now := db.now()
-	err = db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+	err = db.TxCommitted(ctx, func(tx *Tx) error {
 		if err := applyTransition(tx, tr, now); err != nil {
 			return err
 		}
@@ -33,7 +31,7 @@ func (db *DB) Transition(ctx context.Context, tr lianxin.Transition) (_ *lianxin
 // reopenDues are a reopened case's new deadlines: its first round's
 // windows (the category's when it was registered), from now. (Measuring them
 // from the current deadlines would stretch them by every earlier round.)
-func reopenDues(tx *sqlx.Tx, caseID int64, now time.Time) (acceptDue, resolveDue *time.Time, err error) {
+func reopenDues(tx *Tx, caseID int64, now time.Time) (acceptDue, resolveDue *time.Time, err error) {
 	var first struct {
 		Start      time.Time  `db:"started_at"`
 		AcceptDue  *time.Time `db:"accept_due"`
@@ -62,7 +60,7 @@ func (db *DB) ReturnedBy(ctx context.Context, caseID int64) (_ []string, err err
 }
 
 // applyTransition applies one transition inside tx.
-func applyTransition(tx *sqlx.Tx, tr lianxin.Transition, now time.Time) error {
+func applyTransition(tx *Tx, tr lianxin.Transition, now time.Time) error {
 	var cur struct {
 		Number     string     `db:"number"`
 		Status     string     `db:"status"`
@@ -73,7 +71,7 @@ func applyTransition(tx *sqlx.Tx, tr lianxin.Transition, now time.Time) error {
 		AcceptDue  *time.Time `db:"accept_due"`
 		ResolveDue *time.Time `db:"resolve_due"`
 	}
-	if err := tx.Get(&cur, `SELECT number, status, assignee_id, station_id, created_at, updated_at, accept_due, resolve_due FROM cases WHERE id = ?`, tr.CaseID); err != nil {
+	if err := tx.Get(&cur, `SELECT number, status, assignee_id, station_id, created_at, updated_at, accept_due, resolve_due FROM cases WHERE id = ?`+tx.d.forUpdate(), tr.CaseID); err != nil {
 		if isNoRows(err) {
 			return lianxin.Errorf(lianxin.ENOTFOUND, "case %d not found", tr.CaseID)
 		}
@@ -162,7 +160,7 @@ func applyTransition(tx *sqlx.Tx, tr lianxin.Transition, now time.Time) error {
 		}
 	}
 	if tr.HideAttachment != 0 {
-		res, err := tx.Exec(`UPDATE attachments SET hidden = 1, updated_at = ? WHERE id = ? AND case_id = ?`, now, tr.HideAttachment, tr.CaseID)
+		res, err := tx.Exec(`UPDATE attachments SET hidden = TRUE, updated_at = ? WHERE id = ? AND case_id = ?`, now, tr.HideAttachment, tr.CaseID)
 		if err != nil {
 			return err
 		}

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/lianxin/lianxin"
 )
 
@@ -22,19 +20,16 @@ const userColumns = `id, username, role, station_id, deputy_id, disabled, create
 func (db *DB) AddUser(ctx context.Context, u lianxin.User, passwordHash string, a lianxin.AuditEntry) (_ lianxin.User, err error) {
 	defer wrap(&err, "AddUser(%s)", u.Username)
 	now := db.now()
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.Tx(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.Get(&n, `SELECT COUNT(*) FROM users WHERE username = ?`, u.Username); err != nil {
 			return err
 		} else if n > 0 {
 			return lianxin.Errorf(lianxin.ECONFLICT, "user %q already exists", u.Username)
 		}
-		res, err := tx.Exec(`INSERT INTO users (username, role, station_id, deputy_id, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			u.Username, u.Role, u.StationID, u.DeputyID, passwordHash, now, now)
-		if err != nil {
-			return err
-		}
-		if u.ID, err = res.LastInsertId(); err != nil {
+		var err error
+		if u.ID, _, err = tx.insertID(`INSERT INTO users (username, role, station_id, deputy_id, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			u.Username, u.Role, u.StationID, u.DeputyID, passwordHash, now, now); err != nil {
 			return err
 		}
 		a.Subject = "user:" + u.Username
@@ -81,7 +76,7 @@ func (db *DB) SetPassword(ctx context.Context, username, hash string, a lianxin.
 
 func (db *DB) updateUser(ctx context.Context, username string, a lianxin.AuditEntry, set string, v any) error {
 	now := db.now()
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		var id int64
 		if err := tx.Get(&id, `SELECT id FROM users WHERE username = ?`, username); errors.Is(err, sql.ErrNoRows) {
 			return lianxin.Errorf(lianxin.ENOTFOUND, "no user %q", username)
@@ -105,17 +100,13 @@ func (db *DB) DeputyUser(ctx context.Context, deputyID string) (_ lianxin.User, 
 	defer wrap(&err, "DeputyUser(%s)", deputyID)
 	now := db.now()
 	var u lianxin.User
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.Tx(ctx, func(tx *Tx) error {
 		err := tx.Get(&u, `SELECT `+userColumns+` FROM users WHERE role = 'deputy' AND deputy_id = ? ORDER BY disabled, id LIMIT 1`, deputyID)
 		if err == nil || !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		u = lianxin.User{Username: "wx-" + deputyID, Role: lianxin.RoleDeputy, DeputyID: deputyID, CreatedAt: now}
-		res, err := tx.Exec(`INSERT INTO users (username, role, deputy_id, created_at, updated_at) VALUES (?, 'deputy', ?, ?, ?)`, u.Username, deputyID, now, now)
-		if err != nil {
-			return err
-		}
-		u.ID, err = res.LastInsertId()
+		u.ID, _, err = tx.insertID(`INSERT INTO users (username, role, deputy_id, created_at, updated_at) VALUES (?, 'deputy', ?, ?, ?)`, u.Username, deputyID, now, now)
 		return err
 	})
 	return u, err
@@ -136,7 +127,7 @@ func (db *DB) LoginFailures(ctx context.Context, username, addr string, since ti
 func (db *DB) RecordLoginFailure(ctx context.Context, username, addr string) (err error) {
 	defer wrap(&err, "RecordLoginFailure")
 	now := db.now()
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(`INSERT INTO login_failures (username, addr, at) VALUES (?, ?, ?)`, strings.ToLower(username), addr, now); err != nil {
 			return err
 		}
@@ -150,7 +141,7 @@ func (db *DB) RecordLoginFailure(ctx context.Context, username, addr string) (er
 func (db *DB) CreateSession(ctx context.Context, id string, userID int64, addr, userAgent string, a lianxin.AuditEntry) (err error) {
 	defer wrap(&err, "CreateSession")
 	now := db.now()
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(`INSERT INTO sessions (id, user_id, created_at, last_seen, addr, user_agent) VALUES (?, ?, ?, ?, ?, ?)`,
 			id, userID, now, now, addr, clipString(userAgent, 200)); err != nil {
 			return err
@@ -184,7 +175,7 @@ func (db *DB) Session(ctx context.Context, id string, idle time.Duration) (_ *li
 		return nil, lianxin.Errorf(lianxin.ENOTFOUND, "session expired")
 	}
 	if now.Sub(row.LastSeen) > sessionTouch {
-		if err := db.TxCommitted(ctx, func(tx *sqlx.Tx) error {
+		if err := db.TxCommitted(ctx, func(tx *Tx) error {
 			_, err := tx.Exec(`UPDATE sessions SET last_seen = ? WHERE id = ?`, now, id)
 			if err != nil {
 				return err
@@ -204,7 +195,7 @@ func (db *DB) Session(ctx context.Context, id string, idle time.Duration) (_ *li
 func (db *DB) DeleteSession(ctx context.Context, id string, a lianxin.AuditEntry) (err error) {
 	defer wrap(&err, "DeleteSession")
 	now := db.now()
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(`DELETE FROM sessions WHERE id = ?`, id); err != nil {
 			return err
 		}

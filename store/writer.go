@@ -64,7 +64,7 @@ type WriterStats struct {
 
 type writeReq struct {
 	ctx  context.Context
-	fn   func(*sqlx.Tx) error
+	fn   func(*Tx) error
 	errc chan error
 	// durable: acknowledge after the commit is on disk; otherwise as soon
 	// as it is committed (visible to readers, durable with the next sync).
@@ -89,7 +89,7 @@ func newWriter(db *sqlx.DB, wal string) *writer {
 	return w
 }
 
-func (w *writer) do(ctx context.Context, fn func(*sqlx.Tx) error, durable bool) error {
+func (w *writer) do(ctx context.Context, fn func(*Tx) error, durable bool) error {
 	r := &writeReq{ctx: ctx, fn: fn, errc: make(chan error, 1), durable: durable}
 	select {
 	case w.reqs <- r:
@@ -353,7 +353,7 @@ func (w *writer) runGroup(group []*writeReq, errs []error) (failed bool, err err
 			failed = true
 			continue
 		}
-		if errs[i] = safeRun(r.fn, tx); errs[i] != nil {
+		if errs[i] = safeRun(r.fn, &Tx{tx, sqliteDialect}); errs[i] != nil {
 			failed = true
 		}
 	}
@@ -373,7 +373,7 @@ func (w *writer) runGroup(group []*writeReq, errs []error) (failed bool, err err
 
 // safeRun keeps a panicking write from killing the writer (and with it every
 // future write): the panic becomes that write's error.
-func safeRun(fn func(*sqlx.Tx) error, tx *sqlx.Tx) (err error) {
+func safeRun(fn func(*Tx) error, tx *Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("store: write panicked: %v", p)

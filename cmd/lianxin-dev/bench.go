@@ -35,6 +35,7 @@ import (
 	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
 	"github.com/lianxin/lianxin/internal/wxtest/photos"
 	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
+	"github.com/lianxin/lianxin/store"
 )
 
 // bareSDKHandler is the baseline: the silenceper/wechat SDK's own server
@@ -124,12 +125,16 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	obvious := fs.Bool("obvious", true, "also run the obvious report bot on the SDK (internal/obviousbot): the peer lianxin is measured against")
 	withPhotos := fs.Bool("photos", true, "also run a lianxin that fetches and processes every photo while the load runs (phone-sized JPEGs from a fake WeChat API), to show photos do not slow the chat")
 	register := fs.Int("register", 0, "also run a second lianxin whose register already holds this many cases (e.g. 100000), to show cost does not grow with it")
+	dbURL := fs.String("db", "", "run the in-process lianxin on this PostgreSQL database (postgres://…; a throwaway one: the bench files its cases there) instead of a temporary SQLite file")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured rounds to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	// Whole conversations for every sender.
 	*conversations = (*conversations + *senders - 1) / *senders * *senders
+	if *dbURL != "" && *register > 0 {
+		return errors.New("-register builds its register in SQLite: not with -db")
+	}
 	if *senders < 1 || *conversations < 1 || *rounds < 1 || *register < 0 {
 		return errors.New("-senders, -conversations and -rounds must be at least 1, -register at least 0")
 	}
@@ -159,7 +164,14 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		rdb = redis.NewClient(opt)
 		defer rdb.Close()
 	} else {
-		lx, err = startLianxin(ctx, cfg, filepath.Join(dir, "lianxin"), "lianxin", log)
+		name := "lianxin"
+		if *dbURL != "" {
+			if !store.IsPostgres(*dbURL) {
+				return errors.New("-db must be a postgres:// URL")
+			}
+			cfg.DBPath, name = *dbURL, "lianxin (PostgreSQL)"
+		}
+		lx, err = startLianxin(ctx, cfg, filepath.Join(dir, "lianxin"), name, log)
 		if err != nil {
 			return err
 		}
@@ -181,7 +193,9 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	var ph *benchSide
 	if *withPhotos && *target == "" {
-		ph, err = startLianxinWithPhotos(ctx, cfg, filepath.Join(dir, "photos"), log)
+		pcfg := cfg
+		pcfg.DBPath = "" // its own SQLite file, whatever -db says: photos, not the engine, are measured here
+		ph, err = startLianxinWithPhotos(ctx, pcfg, filepath.Join(dir, "photos"), log)
 		if err != nil {
 			return err
 		}
@@ -280,8 +294,8 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		printPhases(stdout, lx.url)
 		ws := lx.svc.DB.WriterStats()
 		if g := ws.Groups.Load(); g > 0 {
-			fmt.Fprintf(stdout, "  sqlite writer: %d groups, %.1f writes per group, exec %.2fms and commit %.2fms per group\n",
-				g, float64(ws.Writes.Load())/float64(g), float64(ws.ExecNanos.Load())/float64(g)/1e6, float64(ws.CommitNanos.Load())/float64(max(ws.Commits.Load(), 1))/1e6)
+			fmt.Fprintf(stdout, "  %s writes: %d groups (transactions), %.1f writes per group, exec %.2fms and commit %.2fms per group\n",
+				lx.svc.DB.Engine(), g, float64(ws.Writes.Load())/float64(g), float64(ws.ExecNanos.Load())/float64(g)/1e6, float64(ws.CommitNanos.Load())/float64(max(ws.Commits.Load(), 1))/1e6)
 		}
 	}
 	ours := lx.median()
@@ -314,9 +328,12 @@ func startLianxin(ctx context.Context, cfg configs.Config, dir, name string, log
 }
 
 // startLianxinWith runs an in-process lianxin on its own database under dir
-// with cfg's WeChat API settings.
+// (or the PostgreSQL database -db names) with cfg's WeChat API settings.
 func startLianxinWith(ctx context.Context, cfg configs.Config, dir, name string, log *slog.Logger) (*benchSide, error) {
-	cfg.DBPath, cfg.DataDir = filepath.Join(dir, "lianxin.db"), dir
+	if !store.IsPostgres(cfg.DBPath) {
+		cfg.DBPath = filepath.Join(dir, "lianxin.db")
+	}
+	cfg.DataDir = dir
 	cfg.WeChat.AppID, cfg.WeChat.Token, cfg.WeChat.AESKey, cfg.WeChat.AESKeyPrev = "wxbench"+randomHex(5), "bench-"+randomHex(8), wxsim.NewAESKey(), ""
 	svc, err := service.New(ctx, cfg, log, service.Options{})
 	if err != nil {

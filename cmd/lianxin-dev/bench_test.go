@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/lianxin/lianxin/dispatch"
 	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
 )
 
@@ -90,7 +91,7 @@ func BenchmarkReportConversation(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	key := ts.ConversationPrefix() + "s:" + user
+	key := dispatch.SessionKey(ts.ConversationPrefix(), user)
 	blob, err := ts.Redis.Get(context.Background(), key).Result()
 	if err != nil {
 		b.Fatal(err)

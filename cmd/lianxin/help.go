@@ -25,6 +25,10 @@ type options struct {
 	// Console accounts.
 	role, deputy      string
 	passwordFromStdin bool
+
+	// migrate-store.
+	from, to string
+	force    bool
 }
 
 // command is one operator command as help shows it. Its flags are declared
@@ -141,6 +145,13 @@ var commands = []command{
 		fs.BoolVar(&o.sent, "sent", false, "only sends WeChat accepted")
 		jsonFlag(fs, o)
 		fs.IntVar(&o.limit, "limit", 50, "at most `N`, newest first")
+		return fs
+	}},
+	{name: "migrate-store", what: "move the register from a SQLite file to PostgreSQL: every table in one transaction, then rows counted and checksummed on both sides (stop serve first)", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("migrate-store")
+		fs.StringVar(&o.from, "from", "", "the SQLite register, sqlite://`PATH`")
+		fs.StringVar(&o.to, "to", "", "the PostgreSQL database, postgres://`USER:PASSWORD@HOST:PORT/DB`")
+		fs.BoolVar(&o.force, "force", false, "empty the PostgreSQL database first when it holds anything (otherwise refused)")
 		return fs
 	}},
 	{name: "user add", args: "USERNAME", what: "a console account: admins see every station, staff their station and its points, a deputy their own cases; the password is read from standard input", flags: func(o *options) *flag.FlagSet {

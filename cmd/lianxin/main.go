@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdUser(ctx, rest, getenv, stdin, stdout)
 	case "outbox":
 		err = cmdOutbox(ctx, rest, getenv, stdout)
+	case "migrate-store":
+		err = cmdMigrateStore(ctx, rest, stdout)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "lianxin %s\n", version)
 	case "help", "-h", "--help":

@@ -221,7 +221,7 @@ func (s *Service) buildWebhook(metrics *bot.Metrics) (err error) {
 	// Readiness means taking messages: journaling them (a write) and
 	// conversing (Redis).
 	s.operator = bot.NewOperatorMux(s.Registry, []bot.Check{
-		{Name: "sqlite", Ping: s.DB.CheckWritable},
+		{Name: s.DB.Engine(), Ping: s.DB.CheckWritable},
 		{Name: "redis", Ping: func(ctx context.Context) error { return s.Redis.Ping(ctx).Err() }},
 	}, s.log)
 	var inline http.Handler = s.operator
@@ -504,6 +504,18 @@ func (s *Service) Start(ctx context.Context) (wait func()) {
 	if s.Media != nil {
 		run(s.Media.Run)
 		run(s.Outbox.Run)
+		// On PostgreSQL, rows queued by any replica wake this one's
+		// workers at once (LISTEN/NOTIFY); SQLite returns at once.
+		run(func(ctx context.Context) {
+			_ = s.DB.Listen(ctx, func(queue string) {
+				if queue != store.QueueOutbox {
+					s.Media.Notify()
+				}
+				if queue != store.QueueAttachments {
+					s.Outbox.Notify()
+				}
+			})
+		})
 	}
 	return wg.Wait
 }
@@ -543,16 +555,10 @@ func redisOptions(opt *redis.Options) *redis.Options {
 // replaced: serve starts, journals messages and replays them when it answers.
 func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*redis.Client, *embedredis.Server, error) {
 	if cfg.RedisURL != "embedded" {
-		opt, err := redis.ParseURL(cfg.RedisURL)
+		c, err := NewRedisClient(cfg.RedisURL)
 		if err != nil {
-			// url.Parse's errors quote the URL, password and all.
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err
-			}
-			return nil, nil, fmt.Errorf("LIANXIN_REDIS_URL %s: %w", RedactURL(cfg.RedisURL), err)
+			return nil, nil, err
 		}
-		c := redis.NewClient(redisOptions(opt))
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		err = c.Ping(pctx).Err()
 		cancel()
@@ -577,6 +583,39 @@ func connectRedis(ctx context.Context, cfg configs.Config, log *slog.Logger) (*r
 	log.Warn(banner)
 	c := redis.NewClient(redisOptions(&redis.Options{Addr: m.Addr()}))
 	return c, m, nil
+}
+
+// NewRedisClient is a client for LIANXIN_REDIS_URL with the service's short
+// timeouts: a redis:// (or rediss://, unix://) URL's server, or, for a
+// redis-sentinel:// URL, the master its sentinels name, followed through
+// failovers (go-redis's failover client: a *redis.Client like the other,
+// so every part — the dispatcher's scripts, the shared WeChat access token —
+// uses it unchanged).
+func NewRedisClient(raw string) (*redis.Client, error) {
+	if configs.IsSentinelURL(raw) {
+		u, err := configs.ParseSentinelURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("LIANXIN_REDIS_URL %s: %w", RedactURL(raw), err)
+		}
+		o := redisOptions(&redis.Options{})
+		return redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: u.Master, SentinelAddrs: u.Sentinels, DB: u.DB,
+			Username: u.Username, Password: u.Password,
+			SentinelUsername: u.SentinelUsername, SentinelPassword: u.SentinelPassword,
+			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+			PoolTimeout: o.PoolTimeout, MaxRetries: o.MaxRetries, DialerRetries: o.DialerRetries, PoolSize: o.PoolSize,
+		}), nil
+	}
+	opt, err := redis.ParseURL(raw)
+	if err != nil {
+		// url.Parse's errors quote the URL, password and all.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("LIANXIN_REDIS_URL %s: %w", RedactURL(raw), err)
+	}
+	return redis.NewClient(redisOptions(opt)), nil
 }
 
 // RedactURL is a Redis URL without its password, for logs and errors.

@@ -15,17 +15,23 @@ import (
 // TestTranscriptsThroughTheWebhook plays two of the golden transcripts (the
 // flows package plays them all against the engine) through the real
 // webhook in safe mode, signed and encrypted as WeChat does, with real Redis
-// and SQLite: a check that the wiring delivers what the engine says.
+// and each store engine (SQLite, and LIANXIN_DB=postgres://…: the README's
+// flow end to end on PostgreSQL): a check that the wiring delivers what the
+// engine says.
 func TestTranscriptsThroughTheWebhook(t *testing.T) {
-	for _, name := range []string{"happy_path", "deputies"} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			clock := testenv.NewClock(transcript.Start)
-			ts := startService(t, testConfig(t), clock)
-			conv := webhookConversation{c: ts.Client(wxsim.Safe)}
-			transcript.Run{File: withoutSending(t, "../../flows/testdata/transcripts/"+name+".txt", ts), DB: ts.DB, Clock: clock, Conv: conv}.Play(t)
-		})
-	}
+	testenv.EachEngine(t, func(t *testing.T, dsn func() string) {
+		for _, name := range []string{"happy_path", "deputies"} {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				clock := testenv.NewClock(transcript.Start)
+				cfg := testConfig(t)
+				cfg.DBPath = dsn()
+				ts := startService(t, cfg, clock)
+				conv := webhookConversation{c: ts.Client(wxsim.Safe)}
+				transcript.Run{File: withoutSending(t, "../../flows/testdata/transcripts/"+name+".txt", ts), DB: ts.DB, Clock: clock, Conv: conv}.Play(t)
+			})
+		}
+	})
 }
 
 // withoutSending is a copy of the transcript as it reads on a service
