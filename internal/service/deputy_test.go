@@ -379,6 +379,9 @@ func TestDeputiesAreToldWhenNoticesOnlyQueue(t *testing.T) {
 		mustContain(t, r, "已受理", "排队")
 		fw.SetDown(fakewx.PathCustomSend, false)
 		waitSent(t, fw, resident, number, "受理")
+		// WeChat took it; the worker records that it delivers again once
+		// the send returns, which may be a moment after WeChat has it.
+		waitFor(t, 10*time.Second, "the outbox to know WeChat takes messages again", ts.Outbox.Delivering)
 		mustContain(t, say(t, c, deputy, "进展 1 明天上门"), "已通知群众")
 	})
 }

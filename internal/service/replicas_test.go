@@ -256,6 +256,15 @@ func TestFaultReplicas(t *testing.T) {
 			numbers.Store(n, s.To)
 		}
 	}
+	// A late reply the killed replica had leased goes out when its lease
+	// runs out (two minutes, longer than this test waits): it is queued, so
+	// the resident is given the number all the same.
+	stranded, _ := db.OutboxWithStatus(ctx, lianxin.OutboxPending, 1000)
+	for _, r := range stranded {
+		if n := caseNumberRE.FindString(r.Payload); n != "" && strings.HasPrefix(r.Recipient, "oReplica") {
+			numbers.Store(n, r.Recipient)
+		}
+	}
 	given := 0
 	numbers.Range(func(k, v any) bool {
 		given++
@@ -289,8 +298,19 @@ func TestFaultReplicas(t *testing.T) {
 		return true
 	})
 	sentRows, _ := db.OutboxWithStatus(ctx, lianxin.OutboxSent, 10000)
-	if len(sentRows) == 0 || len(fw.Sent()) != len(sentRows) {
-		t.Errorf("outbox says %d sent, WeChat accepted %d", len(sentRows), len(fw.Sent()))
+	// The killed replica may have had WeChat accept a send it had no time
+	// to mark: that row is still leased, and is the one send that may go
+	// twice (customer-service messages carry no idempotency key; README,
+	// "Deputies in chat").
+	leased := 0
+	pending, _ := db.OutboxWithStatus(ctx, lianxin.OutboxPending, 1000)
+	for _, r := range pending {
+		if r.LeaseUntil != nil && r.LeaseUntil.After(time.Now()) {
+			leased++
+		}
+	}
+	if accepted := len(fw.Sent()); len(sentRows) == 0 || accepted < len(sentRows) || accepted > len(sentRows)+leased {
+		t.Errorf("outbox says %d sent (%d more leased by the dead replica), WeChat accepted %d", len(sentRows), leased, accepted)
 	}
 	t.Logf("3 replicas, %d messages (%d retried by the client), outcomes %v; %d cases; %d notices sent once each",
 		total, retried.Load(), outcomes, registered, len(sentRows))
