@@ -97,8 +97,7 @@ func GroupSimilar(cases []CaseRow, radiusM float64, minSize int, residents func(
 		for i := range parent {
 			parent[i] = i
 		}
-		var find func(int) int
-		find = func(i int) int {
+		find := func(i int) int {
 			for parent[i] != i {
 				parent[i] = parent[parent[i]]
 				i = parent[i]

@@ -4,11 +4,14 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,7 +24,12 @@ import (
 	"github.com/lianxin/lianxin/internal/testenv"
 	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
 	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
+	"github.com/lianxin/lianxin/report"
 )
+
+// writeDocs rewrites the README's picture of the written suggestions
+// (docs/consultation-suggestions.png) from this test's consultation.
+var writeDocs = flag.Bool("docs", false, "write docs/consultation-suggestions.png (needs chromium)")
 
 // draftDocx is a Word document of a draft regulation, as a station gets it
 // from the people's congress: a title, a chapter heading, articles
@@ -321,6 +329,15 @@ func TestConsultationFromPublishToContributorsNotices(t *testing.T) {
 	}
 	t.Run("pdf", func(t *testing.T) {
 		testenv.Chromium(t)
+		if *writeDocs {
+			png, err := report.Screenshot(ctx, []byte(doc), 860)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("..", "..", "docs", "consultation-suggestions.png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		resp, err := clerk.Get(s.Server.URL + page + "/export/" + url.PathEscape("书面建议.pdf"))
 		if err != nil {
 			t.Fatal(err)
