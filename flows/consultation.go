@@ -85,6 +85,9 @@ func (t *turn) opinionTurn() (string, bool, error) {
 	}
 	raw := strings.TrimSpace(textOf(t.m))
 	w := normalizeReply(raw)
+	if t.s.Op != nil && t.stale() {
+		t.s.Op = nil // left half-way long ago: a number now is not its answer
+	}
 	if t.s.Op != nil {
 		return t.opinionStep(cs, raw, w)
 	}
@@ -497,4 +500,10 @@ func (e *Engine) ConcludeConsultation(ctx context.Context, scope lianxin.Scope, 
 		}
 		return out, nil
 	}, a)
+}
+
+// stale reports whether the resident left the conversation longer than the
+// idle time ago, so a question asked then no longer waits for its answer.
+func (t *turn) stale() bool {
+	return t.s.Last != 0 && t.now.Sub(time.Unix(t.s.Last, 0)) > t.e.cfg.IdleTTL
 }

@@ -63,6 +63,10 @@ func TestOpinionsInChat(t *testing.T) {
 	contains(t, "step", c.say(t, u, "意见"), "几份草案")
 	contains(t, "choose 2", c.say(t, u, "2"), "针对哪一条")
 	contains(t, "article 2", c.say(t, u, "2"), "第2条的意见")
+	// A question left unanswered for an hour no longer waits.
+	c.say(t, u, "取消")
+	contains(t, "asked", c.say(t, u, "意见"), "几份草案")
+	contains(t, "an hour later", c.say(t, u, "[wait 1h]", "2"), "您还没有反映过问题")
 }
 
 func TestContactName(t *testing.T) {

@@ -97,6 +97,9 @@ func (t *turn) gridTurn() (string, bool, error) {
 	}
 	raw := strings.TrimSpace(textOf(t.m))
 	w := normalizeReply(raw)
+	if t.s.Px && t.stale() {
+		t.s.Px = false
+	}
 	if t.s.Px {
 		return t.proxyWho(raw, w)
 	}

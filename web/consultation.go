@@ -93,7 +93,8 @@ func (h *Handler) consultDesk(rc *reqCtx) (ConsultationDesk, error) {
 
 type consultationListPage struct {
 	Base
-	List []lianxin.Consultation
+	List  []lianxin.Consultation
+	Names map[string]string // stations' names
 }
 
 func (h *Handler) consultationList(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
@@ -105,7 +106,11 @@ func (h *Handler) consultationList(w http.ResponseWriter, r *http.Request, rc *r
 	if err != nil {
 		return err
 	}
-	return h.render(w, "consultations", consultationListPage{Base: h.base(r, rc, "立法征求意见"), List: list})
+	p := consultationListPage{Base: h.base(r, rc, "立法征求意见"), List: list, Names: map[string]string{}}
+	for _, c := range list {
+		p.Names[c.StationID] = stationName(rc.dir, c.StationID)
+	}
+	return h.render(w, "consultations", p)
 }
 
 // consultationForm is the new-consultation form as typed.
@@ -574,8 +579,12 @@ func (h *Handler) opinionRecord(w http.ResponseWriter, r *http.Request, rc *reqC
 	if seq != 0 && !slices.ContainsFunc(c.Articles, func(a lianxin.Article) bool { return a.Seq == seq }) {
 		return h.reviewProblem(w, r, rc, d, c, "invalid")
 	}
+	key := ""
+	if token := r.FormValue("token"); token != "" {
+		key = "console:" + token // the form sent twice records it once
+	}
 	o, _, err := d.AddOpinion(r.Context(), lianxin.NewOpinion{ConsultationID: c.ID, ArticleSeq: seq, DeputyID: deputy,
-		Name: strings.TrimSpace(r.FormValue("name")), Phone: phone, Text: text, Source: "console", SourceKey: "console:" + r.FormValue("token"),
+		Name: strings.TrimSpace(r.FormValue("name")), Phone: phone, Text: text, Source: "console", SourceKey: key,
 		Audit: []lianxin.AuditEntry{rc.audit(r, "opinion_record", "", text)}})
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
@@ -54,6 +55,18 @@ func TestGridWorkerReportsForAResident(t *testing.T) {
 	if _, page := s.Get(t, clerk, "/console/grids"); !strings.Contains(page, "已绑定") {
 		t.Error("the grids page does not show the worker bound")
 	}
+
+	// The station's informants (信息员): its bound grid workers, told one by one.
+	code, loc, body := postMultipart(t, s, clerk, "/console/consultations", map[string]string{"title": "养犬管理条例（草案）",
+		"deadline": time.Now().AddDate(0, 0, 10).Format("2006-01-02"), "audience": lianxin.AudienceInformants, "station": "pingtanjie",
+		"text": "第一条 携犬出户应当束犬链。"}, "", nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("a consultation for informants: HTTP %d\n%s", code, body)
+	}
+	if code, _, body := s.Post(t, clerk, strings.Split(loc, "?")[0]+"/publish", nil); code != http.StatusSeeOther {
+		t.Fatalf("publishing to informants: HTTP %d\n%s", code, body)
+	}
+	waitSent(t, fw, worker, "【信息员】", "养犬管理条例（草案）", "意见 第X条")
 
 	// 代报: who, then the report as usual, with a photo from the group.
 	mustContain(t, say(t, c, worker, "代报"), "群众的姓名和电话", "匿名")
