@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/lianxin/lianxin"
@@ -25,7 +26,7 @@ type MeTooStore interface {
 var meTooTexts = []string{
 	"metoo_offer", "metoo_joined", "metoo_gone", "metoo_confirm_expected", "metoo_event", "followed_line", "followed_head",
 	"supporter_accepted", "supporter_answered", "supporter_staff_answered", "supporter_forwarded", "supporter_progress",
-	"supporter_resolved", "supporter_title", "reporter_prefix", "detail_residents",
+	"supporter_resolved", "supporter_title", "reporter_prefix", "detail_residents", "detail_reporter",
 }
 
 // Default «me too» reach: within 250 m, registered in the last 30 days.
@@ -155,11 +156,16 @@ var supporterEvents = map[string]bool{
 	lianxin.EventForwarded: true, lianxin.EventProgress: true, lianxin.EventResolved: true,
 }
 
-// residentsLine says how many residents a case concerns, for a deputy's
-// 详情, when more than its reporter.
+// residentsLine says, for a deputy's 详情, how many residents a case
+// concerns when more than its reporter, and which grid worker reported it
+// for the resident.
 func (t *turn) residentsLine(c *lianxin.Case) string {
-	if c.Supporters == 0 {
-		return ""
+	var lines []string
+	if w, g, ok := t.dir.GridWorker(strings.TrimPrefix(c.Reporter, lianxin.GridRecipientPrefix)); ok && c.Reporter != "" {
+		lines = append(lines, t.txt("detail_reporter", "grid", g.Name, "name", w.Name))
 	}
-	return t.txt("detail_residents", "count", itoa(c.Supporters+1), "more", itoa(c.Supporters))
+	if c.Supporters > 0 {
+		lines = append(lines, t.txt("detail_residents", "count", itoa(c.Supporters+1), "more", itoa(c.Supporters)))
+	}
+	return strings.Join(lines, "\n")
 }

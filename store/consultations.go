@@ -559,3 +559,22 @@ func (db *DB) OpinionsOf(ctx context.Context, consultationID int64, openid strin
 		consultationID, openid)
 	return out, err
 }
+
+// EraseExpiredOpinions forgets who gave the opinions of consultations that
+// ended (concluded, or past their deadline) before `before`, the retention
+// period: their WeChat, name and phone. The opinions and their counts stay.
+func (db *DB) EraseExpiredOpinions(ctx context.Context, before time.Time) (n int, err error) {
+	defer wrap(&err, "EraseExpiredOpinions")
+	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`UPDATE consultation_opinions SET openid = '', name = '', phone = ''
+			WHERE (openid <> '' OR name <> '' OR phone <> '') AND consultation_id IN
+			(SELECT id FROM consultations WHERE status <> 'draft' AND COALESCE(concluded_at, deadline) < ?)`, before.UTC())
+		if err != nil {
+			return err
+		}
+		m, _ := res.RowsAffected()
+		n = int(m)
+		return nil
+	})
+	return n, err
+}

@@ -155,3 +155,27 @@ func TestMassSendQuota(t *testing.T) {
 		t.Errorf("next month: %d", n)
 	}
 }
+
+// TestOpinionsForgottenAfterRetention: past the retention period a
+// consultation's opinions keep their words but not who gave them.
+func TestOpinionsForgottenAfterRetention(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t, testenv.DBPath(t))
+	c := newConsultation(t, db, "pingtanjie", time.Now().Add(time.Hour))
+	if err := db.PublishConsultation(ctx, lianxin.Scope{All: true}, c.ID, nil, 4, nil, lianxin.AuditEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.AddOpinion(ctx, lianxin.NewOpinion{ConsultationID: c.ID, OpenID: "oA", Name: "王大爷", Phone: "13812345678", Text: "意见"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.EraseExpiredOpinions(ctx, time.Now()); err != nil || n != 0 {
+		t.Errorf("before the deadline: %d %v", n, err)
+	}
+	if n, err := db.EraseExpiredOpinions(ctx, time.Now().Add(2*time.Hour)); err != nil || n != 1 {
+		t.Errorf("after: %d %v", n, err)
+	}
+	ops, _ := db.Opinions(ctx, c.ID)
+	if o := ops[0]; o.OpenID != "" || o.Name != "" || o.Phone != "" || o.Text != "意见" {
+		t.Errorf("after retention: %+v", o)
+	}
+}

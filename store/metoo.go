@@ -192,3 +192,15 @@ func (db *DB) SimilarCandidates(ctx context.Context, scope lianxin.Scope, from, 
 	}
 	return out, nil
 }
+
+// eraseSupporters forgets who followed a case whose contact details are
+// erased for retention: each supporter row keeps its place in the count,
+// and their unsent notices about it are given up.
+func eraseSupporters(tx *sqlx.Tx, caseID int64) error {
+	if _, err := tx.Exec(`UPDATE outbox SET status = 'dead', last_error = 'contact erased'
+		WHERE case_id = ? AND status = 'pending' AND recipient IN (SELECT openid FROM case_supporters WHERE case_id = ?)`, caseID, caseID); err != nil {
+		return err
+	}
+	_, err := tx.Exec(`UPDATE case_supporters SET openid = 'erased:' || CAST(id AS TEXT), phone = '', text = '' WHERE case_id = ? AND openid NOT LIKE 'erased:%'`, caseID)
+	return err
+}

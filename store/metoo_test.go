@@ -73,4 +73,14 @@ func TestNearbyOpenCasesAndJoin(t *testing.T) {
 	if _, err := db.JoinCase(ctx, lianxin.Join{CaseID: near.ID, OpenID: "oY", SourceKey: "j2"}); lianxin.ErrorCode(err) != lianxin.ECONFLICT {
 		t.Errorf("joining a resolved case: %v", err)
 	}
+	// Past the retention period the supporters are forgotten with the resident.
+	if n, err := db.EraseExpired(ctx, time.Now().Add(time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("retention: %d %v", n, err)
+	}
+	if sup, _ := db.Supporters(ctx, near.ID); len(sup) != 1 || sup[0].OpenID == "oZ" || sup[0].Text != "" {
+		t.Errorf("supporters after retention: %+v", sup)
+	}
+	if got, _ := db.Case(ctx, near.Number); got.Supporters != 1 {
+		t.Errorf("the count after retention: %d", got.Supporters)
+	}
 }

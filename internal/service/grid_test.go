@@ -101,6 +101,7 @@ func TestGridWorkerReportsForAResident(t *testing.T) {
 	}
 
 	// The deputy takes it up: the resident is told, and so is the worker.
+	mustContain(t, say(t, c, deputy, "详情 "+lianxin.ShortNumber(number)), "网格员代报：水滩第一网格 张网格", "13812345678")
 	mustContain(t, say(t, c, deputy, "受理 "+lianxin.ShortNumber(number)), "已受理")
 	waitSent(t, fw, resident, number, "郑示范代表受理")
 	waitSent(t, fw, worker, "【您代报的】", number, "郑示范代表受理")
