@@ -559,15 +559,15 @@ func (t *turn) answerConfirm(st *Step) (string, error) {
 		}
 		return join(reply, t.pendingOffer()), nil
 	}
-	if offered {
-		return t.invalid(t.txt("metoo_confirm_expected", "number", t.s.Ans.MeToo)), nil
-	}
 	if n, ok := editNumber(w); ok {
 		steps := t.e.report.Steps
 		if n < 1 || n >= len(steps) {
 			return t.invalid(t.txt("edit_invalid", "n", itoa(n), "max", itoa(len(steps)-1))), nil
 		}
 		target := steps[n-1].ID
+		// What is offered depends on the category and the place: ask again
+		// once the report is changed.
+		t.s.Ans.MeToo, t.s.Ans.MeTooAsked = "", false
 		t.s.unmarkDone(target)
 		t.s.Hist = append(t.s.Hist, st.ID)
 		t.s.Step, t.s.Fails = target, 0
@@ -576,6 +576,9 @@ func (t *turn) answerConfirm(st *Step) (string, error) {
 			t.s.Ans.StationReason, t.s.Ans.StationChosen = "", false
 		}
 		return t.prompt(), nil
+	}
+	if offered {
+		return t.invalid(t.txt("metoo_confirm_expected", "number", t.s.Ans.MeToo)), nil
 	}
 	return t.invalid(t.txt("confirm_expected")), nil
 }
