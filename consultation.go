@@ -191,8 +191,16 @@ const (
 	MassQuotaUsed = "quota"
 )
 
-// ErrMassQuota is publishing when the month's mass-send quota is used up.
-var ErrMassQuota = Errorf(ECONFLICT, "the month's mass-send quota is used up")
+// Errors publishing a consultation can meet.
+var (
+	// ErrMassQuota: the month's mass-send quota is used up.
+	ErrMassQuota = Errorf(ECONFLICT, "the month's mass-send quota is used up")
+	// ErrNoInformants: the audience is the station's informants and none
+	// of its grid workers has bound their WeChat.
+	ErrNoInformants = Errorf(EINVALID, "no informant (bound grid worker) to push to")
+	// ErrDeadlinePassed: the deadline is over before it was published.
+	ErrDeadlinePassed = Errorf(EINVALID, "the deadline has passed")
+)
 
 // ConsultationEdit is staff's change to a draft consultation.
 type ConsultationEdit struct {

@@ -408,8 +408,11 @@ func (e *Engine) PublishConsultation(ctx context.Context, scope lianxin.Scope, i
 	if quota <= 0 {
 		quota = lianxin.MassSendQuota
 	}
-	text := e.ConsultationPush(c, pageURL)
 	now := e.now()
+	if !c.Deadline.After(now) {
+		return lianxin.ErrDeadlinePassed
+	}
+	text := e.ConsultationPush(c, pageURL)
 	month := now.In(e.cfg.Numbering.Location).Format("2006-01")
 	purpose := fmt.Sprintf("consultation:%d", c.ID)
 	var sends []lianxin.MassSend
@@ -432,7 +435,7 @@ func (e *Engine) PublishConsultation(ctx context.Context, scope lianxin.Scope, i
 			return err
 		}
 		if len(bound) == 0 {
-			return lianxin.Errorf(lianxin.EINVALID, "no bound grid worker (信息员) in %s", c.StationID)
+			return lianxin.ErrNoInformants
 		}
 		body := join(e.texts.Get("consult_push_informant"), text)
 		for _, wid := range ids {

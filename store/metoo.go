@@ -167,7 +167,8 @@ func (db *DB) fanOut(tx *sqlx.Tx, tr lianxin.Transition, now time.Time) error {
 
 // SimilarCandidates are the cases within the scope registered in [from,
 // to) that similar-case grouping looks at: with coordinates, not cancelled
-// or merged, each with how many supporters it has.
+// or merged, each with how many supporters it has; the newest 5,000 when
+// there are more (a district registers a few hundred a month).
 func (db *DB) SimilarCandidates(ctx context.Context, scope lianxin.Scope, from, to time.Time) (_ []lianxin.CaseRow, err error) {
 	defer wrap(&err, "SimilarCandidates")
 	w, args := scopeWhere(scope)
@@ -180,7 +181,7 @@ func (db *DB) SimilarCandidates(ctx context.Context, scope lianxin.Scope, from, 
 		(SELECT COUNT(*) FROM case_supporters s WHERE s.case_id = c.id AND s.role = 'resident') AS supporters,
 		(SELECT COUNT(*) FROM attachments a WHERE a.case_id = c.id AND a.kind = 'image') AS photos
 		FROM cases c WHERE `+w+` AND c.created_at >= ? AND c.created_at < ? AND c.lat <> 0 AND c.status <> 'cancelled' AND c.merged_into = ''
-		ORDER BY c.id LIMIT 5000`, append(args, from.UTC(), to.UTC())...)
+		ORDER BY c.id DESC LIMIT 5000`, append(args, from.UTC(), to.UTC())...)
 	if err != nil {
 		return nil, err
 	}

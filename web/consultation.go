@@ -392,6 +392,9 @@ func (h *Handler) consultationEdit(w http.ResponseWriter, r *http.Request, rc *r
 	}
 	seen, _ := strconv.ParseInt(r.FormValue("seen"), 10, 64)
 	errs := e.Validate()
+	if !e.Deadline.After(h.cfg.Now()) {
+		errs["deadline"] = "consult_deadline_past"
+	}
 	if len(errs) == 0 {
 		err = d.UpdateConsultation(r.Context(), rc.scope, c.ID, time.Unix(0, seen), e, rc.audit(r, "consultation_edit", "", e.Title))
 		if code := lianxin.ErrorCode(err); code == lianxin.ECONFLICT {
@@ -426,8 +429,10 @@ func (h *Handler) consultationPublish(w http.ResponseWriter, r *http.Request, rc
 	switch {
 	case errors.Is(err, lianxin.ErrMassQuota):
 		problem = "consult_quota"
-	case lianxin.ErrorCode(err) == lianxin.EINVALID:
+	case errors.Is(err, lianxin.ErrNoInformants):
 		problem = "consult_no_informants"
+	case errors.Is(err, lianxin.ErrDeadlinePassed):
+		problem = "consult_deadline_past"
 	case lianxin.ErrorCode(err) == lianxin.ECONFLICT:
 		problem = "consult_changed"
 	case err != nil:

@@ -454,4 +454,15 @@ func TestConsultationMassQuota(t *testing.T) {
 	if !strings.Contains(html, "发布并推送") {
 		t.Error("the refused consultation is no longer a draft")
 	}
+	// To informants when none has bound their WeChat: said so, nothing sent.
+	code, loc, body := postMultipart(t, s, clerk, "/console/consultations", map[string]string{"title": "草案四",
+		"deadline": time.Now().AddDate(0, 0, 10).Format("2006-01-02"), "audience": lianxin.AudienceInformants, "station": "pingtanjie",
+		"text": "第一条 一。"}, "", nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("creating 草案四: HTTP %d\n%s", code, body)
+	}
+	code, _, body = s.Post(t, clerk, strings.Split(loc, "?")[0]+"/publish", nil)
+	if code != http.StatusConflict || !strings.Contains(body, "还没有绑定微信的网格员") {
+		t.Errorf("publishing to no informants: HTTP %d\n%s", code, clipRunes(body, 300))
+	}
 }
