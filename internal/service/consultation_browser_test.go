@@ -39,7 +39,9 @@ func TestConsultationInBrowser(t *testing.T) {
 	// The confirmation dialog is the browser's own: say yes to it.
 	value(t, ctx, "answer yes to confirmations", chromedp.Evaluate[bool](`(window.confirm = () => true, true)`))
 	run(t, ctx, "publish",
-		chromedp.Click(chromedp.CSS(`form[action$="/publish"] button`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
+		chromedp.Click(chromedp.CSS(`form[action$="/publish"] button`)),
+		// The draft's page had a flash too: wait for what only a published one has.
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/conclude"]`)))
 	if h := textOf(t, ctx, "main"); !strings.Contains(h, "征求意见中") || !strings.Contains(h, "/c/1") {
 		t.Fatalf("after publishing: %s", h)
 	}
@@ -59,7 +61,8 @@ func TestConsultationInBrowser(t *testing.T) {
 	if a := textOf(t, pctx, "main"); !strings.Contains(a, "示范应用和运营") || !strings.Contains(a, "意见 第二条") || !strings.Contains(a, "第三条 →") {
 		t.Errorf("article 2 on a phone: %s", a)
 	}
-	run(t, pctx, "next article", chromedp.Click(chromedp.CSS(`nav.pager a[href="/c/1/3"]`)), chromedp.WaitVisible(chromedp.CSS(`.articletext`)))
+	// Article 3's page is the one whose previous article is 2.
+	run(t, pctx, "next article", chromedp.Click(chromedp.CSS(`nav.pager a[href="/c/1/3"]`)), chromedp.WaitVisible(chromedp.CSS(`nav.pager a[href="/c/1/2"]`)))
 	if a := textOf(t, pctx, ".articletext"); !strings.Contains(a, "安全员应当随时接管车辆") {
 		t.Errorf("article 3: %s", a)
 	}
