@@ -91,6 +91,14 @@ type Case struct {
 	TypicalNote string       `json:"typical_note,omitempty" db:"typical_note"`
 	Attachments []Attachment `json:"attachments"`
 	Events      []Event      `json:"timeline"`
+
+	// GridID is the grid (网格) the case is in; Reporter who reported it on
+	// the resident's behalf ("grid:ID", a grid worker), "" the resident.
+	GridID   string `json:"grid_id,omitempty" db:"grid_id"`
+	Reporter string `json:"reporter,omitempty" db:"reporter"`
+	// Supporters are the other residents who said it is their problem too
+	// (同一件): the case concerns 1 + Supporters residents.
+	Supporters int `json:"supporters" db:"-"`
 }
 
 // Satisfaction ratings a resident gives after 办结.
@@ -214,6 +222,12 @@ type Report struct {
 	// resident's name when staff took it down (walk-ins and calls).
 	Source      string
 	ContactName string
+	// GridID is the grid the case is in (Directory.GridAt); Reporter the
+	// grid worker reporting it for the resident ("grid:ID"), whose WeChat
+	// (ReporterOpenID) sent the photos and follows the case.
+	GridID         string
+	Reporter       string
+	ReporterOpenID string
 	// Audit is written with the case when staff registered it.
 	Audit []AuditEntry
 }

@@ -12,7 +12,7 @@ const (
 )
 
 // Sources are the case sources in the order the console offers them.
-var Sources = []string{SourceWeChat, SourceVisit, SourceCall, SourceOther}
+var Sources = []string{SourceWeChat, SourceVisit, SourceCall, SourceOther, SourceGrid}
 
 // Console queues: what needs a person, at a glance.
 const (

@@ -30,6 +30,8 @@ type Directory struct {
 	Departments []Department `json:"departments" yaml:"departments"`
 	// District is the district office and its staff (the district queue).
 	District District `json:"district" yaml:"district"`
+	// Grids are the grids (网格) of the stations and points, with their workers.
+	Grids []Grid `json:"grids,omitempty" yaml:"grids"`
 
 	// Phrase turns a reason code and its details into the words staff read
 	// on the timeline (the service sets it from configs/messages.yaml).

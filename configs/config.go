@@ -62,6 +62,9 @@ type Config struct {
 	Privacy     Privacy     `yaml:"privacy"`
 	Report      Report      `yaml:"report"`
 	Console     Console     `yaml:"console"`
+	// Practices of issue 14: «me too» and consultations.
+	MeToo         MeToo         `yaml:"metoo"`
+	Consultations Consultations `yaml:"consultations"`
 
 	// RedisExplicit is true when the Redis URL was set by the operator rather
 	// than defaulted; only a defaulted Redis may fall back to the embedded one.
@@ -163,6 +166,21 @@ type SatisfactionWeights struct {
 	Unsatisfied     float64 `yaml:"unsatisfied"`
 }
 
+// MeToo is when a new report is offered to join an open case nearby
+// (同一件): same category, within RadiusM metres, registered within Window.
+// A radius of 0 turns the offer off.
+type MeToo struct {
+	RadiusM float64  `yaml:"radius_m"`
+	Window  Duration `yaml:"window"`
+}
+
+// Consultations are the consultations on draft regulations' settings:
+// MassQuota is how many mass sends (群发) a follower may get in a month
+// (WeChat allows a service account 4).
+type Consultations struct {
+	MassQuota int `yaml:"mass_quota"`
+}
+
 // Duration reads "30m" style durations from YAML, and days ("1095d").
 type Duration struct{ time.Duration }
 
@@ -212,6 +230,9 @@ func Default() Config {
 		Supervision: Supervision{RemindAt: 0.75, Interval: Duration{time.Minute}},
 		Privacy:     Privacy{Retention: Duration{3 * 365 * 24 * time.Hour}, Interval: Duration{time.Hour}},
 		Report:      Report{SatisfactionWeights: SatisfactionWeights{Satisfied: 1, FairlySatisfied: 0.9}},
+
+		MeToo:         MeToo{RadiusM: 250, Window: Duration{30 * 24 * time.Hour}},
+		Consultations: Consultations{MassQuota: 4},
 	}
 }
 
@@ -487,6 +508,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Supervision.Interval.Duration < time.Second {
 		bad("supervision.interval", "must be at least 1s")
+	}
+	if c.MeToo.RadiusM < 0 || c.MeToo.RadiusM > 5000 {
+		bad("metoo.radius_m", "must be between 0 (no offer) and 5000 metres")
+	}
+	if c.MeToo.RadiusM > 0 && c.MeToo.Window.Duration < time.Hour {
+		bad("metoo.window", "must be at least 1h (how recent an open case must be to be offered)")
+	}
+	if c.Consultations.MassQuota < 1 || c.Consultations.MassQuota > 100 {
+		bad("consultations.mass_quota", "must be between 1 and 100 (WeChat allows a service account 4 mass sends a month)")
 	}
 	if r := c.Privacy.Retention.Duration; r != 0 && r < 30*24*time.Hour {
 		bad("privacy.retention", "must be 0 (keep) or at least 30d: residents rate and reopen cases for days after they are closed")

@@ -136,6 +136,7 @@ func (c *dirCheck) check() {
 	c.deputies()
 	c.departments()
 	c.district()
+	c.grids()
 }
 
 // openIDPattern is the shape of a WeChat openid (28 characters today).

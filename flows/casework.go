@@ -378,6 +378,9 @@ func (e *Engine) Register(ctx context.Context, r lianxin.Report, actor lianxin.U
 			r.StationID, r.StationReason = id, why
 		}
 	}
+	if g, ok := t.dir.GridAt(r.Location); ok && r.GridID == "" {
+		r.GridID = g.ID
+	}
 	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: actor.Ref(), Audience: lianxin.AudienceResident}}
 	if r.StationID != "" {
 		reason := r.StationReason

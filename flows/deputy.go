@@ -180,6 +180,9 @@ func (t *turn) notYours(c *lianxin.Case) string {
 }
 
 func (t *turn) bind(code string) string {
+	if reply, ok := t.bindGrid(code); ok {
+		return reply
+	}
 	d, err := t.st.Bind(t.ctx, code, t.m.OpenID)
 	switch {
 	case errors.Is(err, lianxin.ErrTooManyTries):
@@ -345,9 +348,9 @@ func (t *turn) deputyDetail(c *lianxin.Case) string {
 		}
 		lines = append(lines, line)
 	}
-	return strings.TrimSpace(t.txt("deputy_detail", "number", c.Number, "category", cat.Name, "status", t.txt("status_"+string(c.Status)),
+	return join(strings.TrimSpace(t.txt("deputy_detail", "number", c.Number, "category", cat.Name, "status", t.txt("status_"+string(c.Status)),
 		"sla", t.slaText(c), "description", c.Description, "place", place, "station", t.stationName(c.StationID), "phone", phone,
-		"photos", photos, "accept_due", accept, "resolve_due", resolve, "timeline", strings.Join(lines, "\n")))
+		"photos", photos, "accept_due", accept, "resolve_due", resolve, "timeline", strings.Join(lines, "\n"))), t.residentsLine(c))
 }
 
 // act carries out a deputy's command on a case they may act on.

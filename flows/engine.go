@@ -99,6 +99,9 @@ type EngineConfig struct {
 	Casework CaseworkStore
 	// Now is the clock console actions read (default time.Now).
 	Now func() time.Time
+	// MeToo is when a report is offered to join an open case nearby
+	// (同一件); a zero radius turns the offer off.
+	MeToo lianxin.MeTooConfig
 }
 
 // Engine moves a resident's session forward one message at a time.
@@ -239,6 +242,10 @@ func cloneSession(s *Session) *Session {
 		}
 		c.Ans = &a
 	}
+	if s.Op != nil {
+		op := *s.Op
+		c.Op = &op
+	}
 	return &c
 }
 
@@ -337,6 +344,12 @@ func (t *turn) dispatch() (string, error) {
 		return t.txt("voice_unrecognized"), nil
 	}
 	if reply, ok, err := t.deputyTurn(); ok || err != nil {
+		return reply, err
+	}
+	if reply, ok, err := t.gridTurn(); ok || err != nil {
+		return reply, err
+	}
+	if reply, ok, err := t.opinionTurn(); ok || err != nil {
 		return reply, err
 	}
 	if reply, ok, err := t.followUpTurn(); ok || err != nil {

@@ -43,7 +43,16 @@ func (t *turn) ownCase(ref string) (*lianxin.Case, string, error) {
 	store := t.e.cfg.Store
 	if fullNumber.MatchString(ref) {
 		c, err := store.Case(t.ctx, ref)
-		if lianxin.ErrorCode(err) == lianxin.ENOTFOUND || (err == nil && c.OpenID != t.m.OpenID) {
+		if err == nil && c.OpenID != t.m.OpenID {
+			if ok, ferr := t.follows(c); ferr != nil || ok {
+				return c, "", ferr
+			}
+			if gc, ok, gerr := t.gridCase(ref); gerr != nil || ok {
+				return gc, "", gerr
+			}
+			return nil, notFound, nil
+		}
+		if lianxin.ErrorCode(err) == lianxin.ENOTFOUND {
 			return nil, notFound, nil
 		}
 		return c, "", err
@@ -52,9 +61,17 @@ func (t *turn) ownCase(ref string) (*lianxin.Case, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	matches := matchShort(cases, ref)
+	followed, err := t.followed(500)
+	if err != nil {
+		return nil, "", err
+	}
+	matches := matchShort(append(cases, followed...), ref)
 	switch len(matches) {
 	case 0:
+		// A grid worker follows the cases of their grid too.
+		if c, ok, err := t.gridCase(ref); err != nil || ok {
+			return c, "", err
+		}
 		return nil, notFound, nil
 	case 1:
 		c, err := store.Case(t.ctx, matches[0].Number)
@@ -94,13 +111,27 @@ func (t *turn) myCases() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(cases) == 0 {
+	followed, err := t.followed(5)
+	if err != nil {
+		return "", err
+	}
+	if len(cases) == 0 && len(followed) == 0 {
 		return t.txt("my_cases_empty"), nil
 	}
-	lines := make([]string, len(cases))
-	for i, c := range cases {
-		lines[i] = t.txt("case_line", "number", c.Number, "category", t.cats.Name(c.CategoryKey),
-			"status", t.txt("status_"+string(c.Status)), "summary", clip(oneLine(c.Description), 16))
+	lines := make([]string, 0, len(cases)+len(followed)+1)
+	for _, c := range cases {
+		lines = append(lines, t.txt("case_line", "number", c.Number, "category", t.cats.Name(c.CategoryKey),
+			"status", t.txt("status_"+string(c.Status)), "summary", clip(oneLine(c.Description), 16)))
+	}
+	if len(followed) > 0 {
+		lines = append(lines, t.txt("followed_head"))
+		for _, c := range followed {
+			lines = append(lines, t.txt("followed_line", "number", c.Number, "category", t.cats.Name(c.CategoryKey),
+				"status", t.txt("status_"+string(c.Status)), "summary", clip(oneLine(c.Description), 16)))
+		}
+	}
+	if len(cases) == 0 {
+		cases = followed
 	}
 	return t.txt("my_cases", "count", itoa(len(cases)), "cases", strings.Join(lines, "\n"),
 		"short", lianxin.ShortNumber(cases[0].Number)), nil

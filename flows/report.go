@@ -530,7 +530,16 @@ func (t *turn) answerText(st *Step) (string, error) {
 
 func (t *turn) answerConfirm(st *Step) (string, error) {
 	w := normalizeReply(textOf(t.m))
-	if wordsYes[w] {
+	offered := t.s.Ans.MeToo != ""
+	if offered && wordsSame[w] {
+		return t.joinOffered()
+	}
+	if wordsYes[w] || (offered && wordsNotSame[w]) {
+		// An open case like this one nearby is offered once, before filing.
+		if offer, ok, err := t.meTooOffer(); err != nil || ok {
+			return offer, err
+		}
+		t.s.Ans.MeToo = ""
 		c, err := t.submit(false)
 		if err != nil {
 			return "", err
@@ -540,8 +549,15 @@ func (t *turn) answerConfirm(st *Step) (string, error) {
 		if d, ok := t.dir.Deputy(c.AssigneeID); ok {
 			deputy = t.txt("submitted_deputy", "name", d.Name)
 		}
-		return join(t.txt("submitted", "number", c.Number, "station", t.stationName(c.StationID), "deputy", deputy, "hours", itoa(cat.AcceptHours)),
-			t.pendingOffer()), nil
+		reply := t.txt("submitted", "number", c.Number, "station", t.stationName(c.StationID), "deputy", deputy, "hours", itoa(cat.AcceptHours))
+		if c.Reporter != "" {
+			told := t.txt("grid_submitted_untold")
+			if c.OpenID != "" {
+				told = t.txt("grid_submitted_told")
+			}
+			reply = join(reply, told)
+		}
+		return join(reply, t.pendingOffer()), nil
 	}
 	if n, ok := editNumber(w); ok {
 		steps := t.e.report.Steps
@@ -549,6 +565,9 @@ func (t *turn) answerConfirm(st *Step) (string, error) {
 			return t.invalid(t.txt("edit_invalid", "n", itoa(n), "max", itoa(len(steps)-1))), nil
 		}
 		target := steps[n-1].ID
+		// What is offered depends on the category and the place: ask again
+		// once the report is changed.
+		t.s.Ans.MeToo, t.s.Ans.MeTooAsked = "", false
 		t.s.unmarkDone(target)
 		t.s.Hist = append(t.s.Hist, st.ID)
 		t.s.Step, t.s.Fails = target, 0
@@ -558,6 +577,9 @@ func (t *turn) answerConfirm(st *Step) (string, error) {
 		}
 		return t.prompt(), nil
 	}
+	if offered {
+		return t.invalid(t.txt("metoo_confirm_expected", "number", t.s.Ans.MeToo)), nil
+	}
 	return t.invalid(t.txt("confirm_expected")), nil
 }
 
@@ -565,6 +587,13 @@ func (t *turn) answerConfirm(st *Step) (string, error) {
 func (t *turn) summary() string {
 	a := t.s.Ans
 	var lines []string
+	if p := a.Proxy; p != nil {
+		if p.Anon {
+			lines = append(lines, t.txt("summary_proxy_anonymous"))
+		} else {
+			lines = append(lines, t.txt("summary_proxy", "who", t.proxyName(p)))
+		}
+	}
 	for i, st := range t.e.report.Steps {
 		n := itoa(i + 1)
 		switch st.Kind {
@@ -649,7 +678,19 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 		Attachments:   append(append([]int64(nil), a.Photos...), a.Voices...),
 		NeedsStaff:    needsStaff,
 	}
+	if g, ok := t.dir.GridAt(r.Location); ok {
+		r.GridID = g.ID
+	}
 	events := []lianxin.Event{{Type: lianxin.EventCreated, Actor: "resident", Audience: lianxin.AudienceResident}}
+	if a.Proxy != nil {
+		if err := t.proxyReport(&r, a.Proxy); err != nil {
+			return nil, err
+		}
+		w, _, _ := t.dir.GridWorker(a.Proxy.Worker)
+		// The resident did not file it: what they read is who did.
+		events = []lianxin.Event{{Type: lianxin.EventCreated, Actor: r.Reporter, Text: t.txt("grid_created", "worker", w.Name)},
+			{Type: lianxin.EventTold, Actor: r.Reporter, Text: t.txt("timeline_grid_created", "worker", w.Name), Audience: lianxin.AudienceResident}}
+	}
 	if r.StationID != "" {
 		events = append(events, lianxin.Event{Type: lianxin.EventRouted, Actor: "system", Text: r.StationReason, Audience: lianxin.AudienceStaff})
 	}
@@ -671,6 +712,9 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 				return lianxin.Assignment{NeedsStaff: true, Events: []lianxin.Event{{Type: lianxin.EventAssigned, Actor: "system", Text: t.txt("unassigned_blocked"), Audience: lianxin.AudienceStaff}}}, nil
 			}
 		}
+	}
+	if a.Proxy != nil && r.OpenID != "" {
+		assign = t.tellProxied(assign, r)
 	}
 	c, _, err := t.st.CreateCase(t.ctx, t.e.cfg.Numbering, r, events, nil, assign)
 	if err != nil {

@@ -31,6 +31,11 @@ type Session struct {
 	PendingAt int64  `json:"pt,omitempty"`
 	// ConfirmCancel: 取消 of a draft with photos was asked to be confirmed.
 	ConfirmCancel bool `json:"cc,omitempty"`
+	// Op is an opinion on a draft regulation given step by step (意见).
+	Op *opinionDraft `json:"op,omitempty"`
+	// Px is a grid worker starting a report for a resident (代报): the
+	// resident is asked for first.
+	Px bool `json:"px,omitempty"`
 
 	// note is said before the next reply: why the conversation started over.
 	note string
@@ -51,6 +56,12 @@ type Answers struct {
 	StationChosen bool              `json:"sc,omitempty"` // the resident chose it from the list
 	Phone         string            `json:"ph,omitempty"`
 	Extra         map[string]string `json:"x,omitempty"`
+	// Proxy is the resident a grid worker reports for (代报).
+	Proxy *proxyResident `json:"pr,omitempty"`
+	// MeToo is the open case nearby offered to join (同一件) at 确认;
+	// MeTooAsked: the offer was made (it is made once per draft).
+	MeToo      string `json:"mt,omitempty"`
+	MeTooAsked bool   `json:"ma,omitempty"`
 }
 
 func (a *Answers) hasLocation() bool { return a.Lat != 0 || a.Lng != 0 || a.Address != "" }
@@ -86,5 +97,5 @@ func (s *Session) unmarkDone(step string) {
 // clearFlow ends the flow, keeping nothing of the draft (and what is not
 // the draft's).
 func (s *Session) clearFlow() {
-	*s = Session{Ver: s.Ver, Last: s.Last, Why: s.Why, Pending: s.Pending, PendingAt: s.PendingAt, note: s.note}
+	*s = Session{Ver: s.Ver, Last: s.Last, Why: s.Why, Pending: s.Pending, PendingAt: s.PendingAt, Op: s.Op, note: s.note}
 }

@@ -40,7 +40,7 @@ type DeputyRecord struct {
 	// (接待日), up to At: the schedule, not a sign-in sheet.
 	ReceptionDays []time.Time
 	// Opinions are the consultation opinions (立法征询意见) they gathered:
-	// none recorded yet (no such feature so far).
+	// sent from their WeChat, or recorded by staff as theirs.
 	Opinions int
 	ByMonth  []Count // cases taken, per month
 	Cases    []RecordCase
@@ -147,6 +147,11 @@ func (r *Reporter) Record(ctx context.Context, deputyID string, year int) (*Depu
 		}
 	}
 	rec.ReceptionDays = r.cfg.Directory.DutyDays(deputyID, rec.From, rec.At, loc)
+	if oc, ok := r.cfg.Register.(OpinionCounter); ok {
+		if rec.Opinions, err = oc.OpinionsGathered(ctx, deputyID, rec.From, rec.At); err != nil {
+			return nil, err
+		}
+	}
 	return rec, nil
 }
 

@@ -109,6 +109,11 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 		if err := claimAttachments(tx, id, r, now); err != nil {
 			return err
 		}
+		if r.ReporterOpenID != "" {
+			if err := addReporter(tx, id, r.ReporterOpenID, now); err != nil {
+				return err
+			}
+		}
 		if assign != nil {
 			a, err := assignCase(tx, id, number, assign)
 			if err != nil {
@@ -175,11 +180,12 @@ func insertCase(tx *Tx, number string, r lianxin.Report, now time.Time) (int64, 
 		source = lianxin.SourceWeChat
 	}
 	id, _, err := tx.insertID(`INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
-		lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due, anonymous, source, contact_name)
-		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due, anonymous, source, contact_name,
+		grid_id, reporter)
+		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		number, sourceKey, r.OpenID, lianxin.StatusRegistered, r.Category.Key, r.StationID, r.Description,
 		r.Location.Lat, r.Location.Lng, r.Location.Label, r.Location.Address, r.Phone, r.NeedsStaff,
-		now, now, acceptDue, resolveDue, r.Anonymous, source, r.ContactName)
+		now, now, acceptDue, resolveDue, r.Anonymous, source, r.ContactName, r.GridID, r.Reporter)
 	return id, err
 }
 
@@ -187,8 +193,14 @@ func insertCase(tx *Tx, number string, r lianxin.Report, now time.Time) (int64, 
 // resident's own, only those not yet in a case) and keeps the phone the
 // resident left.
 func claimAttachments(tx *Tx, id int64, r lianxin.Report, now time.Time) error {
+	// A grid worker's report for a resident carries the photos the worker
+	// sent (forwarded from the grid's group).
+	owner := r.OpenID
+	if r.ReporterOpenID != "" {
+		owner = r.ReporterOpenID
+	}
 	for _, a := range r.Attachments {
-		if _, err := tx.Exec(`UPDATE attachments SET case_id = ?, updated_at = ? WHERE id = ? AND openid = ? AND case_id IS NULL`, id, now, a, r.OpenID); err != nil {
+		if _, err := tx.Exec(`UPDATE attachments SET case_id = ?, updated_at = ? WHERE id = ? AND openid = ? AND case_id IS NULL`, id, now, a, owner); err != nil {
 			return err
 		}
 	}
@@ -281,6 +293,9 @@ type caseRow struct {
 	ErasedAt    *time.Time `db:"erased_at"`
 	TypicalAt   *time.Time `db:"typical_at"`
 	TypicalNote string     `db:"typical_note"`
+
+	GridID   string `db:"grid_id"`
+	Reporter string `db:"reporter"`
 }
 
 func (r *caseRow) toCase() *lianxin.Case {
@@ -292,6 +307,7 @@ func (r *caseRow) toCase() *lianxin.Case {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AcceptDue: r.AcceptDue, ResolveDue: r.ResolveDue, ResolvedAt: r.ResolvedAt,
 		AcceptedAt: r.AcceptedAt, Anonymous: r.Anonymous, ErasedAt: r.ErasedAt, TypicalAt: r.TypicalAt, TypicalNote: r.TypicalNote,
 		Source: r.Source, ContactName: r.ContactName, Private: r.Private, MergedInto: r.MergedInto,
+		GridID: r.GridID, Reporter: r.Reporter,
 		Attachments: []lianxin.Attachment{}, Events: []lianxin.Event{},
 	}
 }
@@ -325,6 +341,9 @@ func (db *DB) withDetails(ctx context.Context, c *lianxin.Case) (*lianxin.Case, 
 		return nil, err
 	}
 	if err := db.read.SelectContext(ctx, &c.Events, `SELECT * FROM case_events WHERE case_id = ? ORDER BY id`, c.ID); err != nil {
+		return nil, err
+	}
+	if err := db.read.GetContext(ctx, &c.Supporters, `SELECT COUNT(*) FROM case_supporters WHERE case_id = ? AND role = ?`, c.ID, lianxin.SupporterResident); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -53,6 +53,7 @@ func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats 
 			{kind: "deputy", table: "deputies", key: "id", extraCols: []string{"station_id", "head"}},
 			{kind: "department", table: "departments", key: "id"},
 			{kind: "category", table: "categories", key: "key"},
+			{kind: "grid", table: "grids", key: "id", extraCols: []string{"station_id"}},
 		}
 		for _, s := range dir.Stations {
 			tables[0].recs = append(tables[0].recs, rec{s.ID, s.Name, s, []any{s.Kind, s.Parent}})
@@ -65,6 +66,9 @@ func (db *DB) ImportDirectory(ctx context.Context, dir *lianxin.Directory, cats 
 		}
 		for _, c := range cats {
 			tables[3].recs = append(tables[3].recs, rec{c.Key, c.Name, c, nil})
+		}
+		for _, g := range dir.Grids {
+			tables[4].recs = append(tables[4].recs, rec{g.ID, g.Name, g, []any{g.StationID}})
 		}
 		for _, t := range tables {
 			var existing []importRow
@@ -285,6 +289,12 @@ func (db *DB) LoadDirectory(ctx context.Context) (_ *lianxin.Directory, _ lianxi
 			return err
 		}),
 		load("district", func(b []byte) error { return json.Unmarshal(b, &dir.District) }),
+		load("grids", func(b []byte) error {
+			var g lianxin.Grid
+			err := json.Unmarshal(b, &g)
+			dir.Grids = append(dir.Grids, g)
+			return err
+		}),
 	)
 	return dir, cats, err
 }

@@ -115,6 +115,9 @@ func (db *DB) EraseExpired(ctx context.Context, before time.Time, limit int) (n 
 			if !erased {
 				continue
 			}
+			if err := eraseSupporters(tx, c.ID); err != nil {
+				return err
+			}
 			if err := addEvent(tx, c.ID, lianxin.Event{Type: lianxin.EventErased, Actor: "system", Text: "retention"}, now); err != nil {
 				return err
 			}

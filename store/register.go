@@ -21,7 +21,7 @@ import (
 // the label of cases.source (lianxin.Source*; chat is 微信, the console
 // registers walk-ins and calls). Filters and figures use the label too, so
 // a figure's filter lists exactly the cases it counts.
-const sourceSQL = `(CASE c.source WHEN 'visit' THEN '来访' WHEN 'call' THEN '来电' WHEN 'other' THEN '其他渠道' ELSE '微信' END)`
+const sourceSQL = `(CASE c.source WHEN 'visit' THEN '来访' WHEN 'call' THEN '来电' WHEN 'other' THEN '其他渠道' WHEN 'grid' THEN '网格' ELSE '微信' END)`
 
 // tsFormat is how the sqlite3 driver stores a time.Time. Times are stored in
 // UTC, so their text sorts as the times do, and the period bounds below are

@@ -42,6 +42,10 @@ type DB struct {
 	// the resident who sent it and its case's number ("" for a draft's):
 	// the wiring sets it so the resident is told the photo did not arrive.
 	OnAttachmentFailed func(a lianxin.Attachment, openid, caseNumber string) []lianxin.Notice
+	// SupporterNotices, when set, makes what a case's supporters (同一件,
+	// and a grid worker who reported it) are told of a change's events,
+	// queued in the change's transaction (see fanOut).
+	SupporterNotices func(c lianxin.Case, events []lianxin.Event, supporters []lianxin.Supporter, idem string) []lianxin.Notice
 
 	touched sync.Map // openid → time of the last residents update by this process
 	// noncesPruned is when this process last deleted nonces whose time is up (unix seconds).

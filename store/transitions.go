@@ -17,8 +17,14 @@ func (db *DB) Transition(ctx context.Context, tr lianxin.Transition) (_ *lianxin
 		if err := applyTransition(tx, tr, now); err != nil {
 			return err
 		}
+		if err := db.fanOut(tx, tr, now); err != nil {
+			return err
+		}
 		if tr.Related != nil {
-			return applyTransition(tx, *tr.Related, now)
+			if err := applyTransition(tx, *tr.Related, now); err != nil {
+				return err
+			}
+			return db.fanOut(tx, *tr.Related, now)
 		}
 		return nil
 	})

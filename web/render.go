@@ -57,12 +57,12 @@ func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request) {
 }
 
 // labels are the console's words for codes (statuses, events, sources, SLA
-// colours, form errors), defined in templates/labels.html as
+// colours, form errors), defined in templates/labels*.html as
 // {{define "kind:code"}}words{{end}} so the Chinese lives with the templates.
 // They are fixed at build time: read once.
 var labels = func() map[string]string {
 	out := map[string]string{}
-	lt := template.Must(template.New("labels").ParseFS(templateFS, "templates/labels.html"))
+	lt := template.Must(template.New("labels").ParseFS(templateFS, "templates/labels*.html"))
 	for _, t := range lt.Templates() {
 		if strings.Contains(t.Name(), ":") {
 			var b bytes.Buffer
@@ -85,7 +85,7 @@ func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, n := range names {
 		base := strings.TrimSuffix(path.Base(n), ".html")
-		if base == "layout" || base == "labels" || base == "partials" {
+		if base == "layout" || strings.HasPrefix(base, "labels") || base == "partials" {
 			continue
 		}
 		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, append(shared, n)...)
@@ -109,7 +109,7 @@ func label(kind string, code any) string {
 
 func (h *Handler) funcs() template.FuncMap {
 	loc := func() *time.Location { return h.cfg.Location }
-	return template.FuncMap{
+	fm := template.FuncMap{
 		"label": label,
 		"static": func(name string) string {
 			return "/console/static/" + staticHash[name] + "/" + name
@@ -162,6 +162,10 @@ func (h *Handler) funcs() template.FuncMap {
 		"randToken":   newFormToken,
 		"payloadText": payloadText,
 	}
+	for k, v := range h.practiceFuncs() {
+		fm[k] = v
+	}
+	return fm
 }
 
 // withParams is the query with the pairs set ("" deletes), encoded.

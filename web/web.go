@@ -130,6 +130,11 @@ type Config struct {
 	PublicURL string
 	Now       func() time.Time
 	Log       *slog.Logger
+
+	// Issue 14's practices; nil: their pages are not found.
+	Consultations ConsultationDesk
+	Grids         GridDesk
+	Suggestions   SuggestionDesk
 }
 
 // Handler serves /console/.
@@ -202,6 +207,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /console/directory", h.auth(h.directoryPage))
 	m.Handle("POST /console/directory/deputies/{id}/{op}", h.auth(h.deputyOp))
 	m.Handle("POST /console/directory/edit/{kind}/{id}", h.auth(h.directoryEdit))
+	h.practiceRoutes()
 	m.Handle("/console/", h.auth(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 		return lianxin.Errorf(lianxin.ENOTFOUND, "no console page %s", r.URL.Path)
 	}))

@@ -334,6 +334,10 @@ func startLianxinWith(ctx context.Context, cfg configs.Config, dir, name string,
 		cfg.DBPath = filepath.Join(dir, "lianxin.db")
 	}
 	cfg.DataDir = dir
+	// Every bench resident files the same report at the same place: with
+	// «me too» on, all but the first would be offered to join the first
+	// (同一件) instead of ending in a case of their own.
+	cfg.MeToo.RadiusM = 0
 	cfg.WeChat.AppID, cfg.WeChat.Token, cfg.WeChat.AESKey, cfg.WeChat.AESKeyPrev = "wxbench"+randomHex(5), "bench-"+randomHex(8), wxsim.NewAESKey(), ""
 	svc, err := service.New(ctx, cfg, log, service.Options{})
 	if err != nil {

@@ -138,6 +138,13 @@ var commands = []command{
 		return fs
 	}},
 	{name: "deputy unbind", args: "ID", what: "undo a deputy's WeChat binding (a lost phone); they bind again with a new code"},
+	{name: "grid list", what: "grids (网格), their workers and whether each worker's WeChat is bound", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("grid list")
+		jsonFlag(fs, o)
+		return fs
+	}},
+	{name: "grid invite", args: "WORKER", what: "a one-time code the grid worker sends as 绑定 CODE (the worker's id, see grid list)"},
+	{name: "grid unbind", args: "WORKER", what: "undo a grid worker's WeChat binding (a lost phone); they bind again with a new code"},
 	{name: "outbox", what: "notifications sent or still to send, and why not", flags: func(o *options) *flag.FlagSet {
 		fs := newFlags("outbox")
 		fs.BoolVar(&o.dead, "dead", false, "only sends given up on, with why")

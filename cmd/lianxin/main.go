@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdImport(ctx, rest, getenv, stdout)
 	case "deputy":
 		err = cmdDeputy(ctx, rest, getenv, stdout)
+	case "grid":
+		err = cmdGrid(ctx, rest, getenv, stdout)
 	case "stats":
 		err = cmdStats(ctx, rest, getenv, stdout)
 	case "report":

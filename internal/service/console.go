@@ -32,6 +32,7 @@ func (s *Service) buildConsole() (http.Handler, error) {
 		Now:         s.opts.Clock,
 		Log:         s.log.With("part", "console"),
 	}
+	s.practicesConsole(&wc)
 	if cfg.WeChat.AppSecret != "" {
 		wc.OAuth = &wxapi.OAuth{AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, Base: cfg.WeChat.APIBase,
 			AuthorizeBase: cfg.WeChat.OAuthBase}

@@ -37,6 +37,12 @@ func (s *Service) retention(ctx context.Context) {
 // closed before the retention period, and returns how many it erased.
 func (s *Service) ErasePass(ctx context.Context) (int, error) {
 	before := s.opts.Clock().Add(-s.Config.Privacy.Retention.Duration)
+	// Who gave the opinions of consultations that ended before then.
+	if n, err := s.DB.EraseExpiredOpinions(ctx, before); err != nil {
+		return 0, err
+	} else if n > 0 {
+		s.log.Info("erased contributors' contact details from consultations ended beyond the retention period", "opinions", n)
+	}
 	total := 0
 	for ctx.Err() == nil {
 		n, err := s.DB.EraseExpired(ctx, before, retentionBatch)

@@ -55,6 +55,7 @@ type Service struct {
 	API        *wxapi.Client     // nil without an AppSecret
 	Media      *media.Worker     // nil without an AppSecret
 	Outbox     *bot.OutboxWorker // nil without an AppSecret
+	MassPush   *bot.MassPusher   // nil without an AppSecret
 	Webhook    *bot.Webhook
 	Registry   *prometheus.Registry
 	Metrics    *bot.Metrics
@@ -162,6 +163,8 @@ func (s *Service) buildConversations(ctx context.Context, metrics *bot.Metrics) 
 	// A photo the media worker gives up on is told to the resident, in the
 	// transaction that marks it failed.
 	s.DB.OnAttachmentFailed = s.Engine.AttachmentFailedNotices
+	// Residents who joined a case (同一件) hear of it as its resident does.
+	s.DB.SupporterNotices = s.Engine.SupporterNotices
 	s.Supervisor = flows.NewSupervisor(s.Engine, st, cfg.Supervision.Interval.Duration, log)
 	s.Supervisor.Now = s.opts.Clock
 	late := func(ctx context.Context, m *lianxin.Inbound, r lianxin.Reply) {
@@ -197,6 +200,7 @@ func EngineConfig(cfg configs.Config, data *Data, st flows.Store) flows.EngineCo
 			CaseURL:     caseURL(cfg.Console.PublicURL),
 		},
 		RemindAt: cfg.Supervision.RemindAt,
+		MeToo:    lianxin.MeTooConfig{RadiusM: cfg.MeToo.RadiusM, Window: cfg.MeToo.Window.Duration},
 	}
 }
 
@@ -234,6 +238,8 @@ func (s *Service) buildWebhook(metrics *bot.Metrics) (err error) {
 		return err
 	}
 	mux.Handle(web.Prefix, console)
+	// The public pages: a consultation's draft, as the push links to it.
+	mux.Handle(web.PublicPrefix, console)
 	s.handler = mux
 	return nil
 }
@@ -331,6 +337,7 @@ func (s *Service) startAPI() error {
 		Deputies: s.DB, Window: s.DB, Cases: s.DB, Media: s.DB, DataDir: cfg.DataDir,
 		Registerer: s.Registry, Pacing: pacing, UnboundRetry: s.opts.RetryMax,
 	})
+	s.MassPush = bot.NewMassPusher(s.DB, consultationBroadcaster{api}, pacing, cfg.Workers.MaxAttempts)
 	return err
 }
 
@@ -516,6 +523,7 @@ func (s *Service) Start(ctx context.Context) (wait func()) {
 				}
 			})
 		})
+		run(s.MassPush.Run)
 	}
 	return wg.Wait
 }
