@@ -22,7 +22,7 @@ import (
 // gridWorkerKnown reports whether the worker is in an active grid.
 func gridWorkerKnown(q queryer, workerID string) (bool, error) {
 	var rows []string
-	if err := q.Select(&rows, `SELECT data FROM grids WHERE active = 1`); err != nil {
+	if err := q.Select(&rows, `SELECT data FROM grids WHERE active = TRUE`); err != nil {
 		return false, err
 	}
 	for _, data := range rows {
@@ -246,7 +246,7 @@ func (db *DB) ResidentByPhone(ctx context.Context, phone string) (_ string, _ bo
 		return "", false, nil
 	}
 	var openid string
-	err = db.read.GetContext(ctx, &openid, `SELECT openid FROM residents WHERE phone = ? AND subscribed = 1 ORDER BY last_inbound DESC LIMIT 1`, phone)
+	err = db.read.GetContext(ctx, &openid, `SELECT openid FROM residents WHERE phone = ? AND subscribed = TRUE ORDER BY last_inbound DESC LIMIT 1`, phone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
