@@ -87,9 +87,36 @@ func (t Texts) Get(key string, pairs ...string) string {
 	if len(pairs) == 0 || strings.IndexByte(s, '{') < 0 {
 		return s
 	}
-	r := make([]string, 0, len(pairs))
-	for i := 0; i+1 < len(pairs); i += 2 {
-		r = append(r, "{"+pairs[i]+"}", pairs[i+1])
+	// One pass over the text, so a value that itself contains "{name}" (a
+	// resident's words) is never substituted again; cheaper per reply than
+	// building a strings.Replacer each time.
+	var b strings.Builder
+	b.Grow(len(s) + 32)
+	for {
+		open := strings.IndexByte(s, '{')
+		if open < 0 {
+			break
+		}
+		end := strings.IndexByte(s[open:], '}')
+		if end < 0 {
+			break
+		}
+		name, value, found := s[open+1:open+end], "", false
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if pairs[i] == name {
+				value, found = pairs[i+1], true
+				break
+			}
+		}
+		if !found {
+			b.WriteString(s[:open+1])
+			s = s[open+1:]
+			continue
+		}
+		b.WriteString(s[:open])
+		b.WriteString(value)
+		s = s[open+end+1:]
 	}
-	return strings.NewReplacer(r...).Replace(s)
+	b.WriteString(s)
+	return b.String()
 }

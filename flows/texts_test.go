@@ -1,0 +1,26 @@
+package flows
+
+import "testing"
+
+// TestTextsFillPlaceholdersOnce: a reply's placeholders are filled from the
+// pairs, an unknown one is left for the reader to see, and a resident's own
+// words that happen to look like a placeholder are shown as they were typed.
+func TestTextsFillPlaceholdersOnce(t *testing.T) {
+	texts := Texts{"ack": "已登记，编号{number}。我们会联系{phone}。{unknown}", "plain": "好的。"}
+	cases := []struct {
+		key   string
+		pairs []string
+		want  string
+	}{
+		{"ack", []string{"number", "KQ-1", "phone", "138****5678"}, "已登记，编号KQ-1。我们会联系138****5678。{unknown}"},
+		{"ack", []string{"number", "{phone}", "phone", "x"}, "已登记，编号{phone}。我们会联系x。{unknown}"},
+		{"ack", nil, "已登记，编号{number}。我们会联系{phone}。{unknown}"},
+		{"plain", []string{"number", "1"}, "好的。"},
+		{"missing", nil, "[missing]"},
+	}
+	for _, c := range cases {
+		if got := texts.Get(c.key, c.pairs...); got != c.want {
+			t.Errorf("Get(%q, %q) = %q, want %q", c.key, c.pairs, got, c.want)
+		}
+	}
+}
