@@ -82,7 +82,9 @@ func (h *Handler) listURL(dir *lianxin.Directory, f lianxin.CaseFilter) string {
 	}
 	loc := h.cfg.Location
 	from, to := f.From.In(loc), f.To.In(loc)
-	midnight := func(t time.Time) bool { return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 }
+	midnight := func(t time.Time) bool {
+		return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+	}
 	switch {
 	case !f.From.IsZero() && from.Day() == 1 && midnight(from) && to.Equal(from.AddDate(0, 1, 0)):
 		v.Set("month", from.Format("2006-01"))
