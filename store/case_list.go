@@ -193,6 +193,9 @@ func caseListWhere(d dialect, scope lianxin.Scope, q lianxin.CaseQuery, withStat
 				seq = strings.Repeat("0", 4-len(seq)) + seq
 			}
 			switch {
+			case len(s) == 4 && scope.DeputyID != "":
+				// A deputy does not find an anonymous resident by their phone.
+				add(`(`+d.last4(`c.number`)+` = ? OR (`+d.last4(`c.phone`)+` = ? AND c.anonymous = FALSE))`, seq, s)
 			case len(s) == 4:
 				add(`(`+d.last4(`c.number`)+` = ? OR `+d.last4(`c.phone`)+` = ?)`, seq, s)
 			case len(seq) == 4:

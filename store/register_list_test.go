@@ -24,7 +24,8 @@ func TestConsoleListAgreesWithTheFigures(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		if _, err := registertest.October(ctx, db); err != nil {
+		cases, err := registertest.October(ctx, db)
+		if err != nil {
 			t.Fatal(err)
 		}
 		now := registertest.At(11, 5, 12, 0)
@@ -85,6 +86,14 @@ func TestConsoleListAgreesWithTheFigures(t *testing.T) {
 						nonEmpty++
 					}
 				}
+			}
+		}
+		// An anonymous resident is not found by their phone by a deputy.
+		c := cases["C"]
+		for scope, want := range map[*lianxin.Scope]int{{DeputyID: "d-dyf-02"}: 0, {All: true}: 1} {
+			page, err := db.CaseList(ctx, *scope, lianxin.CaseQuery{Search: c.Phone[len(c.Phone)-4:], Now: now})
+			if err != nil || page.Total != want {
+				t.Errorf("%+v searching anonymous C's phone: %d found, want %d (%v)", *scope, page.Total, want, err)
 			}
 		}
 		if nonEmpty < 40 {

@@ -387,6 +387,14 @@ func TestConsolePrivacy(t *testing.T) {
 	}
 	_, page = f.Get(t, f.clerk, "/console/cases/"+c.Number)
 	mustContain(t, page, "对代表匿名", lianxin.MaskPhone(c.Phone), "按群众要求删除联系方式")
+	// Nor does the deputy find them by their phone's last four digits.
+	last4 := c.Phone[len(c.Phone)-4:]
+	if found, _ := f.list(t, f.anonDp, "/console/cases?q="+last4); slices.Contains(found, c.Number) {
+		t.Errorf("the deputy finds anonymous %s by its phone %s", c.Number, last4)
+	}
+	if found, _ := f.list(t, f.clerk, "/console/cases?q="+last4); !slices.Contains(found, c.Number) {
+		t.Errorf("the clerk does not find %s by its phone %s", c.Number, last4)
+	}
 
 	b := f.cases["B"]
 	if code, _, _ := f.Post(t, f.deputy, "/console/cases/"+b.Number+"/erase", nil); code != http.StatusForbidden {
