@@ -212,6 +212,14 @@ func TestConsoleExportIsTheList(t *testing.T) {
 	if code, _ := f.download(t, f.clerk, "/console/cases.xlsx?measure=nonsense"); code != http.StatusBadRequest {
 		t.Errorf("an unknown measure: HTTP %d, want 400", code)
 	}
+	// Signed out: the sign-in page, for every register page.
+	for _, path := range []string{"/console/cases.xlsx", "/console/cases.csv", "/console/stats", "/console/reports/monthly",
+		"/console/reports/monthly.pdf", "/console/deputies", "/console/deputies/d-st-02/record", "/console/deputies/d-st-02/record.xlsx"} {
+		code, _ := f.Get(t, f.Browser(t), path)
+		if code != http.StatusSeeOther {
+			t.Errorf("GET %s signed out: HTTP %d, want 303 to the sign-in page", path, code)
+		}
+	}
 }
 
 var figureLinkRE = regexp.MustCompile(`<a href="(/console/cases\?[^"]+)">(\d+)</a>`)
