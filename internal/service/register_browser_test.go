@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -37,5 +38,23 @@ func TestConsoleStatsInBrowser(t *testing.T) {
 			t.Errorf("export link %q, want %q", href, want)
 		}
 		run(t, ctx, "back to the numbers", chromedp.Navigate(base+"/console/stats?month=2026-10"), chromedp.WaitVisible(chromedp.CSS(`#summary table`)))
+	}
+
+	// The monthly report's page: staff choose a typical case there.
+	run(t, ctx, "open the monthly report",
+		chromedp.Navigate(base+"/console/reports/monthly?month=2026-10&station=pingtanjie"),
+		chromedp.WaitVisible(chromedp.CSS(`#typical form.typical-form`)),
+		chromedp.SendKeys(chromedp.CSS(`#typical form.typical-form input[name=note]`), "群众不满意后重新办理直至满意。"),
+		chromedp.Click(chromedp.CSS(`#typical form.typical-form button`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
+	if got := textOf(t, ctx, "#typical"); !strings.Contains(got, "已选定") || !strings.Contains(got, "群众不满意后重新办理直至满意。") {
+		t.Errorf("typical cases after choosing one: %s", got)
+	}
+	screenshot(t, ctx, "console-monthly")
+	run(t, ctx, "open a deputy's record",
+		chromedp.Navigate(base+"/console/deputies/d-dyf-02/record?year=2026"),
+		chromedp.WaitVisible(chromedp.CSS(`.exports`)))
+	if got := textOf(t, ctx, "h1"); !strings.Contains(got, "褚示范代表履职档案") {
+		t.Errorf("record heading %q", got)
 	}
 }
