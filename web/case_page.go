@@ -126,7 +126,8 @@ func (h *Handler) loadCasePage(r *http.Request, rc *reqCtx, number string) (*cas
 		return nil, err
 	}
 	for _, n := range notices {
-		n.Payload = payloadText(n.Payload)
+		// A notice to the deputy carries the phone: masked here too.
+		n.Payload = maskPhones(payloadText(n.Payload))
 		p.Notices = append(p.Notices, noticeView{OutboxMessage: n, To: h.recipientName(rc.dir, n.Recipient, c)})
 	}
 	if c.OpenID != "" && p.Staff {
