@@ -321,6 +321,9 @@ type CaseFilter struct {
 	From    time.Time `json:",omitzero"`
 	To      time.Time `json:",omitzero"`
 	Measure Measure   `json:",omitempty"`
+	// Scope, when set, narrows to what a console user may see (the
+	// console's numbers are the user's scope's).
+	Scope *Scope `json:"-"`
 }
 
 // OpenStatuses are the statuses of a case that still needs work (Status.Open).

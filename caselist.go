@@ -45,6 +45,14 @@ type CaseQuery struct {
 	Source   string
 	Queue    string
 	From, To time.Time // registered in [From, To); zero: open-ended
+	// Measure: only the cases a figure of the numbers counts (the links of
+	// /console/stats). From and To are then the figure's period, judged as
+	// things stood at its end, instead of a registration date range, and
+	// Deputy is who had the case at the period's end (CaseFilter's
+	// meaning), so the list has exactly the figure's cases.
+	Measure Measure
+	// Typical: only the cases staff chose as typical (典型案例).
+	Typical bool
 	// Search is a case number (full or short), words of the description
 	// (every word must appear), or the last four digits of a phone.
 	Search  string

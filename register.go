@@ -116,6 +116,20 @@ type RegisterRow struct {
 	Overdue bool
 }
 
+// SourceLabels are the sources as the register writes them (来源) and
+// CaseFilter.Source names them; the store's sourceSQL says the same.
+var SourceLabels = map[string]string{SourceWeChat: "微信", SourceVisit: "来访", SourceCall: "来电", SourceOther: "其他渠道", SourceGrid: "网格"}
+
+// SourceOfLabel is the source (Source*) a register label names ("" for none).
+func SourceOfLabel(label string) string {
+	for code, l := range SourceLabels {
+		if l == label {
+			return code
+		}
+	}
+	return ""
+}
+
 // NoDeputy in CaseFilter.Deputy selects the cases nobody had at the end
 // of the period (the district queue, 待分派).
 const NoDeputy = "-"

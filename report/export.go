@@ -99,16 +99,26 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-// audit records an unmasked export before anything is written.
-func (r *Reporter) auditExport(ctx context.Context, f lianxin.CaseFilter, format string, o ExportOptions) error {
+// Rows streams register lines to fn: the store's RegisterRows for a
+// filter, or the console's list (store.DB.RegisterList) for its query.
+type Rows func(ctx context.Context, fn func(*lianxin.RegisterRow) error) error
+
+// auditExport records an unmasked export before anything is written.
+func (r *Reporter) auditExport(ctx context.Context, subject, format string, o ExportOptions) error {
 	if !o.Unmasked {
 		return nil
 	}
 	if o.Audit == nil {
 		return errors.New("report: an export with full phone numbers must be audited (ExportOptions.Audit)")
 	}
+	return o.Audit(ctx, lianxin.AuditEntry{Actor: o.Actor, Action: lianxin.AuditExportUnmasked, Subject: subject, Detail: format})
+}
+
+func (r *Reporter) filterRows(f lianxin.CaseFilter) (Rows, string) {
 	filter, _ := json.Marshal(f)
-	return o.Audit(ctx, lianxin.AuditEntry{Actor: o.Actor, Action: lianxin.AuditExportUnmasked, Subject: string(filter), Detail: format})
+	return func(ctx context.Context, fn func(*lianxin.RegisterRow) error) error {
+		return r.cfg.Register.RegisterRows(ctx, f, fn)
+	}, string(filter)
 }
 
 // WriteXLSX writes the register of the cases f selects as an Excel
@@ -117,7 +127,14 @@ func (r *Reporter) auditExport(ctx context.Context, f lianxin.CaseFilter, format
 // which spills to a temporary file), so memory stays bounded whatever the
 // register's size. It returns the number of cases written.
 func (r *Reporter) WriteXLSX(ctx context.Context, w io.Writer, f lianxin.CaseFilter, o ExportOptions) (n int, err error) {
-	if err := r.auditExport(ctx, f, "xlsx", o); err != nil {
+	rows, subject := r.filterRows(f)
+	return r.WriteRowsXLSX(ctx, w, rows, subject, o)
+}
+
+// WriteRowsXLSX is WriteXLSX of the lines rows streams; subject says in
+// the audit log what was exported (when unmasked).
+func (r *Reporter) WriteRowsXLSX(ctx context.Context, w io.Writer, rows Rows, subject string, o ExportOptions) (n int, err error) {
+	if err := r.auditExport(ctx, subject, "xlsx", o); err != nil {
 		return 0, err
 	}
 	x := excelize.NewFile()
@@ -156,7 +173,7 @@ func (r *Reporter) WriteXLSX(ctx context.Context, w io.Writer, f lianxin.CaseFil
 	if err := sw.SetRow("A1", cells, excelize.RowOpts{Height: 20}); err != nil {
 		return 0, err
 	}
-	err = r.cfg.Register.RegisterRows(ctx, f, func(row *lianxin.RegisterRow) error {
+	err = rows(ctx, func(row *lianxin.RegisterRow) error {
 		line := r.registerLine(row, o.Unmasked)
 		for i, v := range line {
 			switch t := v.(type) {
@@ -189,7 +206,13 @@ func ptr[T any](v T) *T { return &v }
 // byte-order mark, so Excel opens the Chinese right, dates as
 // 2006-01-02 15:04 in the stations' time zone.
 func (r *Reporter) WriteCSV(ctx context.Context, w io.Writer, f lianxin.CaseFilter, o ExportOptions) (n int, err error) {
-	if err := r.auditExport(ctx, f, "csv", o); err != nil {
+	rows, subject := r.filterRows(f)
+	return r.WriteRowsCSV(ctx, w, rows, subject, o)
+}
+
+// WriteRowsCSV is WriteCSV of the lines rows streams.
+func (r *Reporter) WriteRowsCSV(ctx context.Context, w io.Writer, rows Rows, subject string, o ExportOptions) (n int, err error) {
+	if err := r.auditExport(ctx, subject, "csv", o); err != nil {
 		return 0, err
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -205,7 +228,7 @@ func (r *Reporter) WriteCSV(ctx context.Context, w io.Writer, f lianxin.CaseFilt
 	if err := cw.Write(rec); err != nil {
 		return 0, err
 	}
-	err = r.cfg.Register.RegisterRows(ctx, f, func(row *lianxin.RegisterRow) error {
+	err = rows(ctx, func(row *lianxin.RegisterRow) error {
 		for i, v := range r.registerLine(row, o.Unmasked) {
 			switch t := v.(type) {
 			case time.Time:

@@ -119,21 +119,46 @@ func caseListWhere(d dialect, scope lianxin.Scope, q lianxin.CaseQuery, withStat
 	if q.Category != "" {
 		add("c.category = ?", q.Category)
 	}
-	if q.Deputy != "" {
-		add("c.assignee_id = ?", q.Deputy)
-	}
-	if q.Source != "" {
-		add("c.source = ?", q.Source)
-	}
-	if !q.From.IsZero() {
-		add("c.created_at >= ?", q.From.UTC())
-	}
-	if !q.To.IsZero() {
-		add("c.created_at < ?", q.To.UTC())
-	}
 	now := q.Now
 	if now.IsZero() {
 		now = time.Now()
+	}
+	if !q.Measure.Valid() {
+		return "", nil, lianxin.Errorf(lianxin.EINVALID, "unknown measure %q", q.Measure)
+	}
+	// A figure's cases (Measure) are judged over its period, as the
+	// numbers judge them (register.go); otherwise From and To bound when
+	// a case was registered.
+	from, cut := period(lianxin.CaseFilter{From: q.From, To: q.To}, now)
+	switch {
+	case q.Deputy == "":
+	case q.Measure != "":
+		deputy := q.Deputy
+		if deputy == lianxin.NoDeputy {
+			deputy = ""
+		}
+		add(deputyAtSQL(cut)+" = ?", deputy)
+	case q.Deputy == lianxin.NoDeputy:
+		add("c.assignee_id = ''")
+	default:
+		add("c.assignee_id = ?", q.Deputy)
+	}
+	if q.Source != "" {
+		// The register's 来源, so a figure's source lists its cases.
+		add(sourceSQL+" = ?", sourceLabel(q.Source))
+	}
+	if q.Typical {
+		add("c.typical_at IS NOT NULL")
+	}
+	if q.Measure != "" {
+		add(countedSQL(from, cut) + " AND " + measureSQL(q.Measure, from, cut))
+	} else {
+		if !q.From.IsZero() {
+			add("c.created_at >= ?", q.From.UTC())
+		}
+		if !q.To.IsZero() {
+			add("c.created_at < ?", q.To.UTC())
+		}
 	}
 	switch q.SLA {
 	case "":
@@ -168,6 +193,9 @@ func caseListWhere(d dialect, scope lianxin.Scope, q lianxin.CaseQuery, withStat
 				seq = strings.Repeat("0", 4-len(seq)) + seq
 			}
 			switch {
+			case len(s) == 4 && scope.DeputyID != "":
+				// A deputy does not find an anonymous resident by their phone.
+				add(`(`+d.last4(`c.number`)+` = ? OR (`+d.last4(`c.phone`)+` = ? AND c.anonymous = FALSE))`, seq, s)
 			case len(s) == 4:
 				add(`(`+d.last4(`c.number`)+` = ? OR `+d.last4(`c.phone`)+` = ?)`, seq, s)
 			case len(seq) == 4:
@@ -185,6 +213,30 @@ func caseListWhere(d dialect, scope lianxin.Scope, q lianxin.CaseQuery, withStat
 		}
 	}
 	return strings.Join(conds, " AND "), args, nil
+}
+
+// sourceLabel is a source code's label in the register (sourceSQL).
+func sourceLabel(code string) string {
+	if l, ok := lianxin.SourceLabels[code]; ok {
+		return l
+	}
+	return lianxin.SourceLabels[lianxin.SourceWeChat]
+}
+
+// RegisterList streams the register lines of the console list's cases
+// (the scope and the query's filters, in its order, all pages): the
+// console's export, exactly the list it was asked from.
+func (db *DB) RegisterList(ctx context.Context, scope lianxin.Scope, q lianxin.CaseQuery, fn func(*lianxin.RegisterRow) error) (err error) {
+	defer wrap(&err, "RegisterList")
+	where, args, err := caseListWhere(db.d, scope, q, true)
+	if err != nil {
+		return err
+	}
+	order, err := caseListOrder(q.Sort)
+	if err != nil {
+		return err
+	}
+	return db.streamRegister(ctx, registerSelect(db.d, db.now())+` WHERE `+where+` ORDER BY `+order, args, fn)
 }
 
 func caseListOrder(sort string) (string, error) {

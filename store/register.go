@@ -189,6 +189,10 @@ func filterWhere(f lianxin.CaseFilter, from, cut string, withPeriod bool) (strin
 	if f.Typical {
 		where = append(where, "c.typical_at IS NOT NULL")
 	}
+	if f.Scope != nil {
+		w, a := scopeWhere(*f.Scope)
+		where, args = append(where, w), append(args, a...)
+	}
 	switch {
 	case !withPeriod:
 	case f.Measure != "":
@@ -225,19 +229,29 @@ func (db *DB) RegisterRows(ctx context.Context, f lianxin.CaseFilter, fn func(*l
 	if err != nil {
 		return err
 	}
-	nowSQL := ts(now)
-	query := `SELECT c.*, ` + sourceSQL + ` AS src,
+	query := registerSelect(db.d, now) + where + ` ORDER BY c.id`
+	if f.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	return db.streamRegister(ctx, query, args, fn)
+}
+
+// registerSelect is the register's SELECT … FROM cases c: the case and
+// what its timeline adds, as RegisterRows and RegisterList read it.
+func registerSelect(d dialect, now time.Time) string {
+	return `SELECT c.*, ` + sourceSQL + ` AS src,
 		(SELECT r.accepted_at FROM case_rounds r WHERE r.case_id = c.id ORDER BY r.round DESC LIMIT 1) AS round_accepted_at,
-		COALESCE((SELECT ` + db.d.concatUnitSep(`e.text`, `e.id`) + ` FROM case_events e WHERE e.case_id = c.id AND e.type = 'forwarded'), '') AS forwarded,
+		COALESCE((SELECT ` + d.concatUnitSep(`e.text`, `e.id`) + ` FROM case_events e WHERE e.case_id = c.id AND e.type = 'forwarded'), '') AS forwarded,
 		COALESCE((SELECT e.text FROM case_events e WHERE e.case_id = c.id AND e.type IN ('resolved', 'answered') AND e.text <> ''
 			ORDER BY e.type = 'resolved' DESC, e.id DESC LIMIT 1), '') AS result,
 		COALESCE((SELECT e.text FROM case_events e WHERE e.case_id = c.id AND e.type = 'progress' ORDER BY e.id DESC LIMIT 1), '') AS progress,
 		COALESCE((SELECT g.rating FROM case_ratings g WHERE g.case_id = c.id ORDER BY g.at DESC, g.id DESC LIMIT 1), '') AS last_rating,
-		` + measureSQL(lianxin.MeasureOverdue, ts(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)), nowSQL) + ` AS overdue
-		FROM cases c` + where + ` ORDER BY c.id`
-	if f.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
+		` + measureSQL(lianxin.MeasureOverdue, ts(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)), ts(now)) + ` AS overdue
+		FROM cases c`
+}
+
+// streamRegister runs a register query and hands its rows to fn one by one.
+func (db *DB) streamRegister(ctx context.Context, query string, args []any, fn func(*lianxin.RegisterRow) error) error {
 	rows, err := db.read.QueryxContext(ctx, query, args...)
 	if err != nil {
 		return err

@@ -28,6 +28,11 @@ type caseListPage struct {
 	Next      string
 	CanAssign bool
 	Total     int
+	// The register's exports of this very view, and what a figure's
+	// link narrowed it to (issue 13).
+	ExportXLSX, ExportCSV, ExportFull string
+	Measure                           lianxin.Measure
+	Period                            string
 }
 
 type caseRowView struct {
@@ -57,7 +62,9 @@ func (h *Handler) parseCaseQuery(v url.Values, rc *reqCtx) (lianxin.CaseQuery, e
 			q.Status = append(q.Status, lianxin.Status(one))
 		}
 	}
-	if id := v.Get("station"); id != "" {
+	if id := v.Get("station"); id == districtParam {
+		q.Units = []string{""}
+	} else if id != "" {
 		st, ok := rc.dir.Station(id)
 		if !ok {
 			return q, lianxin.Errorf(lianxin.EINVALID, "unknown station %q", id)
@@ -106,6 +113,26 @@ func (h *Handler) parseCaseQuery(v url.Values, rc *reqCtx) (lianxin.CaseQuery, e
 			*f.dst = d.AddDate(0, 0, f.add) // "to" includes its whole day
 		}
 	}
+	// What the numbers' links add (register.go's listURL): a figure's
+	// measure over a month or dates, exact units, typical cases.
+	units, err := unitsParam(v, rc.dir)
+	if err != nil {
+		return q, err
+	}
+	q.Units = append(q.Units, units...)
+	if m := lianxin.Measure(v.Get("measure")); !m.Valid() {
+		return q, lianxin.Errorf(lianxin.EINVALID, "unknown measure %q", m)
+	} else {
+		q.Measure = m
+	}
+	if s := v.Get("month"); s != "" {
+		from, to, err := lianxin.MonthRange(s, h.cfg.Location)
+		if err != nil {
+			return q, lianxin.Errorf(lianxin.EINVALID, "bad month: %v", err)
+		}
+		q.From, q.To = from, to
+	}
+	q.Typical = v.Get("typical") == "1"
 	q.Search = strings.TrimSpace(v.Get("q"))
 	switch s := v.Get("sort"); s {
 	case "", lianxin.SortNewest, lianxin.SortOldest, lianxin.SortDue, lianxin.SortUpdated:
@@ -145,6 +172,16 @@ func (h *Handler) caseList(w http.ResponseWriter, r *http.Request, rc *reqCtx) e
 		if rc.scope.All || slices.Contains(rc.scope.Units, d.StationID) || d.ID == rc.scope.DeputyID {
 			p.Deputies = append(p.Deputies, d)
 		}
+	}
+	if h.cfg.Reports != nil {
+		p.ExportXLSX, p.ExportCSV, p.ExportFull = exportLinks(v)
+		if !p.CanAssign {
+			p.ExportFull = ""
+		}
+	}
+	p.Measure = q.Measure
+	if q.Measure != "" || v.Get("month") != "" {
+		p.Period = periodText(q, h.cfg.Location)
 	}
 	now := h.cfg.Now()
 	for _, c := range page.Cases {

@@ -44,6 +44,9 @@ type casePage struct {
 	Cats      lianxin.Categories
 	Stations  []lianxin.Station
 	Templates []lianxin.ResponseTemplate
+	// HideResident: an anonymous report seen by a deputy (privacy.go).
+	HideResident bool
+	CanErase     bool
 }
 
 type timelineRow struct {
@@ -103,7 +106,13 @@ func (h *Handler) loadCasePage(r *http.Request, rc *reqCtx, number string) (*cas
 		p.MapURL = "https://uri.amap.com/marker?position=" + strconv.FormatFloat(c.Location.Lng, 'f', 6, 64) + "," +
 			strconv.FormatFloat(c.Location.Lat, 'f', 6, 64) + "&name=" + url.QueryEscape(c.Location.String()) + "&coordinate=wgs84&callnative=0"
 	}
-	if p.Talk, err = h.cfg.Store.Conversation(ctx, c, 200); err != nil {
+	p.HideResident = rc.hidesResident(c)
+	p.CanErase = p.Staff && h.cfg.Reports != nil && c.ErasedAt == nil && (c.Phone != "" || c.OpenID != "")
+	if p.HideResident {
+		// What the resident typed may name them: a deputy reads the
+		// report's description only.
+		c.Phone, c.ContactName = "", ""
+	} else if p.Talk, err = h.cfg.Store.Conversation(ctx, c, 200); err != nil {
 		return nil, err
 	}
 	// The resident typed their number into the chat; it is shown masked
@@ -117,7 +126,8 @@ func (h *Handler) loadCasePage(r *http.Request, rc *reqCtx, number string) (*cas
 		return nil, err
 	}
 	for _, n := range notices {
-		n.Payload = payloadText(n.Payload)
+		// A notice to the deputy carries the phone: masked here too.
+		n.Payload = maskPhones(payloadText(n.Payload))
 		p.Notices = append(p.Notices, noticeView{OutboxMessage: n, To: h.recipientName(rc.dir, n.Recipient, c)})
 	}
 	if c.OpenID != "" && p.Staff {

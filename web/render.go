@@ -165,6 +165,9 @@ func (h *Handler) funcs() template.FuncMap {
 	for k, v := range h.practiceFuncs() {
 		fm[k] = v
 	}
+	for k, v := range h.registerFuncs() {
+		fm[k] = v
+	}
 	return fm
 }
 

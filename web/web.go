@@ -135,6 +135,10 @@ type Config struct {
 	Consultations ConsultationDesk
 	Grids         GridDesk
 	Suggestions   SuggestionDesk
+
+	// Issue 13's register pages (exports, numbers, monthly report,
+	// deputies' records, erasure); nil: they are not found.
+	Reports ReportDesk
 }
 
 // Handler serves /console/.
@@ -208,6 +212,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /console/directory/deputies/{id}/{op}", h.auth(h.deputyOp))
 	m.Handle("POST /console/directory/edit/{kind}/{id}", h.auth(h.directoryEdit))
 	h.practiceRoutes()
+	h.registerRoutes()
 	m.Handle("/console/", h.auth(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 		return lianxin.Errorf(lianxin.ENOTFOUND, "no console page %s", r.URL.Path)
 	}))

@@ -33,6 +33,7 @@ func (s *Service) buildConsole() (http.Handler, error) {
 		Log:         s.log.With("part", "console"),
 	}
 	s.practicesConsole(&wc)
+	wc.Reports = reportDesk{s.DB, s}
 	if cfg.WeChat.AppSecret != "" {
 		wc.OAuth = &wxapi.OAuth{AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, Base: cfg.WeChat.APIBase,
 			AuthorizeBase: cfg.WeChat.OAuthBase}
