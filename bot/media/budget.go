@@ -263,3 +263,24 @@ func mib(n int64) string {
 	}
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
+
+// baseProcs is GOMAXPROCS as the process started (the CPUs it may use).
+var baseProcs = runtime.GOMAXPROCS(0)
+
+// ReserveProcs raises GOMAXPROCS by the photo slots, once per process
+// whatever the number of workers. A photo decodes on a thread the kernel
+// schedules last (runLowPriority) and holds a Go P while it does, even
+// while the kernel runs other threads instead; without the extra Ps the
+// webhook would be left one P short for as long as a photo is in flight.
+// An operator's explicit GOMAXPROCS is left alone.
+func ReserveProcs(slots int) {
+	if os.Getenv("GOMAXPROCS") != "" || slots <= 0 {
+		return
+	}
+	if want := baseProcs + slots; runtime.GOMAXPROCS(0) < want {
+		runtime.GOMAXPROCS(want)
+	}
+}
+
+// PhotoSlots is how many photos the worker decodes at once (Config.PhotoCPU).
+func (w *Worker) PhotoSlots() int { return w.cfg.PhotoCPU }

@@ -127,7 +127,16 @@ func (l *photoLimits) sanitize(ctx context.Context, data []byte) (*photo, error)
 	defer func() { <-l.cpu }()
 	l.busy(1)
 	defer l.busy(-1)
-	return job.run()
+	return runLowPriority(func() (p *photo, err error) {
+		// A decoder bug on a hostile file costs that photo, not the
+		// service (the resident is told it did not arrive).
+		defer func() {
+			if v := recover(); v != nil {
+				p, err = nil, reject("processing failed: %v", v)
+			}
+		}()
+		return job.run()
+	})
 }
 
 // plan reads a photo's header: its kind, size, and what processing it will

@@ -332,6 +332,9 @@ func (s *Service) startAPI() error {
 		Pacing: pacing}); err != nil {
 		return fmt.Errorf("LIANXIN_DATA_DIR: %w", err)
 	}
+	// Photos decode at the lowest CPU priority; the Ps their threads hold
+	// are added to the webhook's, not taken from them.
+	media.ReserveProcs(s.Media.PhotoSlots())
 	s.Outbox, err = bot.NewOutboxWorker(s.DB, api, bot.OutboxConfig{
 		Concurrency: cfg.Workers.Notify, MaxAttempts: cfg.Workers.MaxAttempts, TemplateID: cfg.WeChat.TemplateID,
 		Deputies: s.DB, Window: s.DB, Cases: s.DB, Media: s.DB, DataDir: cfg.DataDir,
