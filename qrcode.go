@@ -1,6 +1,7 @@
 package lianxin
 
 import (
+	"errors"
 	"strings"
 	"time"
 )
@@ -58,3 +59,7 @@ func ParseScene(eventKey string) (kind, id string, ok bool) {
 
 // EventScan is the event a follower's scan of a parametric code sends.
 const EventScan = "SCAN"
+
+// ErrQRLimit: WeChat will make no more permanent codes for the account
+// (its limit is 100 000); staff are told so in the console.
+var ErrQRLimit = errors.New("lianxin: the account's permanent QR code limit is reached")

@@ -135,6 +135,7 @@ type Config struct {
 	Consultations ConsultationDesk
 	Grids         GridDesk
 	Suggestions   SuggestionDesk
+	QRCodes       QRDesk
 }
 
 // Handler serves /console/.

@@ -1,0 +1,138 @@
+package service_test
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
+	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
+	"github.com/lianxin/lianxin/web"
+)
+
+// qrContent is the URL the first QR code on a page encodes.
+var qrContent = regexp.MustCompile(`<svg[^>]*data-content="([^"]+)"`)
+
+func caseRecord(t *testing.T, s *testService, number string) *lianxin.Case {
+	t.Helper()
+	c, err := s.DB.Case(context.Background(), number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func timelineText(c *lianxin.Case) string {
+	var b strings.Builder
+	for _, e := range c.Events {
+		b.WriteString(e.Text + "\n")
+	}
+	return b.String()
+}
+
+// sceneOf is the scene WeChat knows a QR code on a page by, as a scanning
+// phone would read it from the printed image.
+func sceneOf(t *testing.T, fw *fakewx.Server, page string) (url, scene string) {
+	t.Helper()
+	m := qrContent.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no QR code on the page:\n%s", page)
+	}
+	url = strings.ReplaceAll(m[1], "&amp;", "&")
+	if scene = fw.QRScene(url); scene == "" {
+		t.Fatalf("the QR code encodes %q, which is no code WeChat made (made: %+v)", url, fw.QRCodes())
+	}
+	return url, scene
+}
+
+// TestDeputyQRCodeRoutesTheNextReport: staff print a deputy's poster (the
+// code is made through WeChat on that first demand, drawn by the service
+// from the ticket URL); a resident follows the account by scanning it, is
+// told whose code it was, and their report goes to that deputy although
+// the location lies in another unit (扫代表码 on the timeline). The scan
+// decides that one report only. A follower scanning a station's code gets
+// their report routed to that station.
+func TestDeputyQRCodeRoutesTheNextReport(t *testing.T) {
+	cfg := testConfig(t)
+	fw := withFakeWeChat(t, &cfg)
+	s := startService(t, cfg)
+	c := s.Client(wxsim.Safe)
+	const resident, follower = "oQRResident00000000000000001", "oQRFollower00000000000000001"
+
+	s.AddUser(t, "pt-clerk", lianxin.RoleStaff, "pingtanjie", "", testPassword)
+	s.AddUser(t, "admin", lianxin.RoleAdmin, "", "", testPassword)
+	clerk := s.Login(t, "pt-clerk", testPassword)
+	code, page := s.Get(t, clerk, "/console/qrcodes")
+	if code != 200 || !strings.Contains(page, "赵演示") || !strings.Contains(page, "未生成") || strings.Contains(page, "沈示范") {
+		t.Fatalf("the QR page lists the station's deputies only: HTTP %d\n%s", code, page)
+	}
+	code, poster := s.Get(t, clerk, "/console/qrcodes/deputy/d-pt-03/poster")
+	if code != 200 {
+		t.Fatalf("poster: HTTP %d\n%s", code, poster)
+	}
+	mustContain(t, poster, "赵演示", "区级人大代表", "平潭街街道人大代表联络站", "微信扫一扫", "<svg")
+	url, scene := sceneOf(t, fw, poster)
+	if scene != "deputy:d-pt-03" {
+		t.Fatalf("the poster's code is for %q", scene)
+	}
+	// The image is the ticket URL's QR code, drawn here (prints offline).
+	want, err := web.QRSVG(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(poster, string(want)) {
+		t.Error("the poster's QR image is not the code of the ticket URL")
+	}
+	made := fw.QRCodes()
+	if len(made) != 1 || !made[0].Permanent {
+		t.Fatalf("WeChat was asked for %+v, want one permanent code", made)
+	}
+	// Printed again: the kept code, WeChat not asked again.
+	s.Get(t, clerk, "/console/qrcodes/deputy/d-pt-03/poster")
+	if n := len(fw.QRCodes()); n != 1 {
+		t.Errorf("a second poster asked WeChat again (%d codes)", n)
+	}
+	if _, page := s.Get(t, clerk, "/console/qrcodes"); !strings.Contains(page, "已生成") {
+		t.Error("the QR page does not show the code made")
+	}
+	// Another station's deputy is out of the clerk's scope.
+	if code, _ := s.Get(t, clerk, "/console/qrcodes/deputy/d-sy-02/poster"); code != http.StatusNotFound {
+		t.Errorf("another station's poster: HTTP %d, want 404", code)
+	}
+
+	// The resident follows by scanning and is told whose code it was.
+	welcome := send(t, c, wxsim.ScanSubscribe(resident, scene)).Content
+	mustContain(t, welcome, "欢迎", "平潭街街道人大代表联络站的赵演示代表", "7天内")
+	number := s.ReportCase(t, resident) // a heating problem located in 水滩社区
+	got := caseRecord(t, s, number)
+	if got.AssigneeID != "d-pt-03" || got.StationID != "pingtanjie" {
+		t.Fatalf("after scanning 赵演示's code: assignee %q, station %q", got.AssigneeID, got.StationID)
+	}
+	mustContain(t, timelineText(got), "赵演示（扫代表码）", "扫代表码：赵演示")
+	// The scan decided that report; the next goes by the location.
+	next := caseRecord(t, s, s.ReportCase(t, resident))
+	if next.StationID != "shuitan" || next.AssigneeID == "d-pt-03" {
+		t.Errorf("the report after: station %q, assignee %q; want 水滩 by location", next.StationID, next.AssigneeID)
+	}
+
+	// A follower scans a station's code (SCAN, no subscribe).
+	code, page = s.Get(t, s.Login(t, "admin", testPassword), "/console/qrcodes/station/saiyu/poster")
+	if code != 200 {
+		t.Fatalf("station poster: HTTP %d\n%s", code, page)
+	}
+	mustContain(t, page, "赛鱼街道人大代表联络站", "有事找联络站")
+	_, scene = sceneOf(t, fw, page)
+	reply := send(t, c, wxsim.Scan(follower, scene)).Content
+	mustContain(t, reply, "赛鱼街道人大代表联络站")
+	if strings.Contains(reply, "欢迎关注") {
+		t.Errorf("a follower's scan was welcomed as a new follower: %q", reply)
+	}
+	st := caseRecord(t, s, s.ReportCase(t, follower))
+	if st.StationID != "saiyu" || st.AssigneeID == "" {
+		t.Fatalf("after scanning 赛鱼's code: station %q, assignee %q", st.StationID, st.AssigneeID)
+	}
+	mustContain(t, timelineText(st), "扫联络站码：赛鱼街道人大代表联络站")
+}
