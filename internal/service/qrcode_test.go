@@ -1,13 +1,16 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/internal/testenv"
 	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
 	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
 	"github.com/lianxin/lianxin/web"
@@ -135,4 +138,69 @@ func TestDeputyQRCodeRoutesTheNextReport(t *testing.T) {
 		t.Fatalf("after scanning 赛鱼's code: station %q, assignee %q", st.StationID, st.AssigneeID)
 	}
 	mustContain(t, timelineText(st), "扫联络站码：赛鱼街道人大代表联络站")
+}
+
+// TestDeputyBindsByScanningAndQRLimit: staff show a deputy's one-time
+// binding code; the deputy scans it and is bound (as 绑定 CODE binds); the
+// code works once. When WeChat's limit on permanent codes is reached, the
+// console says so in Chinese and nothing is lost. The poster prints as an
+// A4 PDF.
+func TestDeputyBindsByScanningAndQRLimit(t *testing.T) {
+	cfg := testConfig(t)
+	fw := withFakeWeChat(t, &cfg)
+	s := startService(t, cfg)
+	c := s.Client(wxsim.Safe)
+	const deputy, other = "oQRDeputy000000000000000001", "oQROther0000000000000000001"
+	s.AddUser(t, "pt-clerk", lianxin.RoleStaff, "pingtanjie", "", testPassword)
+	clerk := s.Login(t, "pt-clerk", testPassword)
+
+	code, _, page := s.Post(t, clerk, "/console/qrcodes/bind/d-st-03", nil)
+	if code != 200 {
+		t.Fatalf("binding code: HTTP %d\n%s", code, page)
+	}
+	mustContain(t, page, "请孙演示代表用微信扫描", "只能用一次")
+	_, scene := sceneOf(t, fw, page)
+	if !strings.HasPrefix(scene, "bind:") {
+		t.Fatalf("binding scene %q", scene)
+	}
+	if made := fw.QRCodes(); len(made) != 1 || made[0].Permanent || made[0].Expire != 600 {
+		t.Fatalf("WeChat was asked for %+v, want one 10-minute temporary code", made)
+	}
+	mustContain(t, send(t, c, wxsim.Scan(deputy, scene)).Content, "绑定成功", "孙演示")
+	if d, ok, err := s.DB.DeputyByOpenID(context.Background(), deputy); err != nil || !ok || d.ID != "d-st-03" {
+		t.Fatalf("bound deputy: %+v %v %v", d, ok, err)
+	}
+	// Used: someone else scanning the same code (a photo of the screen) is refused.
+	mustContain(t, send(t, c, wxsim.ScanSubscribe(other, scene)).Content, "欢迎", "绑定码不对或已过期")
+	if _, ok, _ := s.DB.DeputyByOpenID(context.Background(), other); ok {
+		t.Fatal("a used binding code bound a second WeChat")
+	}
+
+	// WeChat's limit on permanent codes.
+	fw.SetQRLimit(0)
+	code, _, page = s.Post(t, clerk, "/console/qrcodes/station/pingtanjie", nil)
+	if code != http.StatusConflict {
+		t.Fatalf("past the limit: HTTP %d\n%s", code, page)
+	}
+	mustContain(t, page, "永久二维码已达到微信的数量上限", "已生成的代表码仍可使用")
+	if code, page := s.Get(t, clerk, "/console/qrcodes/station/pingtanjie/poster"); code != http.StatusConflict || !strings.Contains(page, "数量上限") {
+		t.Fatalf("a poster past the limit: HTTP %d\n%s", code, page)
+	}
+	fw.SetQRLimit(100000)
+	if code, loc, page := s.Post(t, clerk, "/console/qrcodes/station/pingtanjie", nil); code != http.StatusSeeOther || !strings.Contains(loc, "qr_made") {
+		t.Fatalf("making the code: HTTP %d %s\n%s", code, loc, page)
+	}
+
+	t.Run("pdf", func(t *testing.T) {
+		testenv.Chromium(t)
+		resp, err := clerk.Get(s.Server.URL + "/console/qrcodes/station/pingtanjie/poster?format=pdf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !bytes.HasPrefix(b, []byte("%PDF")) {
+			t.Fatalf("poster PDF: HTTP %d, %d bytes %q", resp.StatusCode, len(b), b[:min(len(b), 200)])
+		}
+	})
 }
