@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/lianxin/lianxin/internal/testenv"
 	"github.com/lianxin/lianxin/internal/wxtest/fakewx"
 	"github.com/lianxin/lianxin/internal/wxtest/wxsim"
+	"github.com/lianxin/lianxin/report"
 	"github.com/lianxin/lianxin/web"
 )
 
@@ -193,6 +196,21 @@ func TestDeputyBindsByScanningAndQRLimit(t *testing.T) {
 
 	t.Run("pdf", func(t *testing.T) {
 		testenv.Chromium(t)
+		if *writeDocs {
+			// The README's picture of a deputy's poster, its stylesheet inlined.
+			_, html := s.Get(t, clerk, "/console/qrcodes/deputy/d-st-02/poster")
+			link := regexp.MustCompile(`<link rel="stylesheet" href="([^"]+)">`).FindStringSubmatch(html)
+			_, css := s.Get(t, clerk, link[1])
+			html = strings.Replace(html, link[0], "<style>"+css+"</style>", 1)
+			html = regexp.MustCompile(`(?s)<p class="tools no-print">.*?</p>`).ReplaceAllString(html, "")
+			png, err := report.Screenshot(context.Background(), []byte(html), 794)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("..", "..", "docs", "deputy-poster.png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		resp, err := clerk.Get(s.Server.URL + "/console/qrcodes/station/pingtanjie/poster?format=pdf")
 		if err != nil {
 			t.Fatal(err)
