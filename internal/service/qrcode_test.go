@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/internal/testenv"
@@ -221,4 +222,41 @@ func TestDeputyBindsByScanningAndQRLimit(t *testing.T) {
 			t.Fatalf("poster PDF: HTTP %d, %d bytes %q", resp.StatusCode, len(b), b[:min(len(b), 200)])
 		}
 	})
+}
+
+// TestScanExpiresAndTakesADraft: a scan decides reports for a week only
+// (lianxin.ScanMemory); a scan while a report is being written takes that
+// report at once.
+func TestScanExpiresAndTakesADraft(t *testing.T) {
+	cfg := testConfig(t)
+	withFakeWeChat(t, &cfg)
+	clock := testenv.NewClock(time.Now().Add(-10 * 24 * time.Hour))
+	s := startService(t, cfg, clock)
+	c := s.Client(wxsim.Safe)
+	const late, drafting = "oQRLate000000000000000000001", "oQRDrafting00000000000000001"
+
+	mustContain(t, send(t, c, wxsim.ScanSubscribe(late, "deputy:d-pt-03")).Content, "赵演示代表")
+	clock.Add(lianxin.ScanMemory + time.Hour)
+	if got := caseRecord(t, s, s.ReportCase(t, late)); got.StationID != "shuitan" || got.AssigneeID == "d-pt-03" {
+		t.Errorf("a report eight days after the scan: station %q, assignee %q; want 水滩 by location", got.StationID, got.AssigneeID)
+	}
+
+	say(t, c, drafting, "报事")
+	say(t, c, drafting, "2")
+	mustContain(t, send(t, c, wxsim.Scan(drafting, "deputy:d-pt-03")).Content, "正在填写的这件事会交给平潭街街道人大代表联络站的赵演示代表办理")
+	say(t, c, drafting, "3号楼2单元暖气一直不热,屋里才十四五度")
+	send(t, c, wxsim.Image(drafting, "QR_DRAFT_PHOTO", "http://mmbiz.qpic.cn/x"))
+	say(t, c, drafting, "完成")
+	send(t, c, wxsim.Location(drafting, 37.8560, 113.5726, "水滩社区3号楼"))
+	say(t, c, drafting, "13812345678")
+	reply := say(t, c, drafting, "确认")
+	m := regexp.MustCompile(`KQ\d{8}-\d{4}`).FindString(reply)
+	if m == "" {
+		t.Fatalf("no case number in %q", reply)
+	}
+	if got := caseRecord(t, s, m); got.AssigneeID != "d-pt-03" {
+		t.Errorf("a draft scanned mid-way went to %q", got.AssigneeID)
+	}
+	// An unknown scene (a deputy no longer in the directory) is welcomed, not routed.
+	mustContain(t, send(t, c, wxsim.Scan(drafting, "deputy:d-gone")).Content, "这个代表码已停用")
 }
