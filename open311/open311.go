@@ -403,7 +403,7 @@ const maxList = 200
 func (h *Handler) serveRequests(w http.ResponseWriter, r *http.Request, format string) {
 	q := r.URL.Query()
 	ctx := r.Context()
-	var out []request
+	out := []request{}
 	if ids := q.Get("service_request_id"); ids != "" {
 		for _, id := range strings.Split(ids, ",") {
 			if c, err := h.publicCase(ctx, strings.TrimSpace(id)); err == nil {
@@ -456,7 +456,6 @@ func (h *Handler) serveRequests(w http.ResponseWriter, r *http.Request, format s
 		h.failErr(w, r, format, err)
 		return
 	}
-	out = []request{}
 	for _, c := range cases {
 		if c.Private || (status == "closed" && !closedStatus(c.Status)) {
 			continue
