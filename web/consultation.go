@@ -78,6 +78,7 @@ func (h *Handler) practiceRoutes() {
 	h.gridRoutes()
 	h.suggestionRoutes()
 	h.qrRoutes()
+	h.open311Routes()
 }
 
 func (h *Handler) consultDesk(rc *reqCtx) (ConsultationDesk, error) {

@@ -136,6 +136,7 @@ type Config struct {
 	Grids         GridDesk
 	Suggestions   SuggestionDesk
 	QRCodes       QRDesk
+	Open311       Open311Keys
 }
 
 // Handler serves /console/.

@@ -135,6 +135,7 @@ func (s *Service) practicesConsole(wc *web.Config) {
 	wc.Grids = gridDesk{s.DB}
 	wc.Suggestions = suggestionDesk{s.DB, s}
 	wc.QRCodes = qrDesk{s.DB, s}
+	wc.Open311 = s.DB
 }
 
 // The writes of practices that queue notices wake the outbox (and the mass

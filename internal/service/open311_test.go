@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -189,5 +190,43 @@ func TestOpen311RequestToStatus(t *testing.T) {
 	}
 	if _, body := open311Get(t, s, "requests.json"); strings.Contains(body, number) {
 		t.Errorf("a private case is listed: %s", body)
+	}
+}
+
+// TestOpen311KeysInTheConsole: an admin makes a client's key in the
+// console (shown once), the key files a request, revoking stops it; staff
+// may not see the page.
+func TestOpen311KeysInTheConsole(t *testing.T) {
+	cfg := testConfig(t)
+	s := startService(t, cfg)
+	s.AddUser(t, "admin", lianxin.RoleAdmin, "", "", testPassword)
+	s.AddUser(t, "pt-clerk", lianxin.RoleStaff, "pingtanjie", "", testPassword)
+	admin := s.Login(t, "admin", testPassword)
+	if code, _ := s.Get(t, s.Login(t, "pt-clerk", testPassword), "/console/open311"); code != http.StatusForbidden {
+		t.Errorf("staff on the keys page: HTTP %d", code)
+	}
+	if code, _, page := s.Post(t, admin, "/console/open311", url.Values{"name": {" "}}); code != http.StatusBadRequest || !strings.Contains(page, "请填写接入系统的名称") {
+		t.Errorf("no name: HTTP %d", code)
+	}
+	code, _, page := s.Post(t, admin, "/console/open311", url.Values{"name": {"网上信访"}})
+	m := regexp.MustCompile(`<b class="code">(lx311_[^<]+)</b>`).FindStringSubmatch(page)
+	if code != 200 || m == nil {
+		t.Fatalf("making a key: HTTP %d\n%s", code, page)
+	}
+	form := url.Values{"api_key": {m[1]}, "service_code": {"roads"}, "address_string": {"平潭街"}, "description": {"路面塌陷一个大坑"}}
+	if code, body := open311Post(t, s, "requests.json", form); code != http.StatusCreated {
+		t.Fatalf("filing with the console's key: HTTP %d %s", code, body)
+	}
+	_, page = s.Get(t, admin, "/console/open311")
+	mustContain(t, page, "网上信访", "使用中")
+	id := regexp.MustCompile(`action="/console/open311/(\d+)/revoke"`).FindStringSubmatch(page)
+	if code, _, _ := s.Post(t, admin, "/console/open311/"+id[1]+"/revoke", nil); code != http.StatusSeeOther {
+		t.Fatalf("revoking: HTTP %d", code)
+	}
+	if code, _ := open311Post(t, s, "requests.json", form); code != http.StatusForbidden {
+		t.Errorf("a revoked key: HTTP %d", code)
+	}
+	if _, page := s.Get(t, admin, "/console/audit"); !strings.Contains(page, "生成开放接口密钥") || !strings.Contains(page, "停用开放接口密钥") {
+		t.Error("the audit log lacks the key's making or revoking")
 	}
 }
