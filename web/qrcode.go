@@ -48,6 +48,7 @@ var posterTmpl = template.Must(template.New("poster.html").ParseFS(posterFS, "po
 func (h *Handler) qrRoutes() {
 	m := h.mux
 	m.Handle("GET /console/qrcodes", h.auth(h.qrPage))
+	m.Handle("POST /console/qrcodes/all", h.auth(h.qrMakeAll))
 	m.Handle("POST /console/qrcodes/{kind}/{id}", h.auth(h.qrMake))
 	m.Handle("POST /console/qrcodes/bind/{id}", h.auth(h.qrBind))
 	m.Handle("GET /console/qrcodes/{kind}/{id}/poster", h.auth(h.qrPoster))
@@ -176,6 +177,42 @@ func (h *Handler) qrMake(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 		return h.render(w, "qrcodes", p, http.StatusConflict)
 	}
 	http.Redirect(w, r, "/console/qrcodes?done=qr_made#"+it.Kind+"-"+it.ID, http.StatusSeeOther)
+	return nil
+}
+
+// qrMakeAll makes every missing code in the user's scope, for a print
+// run; WeChat's limit stops it with what was made so far kept.
+func (h *Handler) qrMakeAll(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
+	d, err := h.qrDesk()
+	if err != nil {
+		return err
+	}
+	if err := rc.staffOnly(); err != nil {
+		return err
+	}
+	p, err := h.qrPageData(r, rc, d)
+	if err != nil {
+		return err
+	}
+	made := 0
+	for _, it := range append(append([]qrItem(nil), p.Stations...), p.Deputies...) {
+		if it.Made {
+			continue
+		}
+		if _, err := d.EnsureQRCode(r.Context(), lianxin.Scene(it.Kind, it.ID), rc.audit(r, "qr_create", "", "")); err != nil {
+			msg := qrProblem(err)
+			if msg == "" {
+				return err
+			}
+			if p, err = h.qrPageData(r, rc, d); err != nil {
+				return err
+			}
+			p.Error = fmt.Sprintf(labels["qr:made_some"], made) + msg
+			return h.render(w, "qrcodes", p, http.StatusConflict)
+		}
+		made++
+	}
+	http.Redirect(w, r, "/console/qrcodes?done=qr_made_all", http.StatusSeeOther)
 	return nil
 }
 

@@ -190,7 +190,20 @@ func TestDeputyBindsByScanningAndQRLimit(t *testing.T) {
 	if code, page := s.Get(t, clerk, "/console/qrcodes/station/pingtanjie/poster"); code != http.StatusConflict || !strings.Contains(page, "数量上限") {
 		t.Fatalf("a poster past the limit: HTTP %d\n%s", code, page)
 	}
+	// A print run stops at the limit with what was made kept.
+	fw.SetQRLimit(3)
+	code, _, page = s.Post(t, clerk, "/console/qrcodes/all", nil)
+	if code != http.StatusConflict {
+		t.Fatalf("making all past the limit: HTTP %d\n%s", code, page)
+	}
+	mustContain(t, page, "本次已生成 3 个代表码后停止", "数量上限")
 	fw.SetQRLimit(100000)
+	if code, loc, page := s.Post(t, clerk, "/console/qrcodes/all", nil); code != http.StatusSeeOther || !strings.Contains(loc, "qr_made_all") {
+		t.Fatalf("making all: HTTP %d %s\n%s", code, loc, page)
+	}
+	if _, page := s.Get(t, clerk, "/console/qrcodes"); strings.Contains(page, "<td>未生成</td>") {
+		t.Error("codes still missing after making all")
+	}
 	if code, loc, page := s.Post(t, clerk, "/console/qrcodes/station/pingtanjie", nil); code != http.StatusSeeOther || !strings.Contains(loc, "qr_made") {
 		t.Fatalf("making the code: HTTP %d %s\n%s", code, loc, page)
 	}
