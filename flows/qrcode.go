@@ -38,7 +38,7 @@ func (t *turn) scanEvent() (string, bool, error) {
 	if kind == lianxin.SceneBind {
 		return join(welcome, t.bind(id)), true, nil
 	}
-	var who string
+	var who, to string
 	switch kind {
 	case lianxin.SceneDeputy:
 		d, ok := t.dir.Deputy(id)
@@ -46,24 +46,24 @@ func (t *turn) scanEvent() (string, bool, error) {
 			// A poster of a deputy no longer in the directory: still welcome.
 			return join(welcome, t.txt("qr_unknown"), t.txt("menu")), true, nil
 		}
-		who = t.txt("qr_who_deputy", "deputy", d.Name, "station", t.stationName(d.StationID))
+		who, to = t.txt("qr_who_deputy", "deputy", d.Name, "station", t.stationName(d.StationID)), t.txt("qr_to_deputy")
 	case lianxin.SceneStation:
 		st, ok := t.dir.Station(id)
 		if !ok {
 			return join(welcome, t.txt("qr_unknown"), t.txt("menu")), true, nil
 		}
-		who = t.txt("qr_who_station", "station", st.Name)
+		who, to = t.txt("qr_who_station", "station", st.Name), t.txt("qr_to_station")
 	}
 	t.s.Scan = &qrScan{Kind: kind, ID: id, At: t.now.Unix()}
 	if t.s.inFlow() && t.s.Ans != nil {
 		t.applyScan()
-		reply := join(welcome, t.txt("qr_scanned_draft", "who", who))
+		reply := join(welcome, t.txt("qr_scanned_draft", "who", who, "to", to))
 		if !t.s.Paused {
 			reply = join(reply, t.short())
 		}
 		return reply, true, nil
 	}
-	return join(welcome, t.txt("qr_scanned", "who", who, "days", itoa(int(lianxin.ScanMemory/(24*time.Hour)))), t.txt("menu")), true, nil
+	return join(welcome, t.txt("qr_scanned", "who", who, "to", to, "days", itoa(int(lianxin.ScanMemory/(24*time.Hour)))), t.txt("menu")), true, nil
 }
 
 // scan is the remembered scan still in force, if any.

@@ -256,7 +256,7 @@ func TestScanExpiresAndTakesADraft(t *testing.T) {
 
 	say(t, c, drafting, "报事")
 	say(t, c, drafting, "2")
-	mustContain(t, send(t, c, wxsim.Scan(drafting, "deputy:d-pt-03")).Content, "正在填写的这件事会交给平潭街街道人大代表联络站的赵演示代表办理")
+	mustContain(t, send(t, c, wxsim.Scan(drafting, "deputy:d-pt-03")).Content, "您扫描的是平潭街街道人大代表联络站的赵演示代表的代表码，正在填写的这件事会交给这位代表办理")
 	say(t, c, drafting, "3号楼2单元暖气一直不热,屋里才十四五度")
 	send(t, c, wxsim.Image(drafting, "QR_DRAFT_PHOTO", "http://mmbiz.qpic.cn/x"))
 	say(t, c, drafting, "完成")
