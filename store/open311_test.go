@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/lianxin/lianxin"
 	"github.com/lianxin/lianxin/internal/testenv"
@@ -56,6 +58,33 @@ func TestOpen311KeysAndQRCodes(t *testing.T) {
 		}
 		if all, err := db.QRCodes(ctx); err != nil || len(all) != 1 {
 			t.Errorf("codes: %+v %v", all, err)
+		}
+
+		dir := &lianxin.Directory{Stations: []lianxin.Station{{ID: "st", Name: "站", Kind: lianxin.StationKind}},
+			Deputies: []lianxin.Deputy{{ID: "d1", Name: "代表", StationID: "st"}}}
+		if _, err := db.ImportDirectory(ctx, dir, nil, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.CreateBindToken(ctx, "nobody", time.Minute, lianxin.AuditEntry{}); lianxin.ErrorCode(err) != lianxin.ENOTFOUND {
+			t.Errorf("a token for nobody: %v", err)
+		}
+		typed, _, err := db.CreateInvite(ctx, "d1", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, _, err := db.CreateBindToken(ctx, "d1", time.Minute, lianxin.AuditEntry{Actor: "t"})
+		if err != nil || len(token) != 32 {
+			t.Fatalf("token %q: %v", token, err)
+		}
+		if d, err := db.Bind(ctx, token, "oScanner"); err != nil || d.ID != "d1" {
+			t.Fatalf("binding by the token: %+v %v", d, err)
+		}
+		if _, err := db.Bind(ctx, token, "oOther"); !errors.Is(err, lianxin.ErrBadCode) {
+			t.Errorf("the token used twice: %v", err)
+		}
+		// The typed code made before still works: a token voids no other code.
+		if d, err := db.Bind(ctx, typed, "oScanner"); err != nil || d.ID != "d1" {
+			t.Errorf("the typed code after a token: %+v %v", d, err)
 		}
 	})
 }
