@@ -110,6 +110,23 @@ func TestDeputyQRCodeRoutesTheNextReport(t *testing.T) {
 		t.Errorf("another station's poster: HTTP %d, want 404", code)
 	}
 
+	// A deputy prints their own poster, no one else's, and makes no binding codes.
+	s.AddUser(t, "zhao", lianxin.RoleDeputy, "", "d-pt-03", testPassword)
+	zhao := s.Login(t, "zhao", testPassword)
+	if code, page := s.Get(t, zhao, "/console/qrcodes"); code != 200 || !strings.Contains(page, "赵演示") || strings.Contains(page, "李示范") ||
+		strings.Contains(page, "扫码绑定") {
+		t.Errorf("a deputy's QR page: HTTP %d\n%s", code, page)
+	}
+	if code, _ := s.Get(t, zhao, "/console/qrcodes/deputy/d-pt-03/poster"); code != 200 {
+		t.Errorf("a deputy's own poster: HTTP %d", code)
+	}
+	if code, _ := s.Get(t, zhao, "/console/qrcodes/deputy/d-pt-02/poster"); code != http.StatusNotFound {
+		t.Errorf("a colleague's poster for a deputy: HTTP %d", code)
+	}
+	if code, _, _ := s.Post(t, zhao, "/console/qrcodes/bind/d-pt-03", nil); code != http.StatusForbidden {
+		t.Errorf("a deputy making a binding code: HTTP %d", code)
+	}
+
 	// The resident follows by scanning and is told whose code it was.
 	welcome := send(t, c, wxsim.ScanSubscribe(resident, scene)).Content
 	mustContain(t, welcome, "欢迎", "平潭街街道人大代表联络站的赵演示代表", "7天内")
