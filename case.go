@@ -228,6 +228,9 @@ type Report struct {
 	GridID         string
 	Reporter       string
 	ReporterOpenID string
+	// ScanDeputy is the deputy whose QR code (代表码) the resident scanned
+	// before reporting: they take the case.
+	ScanDeputy string
 	// Audit is written with the case when staff registered it.
 	Audit []AuditEntry
 }

@@ -373,6 +373,9 @@ func (t *turn) dispatch() (string, error) {
 var menuKeys = map[string]string{"REPORT": "报事", "PROGRESS": "进度", "HELP": "帮助", "MENU": "菜单"}
 
 func (t *turn) event() (string, error) {
+	if reply, ok, err := t.scanEvent(); ok || err != nil {
+		return reply, err
+	}
 	switch t.m.Event {
 	case lianxin.EventSubscribe:
 		return t.txt("welcome", "menu", t.txt("menu")), nil
@@ -446,7 +449,8 @@ func (t *turn) topLevel() (string, error) {
 
 func (t *turn) start() {
 	*t.s = Session{Ver: sessionVersion, FlowVer: t.e.cfg.Flows.Version, Flow: t.e.report.ID, Step: t.e.report.Steps[0].ID, Ans: &Answers{},
-		Last: t.s.Last, Pending: t.s.Pending, PendingAt: t.s.PendingAt}
+		Last: t.s.Last, Pending: t.s.Pending, PendingAt: t.s.PendingAt, Scan: t.s.Scan}
+	t.applyScan()
 	t.s.Step = t.nextFrom(-1)
 }
 

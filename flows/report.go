@@ -304,6 +304,8 @@ func (t *turn) route() bool {
 	id, reason, ok := t.dir.RouteStation(loc, "")
 	station := t.stepOfKind(StepStation)
 	switch {
+	case a.Scanned:
+		// The resident scanned a deputy's or station's code: it decides.
 	case ok:
 		a.Station, a.StationReason, a.StationChosen = id, reason, false
 		if station != nil {
@@ -677,6 +679,7 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 		Phone:         a.Phone,
 		Attachments:   append(append([]int64(nil), a.Photos...), a.Voices...),
 		NeedsStaff:    needsStaff,
+		ScanDeputy:    a.ScanDeputy,
 	}
 	if g, ok := t.dir.GridAt(r.Location); ok {
 		r.GridID = g.ID
@@ -720,6 +723,9 @@ func (t *turn) submit(needsStaff bool) (*lianxin.Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.Scanned {
+		t.s.Scan = nil // a scan decides the next report, not every one after
+	}
 	t.s.clearFlow()
 	return c, nil
 }
@@ -743,7 +749,11 @@ func (t *turn) assigner(r lianxin.Report, exclude []string, told string, photos 
 		if r.StationID == "" {
 			return t.staffQueue(c, t.txt("staff_reason_unroutable"), rerouted), nil
 		}
-		d, why, ok, err := t.pickDeputy(v, r, exclude)
+		d, scanned := t.scannedDeputy(r, exclude)
+		why, ok, err := t.txt("reason_scan"), scanned, error(nil)
+		if !scanned {
+			d, why, ok, err = t.pickDeputy(v, r, exclude)
+		}
 		if err != nil {
 			return lianxin.Assignment{}, err
 		}

@@ -36,6 +36,8 @@ type Session struct {
 	// Px is a grid worker starting a report for a resident (代报): the
 	// resident is asked for first.
 	Px bool `json:"px,omitempty"`
+	// Scan is the deputy's or station's QR code scanned last (代表码).
+	Scan *qrScan `json:"qr,omitempty"`
 
 	// note is said before the next reply: why the conversation started over.
 	note string
@@ -62,6 +64,10 @@ type Answers struct {
 	// MeTooAsked: the offer was made (it is made once per draft).
 	MeToo      string `json:"mt,omitempty"`
 	MeTooAsked bool   `json:"ma,omitempty"`
+	// Scanned: the station came from a scanned QR code (and ScanDeputy,
+	// when it was a deputy's, takes the case).
+	Scanned    bool   `json:"qs,omitempty"`
+	ScanDeputy string `json:"qd,omitempty"`
 }
 
 func (a *Answers) hasLocation() bool { return a.Lat != 0 || a.Lng != 0 || a.Address != "" }
@@ -97,5 +103,5 @@ func (s *Session) unmarkDone(step string) {
 // clearFlow ends the flow, keeping nothing of the draft (and what is not
 // the draft's).
 func (s *Session) clearFlow() {
-	*s = Session{Ver: s.Ver, Last: s.Last, Why: s.Why, Pending: s.Pending, PendingAt: s.PendingAt, Op: s.Op, note: s.note}
+	*s = Session{Ver: s.Ver, Last: s.Last, Why: s.Why, Pending: s.Pending, PendingAt: s.PendingAt, Op: s.Op, Scan: s.Scan, note: s.note}
 }

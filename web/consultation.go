@@ -77,6 +77,8 @@ func (h *Handler) practiceRoutes() {
 	m.Handle("GET "+PublicPrefix+"{id}/{seq}", h.public(h.publicConsultation))
 	h.gridRoutes()
 	h.suggestionRoutes()
+	h.qrRoutes()
+	h.open311Routes()
 }
 
 func (h *Handler) consultDesk(rc *reqCtx) (ConsultationDesk, error) {

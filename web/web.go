@@ -135,6 +135,8 @@ type Config struct {
 	Consultations ConsultationDesk
 	Grids         GridDesk
 	Suggestions   SuggestionDesk
+	QRCodes       QRDesk
+	Open311       Open311Keys
 
 	// Issue 13's register pages (exports, numbers, monthly report,
 	// deputies' records, erasure); nil: they are not found.

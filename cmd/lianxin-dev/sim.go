@@ -35,6 +35,8 @@ const simHelp = `Type a message and press Enter. Commands:
   /voice TEXT          send a voice message whose recognised text is TEXT
   /loc LAT LNG LABEL   send a location, e.g. /loc 37.862 113.582 平潭街
   /follow              follow (subscribe to) the account
+  /follow SCENE        follow by scanning a QR code (deputy:ID, station:ID)
+  /scan SCENE          scan a QR code as a follower
   /as OPENID           switch to another user
   /bind DEPUTY_ID      make the current user that deputy (sends 绑定 CODE) **
   /deputies            list the deputies and who is bound **
@@ -267,7 +269,17 @@ func (s *simSession) handle(ctx context.Context, line string) (quit bool) {
 		}
 		s.setUser(rest)
 	case "/follow":
+		if rest != "" { // followed by scanning a code (代表码): /follow deputy:d-pt-03
+			s.send(ctx, wxsim.ScanSubscribe(user, rest))
+			return false
+		}
 		s.send(ctx, wxsim.Event(user, "subscribe", ""))
+	case "/scan":
+		if rest == "" {
+			s.con.printf("usage: /scan SCENE (deputy:ID, station:ID)\n")
+			return false
+		}
+		s.send(ctx, wxsim.Scan(user, rest))
 	case "/voice":
 		if rest == "" {
 			s.con.printf("usage: /voice TEXT\n")

@@ -43,3 +43,29 @@ func TestGridInviteAndBinding(t *testing.T) {
 		t.Errorf("invite for an unknown worker: %d %q", code, errOut.String())
 	}
 }
+
+// TestOpen311Keys: lianxin open311 key add shows a key once; list shows the
+// client; revoke stops it.
+func TestOpen311Keys(t *testing.T) {
+	ts := startService(t, testConfig(t))
+	out := runCLI(t, ts, "open311", "key", "add", "12345热线")
+	key := strings.TrimSpace(strings.SplitN(out, "\n", 2)[0])
+	if !strings.HasPrefix(key, "lx311_") || !strings.Contains(out, "shown this once") {
+		t.Fatalf("key add: %q", out)
+	}
+	if _, err := ts.DB.Open311Client(context.Background(), key); err != nil {
+		t.Fatalf("the key made does not work: %v", err)
+	}
+	if out := runCLI(t, ts, "open311", "key", "list"); !strings.Contains(out, "12345热线") || !strings.Contains(out, "live") {
+		t.Errorf("key list: %q", out)
+	}
+	if out := runCLI(t, ts, "open311", "key", "revoke", "12345热线"); !strings.Contains(out, "revoked") {
+		t.Errorf("revoke: %q", out)
+	}
+	if _, err := ts.DB.Open311Client(context.Background(), key); err == nil {
+		t.Error("a revoked key still works")
+	}
+	if out := runCLI(t, ts, "open311", "key", "list", "--json"); !strings.Contains(out, `"revoked_at"`) {
+		t.Errorf("key list --json: %q", out)
+	}
+}

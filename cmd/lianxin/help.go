@@ -145,6 +145,13 @@ var commands = []command{
 	}},
 	{name: "grid invite", args: "WORKER", what: "a one-time code the grid worker sends as 绑定 CODE (the worker's id, see grid list)"},
 	{name: "grid unbind", args: "WORKER", what: "undo a grid worker's WeChat binding (a lost phone); they bind again with a new code"},
+	{name: "open311 key add", args: "NAME", what: "an API key for a system filing through Open311 (a 12345 hotline, a web form); NAME becomes its cases' source; the key is shown once"},
+	{name: "open311 key list", what: "Open311 clients: name, when made and last used, live or revoked", flags: func(o *options) *flag.FlagSet {
+		fs := newFlags("open311 key list")
+		jsonFlag(fs, o)
+		return fs
+	}},
+	{name: "open311 key revoke", args: "ID|NAME", what: "stop a client's Open311 key"},
 	{name: "outbox", what: "notifications sent or still to send, and why not", flags: func(o *options) *flag.FlagSet {
 		fs := newFlags("outbox")
 		fs.BoolVar(&o.dead, "dead", false, "only sends given up on, with why")

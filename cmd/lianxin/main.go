@@ -52,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdDeputy(ctx, rest, getenv, stdout)
 	case "grid":
 		err = cmdGrid(ctx, rest, getenv, stdout)
+	case "open311":
+		err = cmdOpen311(ctx, rest, getenv, stdout)
 	case "stats":
 		err = cmdStats(ctx, rest, getenv, stdout)
 	case "report":

@@ -134,6 +134,8 @@ func (s *Service) practicesConsole(wc *web.Config) {
 	wc.Consultations = consultationDesk{s.DB, s}
 	wc.Grids = gridDesk{s.DB}
 	wc.Suggestions = suggestionDesk{s.DB, s}
+	wc.QRCodes = qrDesk{s.DB, s}
+	wc.Open311 = s.DB
 }
 
 // The writes of practices that queue notices wake the outbox (and the mass

@@ -36,6 +36,7 @@ import (
 	"github.com/lianxin/lianxin/flows"
 	"github.com/lianxin/lianxin/internal/embedredis"
 	"github.com/lianxin/lianxin/internal/queue"
+	"github.com/lianxin/lianxin/open311"
 	"github.com/lianxin/lianxin/store"
 	"github.com/lianxin/lianxin/web"
 )
@@ -240,6 +241,8 @@ func (s *Service) buildWebhook(metrics *bot.Metrics) (err error) {
 	mux.Handle(web.Prefix, console)
 	// The public pages: a consultation's draft, as the push links to it.
 	mux.Handle(web.PublicPrefix, console)
+	// Open311 GeoReport v2: other channels file into the same register.
+	mux.Handle(open311.Prefix, s.open311())
 	s.handler = mux
 	return nil
 }

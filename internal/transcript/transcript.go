@@ -12,6 +12,7 @@
 //	> [voice] words         … a voice message WeChat recognised as words ([voice] alone: not recognised)
 //	> [location LAT LNG L]  … a location labelled L
 //	> [follow] / [video] / [click KEY]
+//	> [follow SCENE] / [scan SCENE]  … followed by scanning a QR code / a follower's scan (deputy:ID, station:ID)
 //	> [repeat N 字]         … a text of N times 字
 //	> [wait 31m]            time passes (Go duration)
 //	> [as NAME]             the following messages come from NAME ("resident" is the reporter)
@@ -165,6 +166,14 @@ func Message(s, user string, now time.Time) (*lianxin.Inbound, time.Duration, er
 		m.Kind, m.MediaID = lianxin.KindVideo, "VIDEO_1"
 	case "follow":
 		m.Kind, m.Event, m.MsgID = lianxin.KindEvent, lianxin.EventSubscribe, 0
+		if len(f) > 1 { // followed by scanning a QR code
+			m.EventKey = "qrscene_" + f[1]
+		}
+	case "scan":
+		if len(f) < 2 {
+			return nil, 0, fmt.Errorf("[scan SCENE]")
+		}
+		m.Kind, m.Event, m.EventKey, m.MsgID = lianxin.KindEvent, lianxin.EventScan, f[1], 0
 	case "click":
 		m.Kind, m.Event, m.EventKey, m.MsgID = lianxin.KindEvent, lianxin.EventClick, f[1], 0
 	case "location":
