@@ -81,6 +81,7 @@ func (u MassUse) Left() int {
 // ResidentTag is a resident waiting to be given a station's tag in WeChat
 // (a queue, like the outbox: the tagging worker leases it).
 type ResidentTag struct {
+	ID        int64      `json:"-" db:"-"`
 	OpenID    string     `json:"openid" db:"openid"`
 	Tag       string     `json:"tag" db:"tag"`
 	Status    string     `json:"status" db:"status"`
