@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/lianxin/lianxin"
+	"github.com/lianxin/lianxin/internal/testenv"
+)
+
+// TestReceptionBookings: a slot takes as many bookings as its capacity and
+// no more, a resident books one place a day, a retried message books once,
+// cancelling frees the place and drops the reminder, and the day's list
+// shows bookings by slot then walk-ins — to the station's staff and the
+// deputy on duty that day, not to others.
+func TestReceptionBookings(t *testing.T) {
+	testenv.EachEngine(t, func(t *testing.T, dsn func() string) {
+		ctx := context.Background()
+		db := openTest(t, dsn())
+		book := func(openid, slot, key string) (*lianxin.Booking, bool, error) {
+			return db.BookReception(ctx, lianxin.NewBooking{Booking: lianxin.Booking{Kind: lianxin.BookingKindBooked, StationID: "pingtanjie",
+				Day: "2026-12-15", Slot: slot, OpenID: openid, Topic: "楼道灯坏了", SourceKey: key}, Capacity: 2, Tag: lianxin.StationTag("pingtanjie"),
+				Reminder: &lianxin.Notice{Kind: "text", Recipient: openid, Payload: map[string]string{"text": "明天接待"}, Delay: time.Hour}})
+		}
+		a, created, err := book("oA", "09:00-10:00", "m1")
+		if err != nil || !created {
+			t.Fatal(created, err)
+		}
+		if again, created, err := book("oA", "09:00-10:00", "m1"); err != nil || created || again.ID != a.ID {
+			t.Errorf("retried: %v %v %v", again, created, err)
+		}
+		if _, _, err := book("oA", "10:00-11:00", "m2"); !errors.Is(err, lianxin.ErrAlreadyBooked) {
+			t.Errorf("a second that day: %v", err)
+		}
+		if _, _, err := book("oB", "09:00-10:00", "m3"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := book("oC", "09:00-10:00", "m4"); !errors.Is(err, lianxin.ErrSlotFull) {
+			t.Errorf("a third in a slot of 2: %v", err)
+		}
+		if n, _ := db.SlotCounts(ctx, "pingtanjie", "2026-12-15"); n["09:00-10:00"] != 2 {
+			t.Errorf("counts: %v", n)
+		}
+		if tags, _ := db.ResidentTags(ctx, "oA"); len(tags) != 1 || tags[0].Tag != "联络站:pingtanjie" {
+			t.Errorf("tags: %+v", tags)
+		}
+		var reminders int
+		db.read.GetContext(ctx, &reminders, `SELECT COUNT(*) FROM outbox WHERE recipient = 'oA'`)
+		if reminders != 1 {
+			t.Errorf("reminders queued: %d", reminders)
+		}
+		if _, err := db.CancelBooking(ctx, "oB", a.ID); lianxin.ErrorCode(err) != lianxin.ENOTFOUND {
+			t.Errorf("someone else's: %v", err)
+		}
+		if _, err := db.CancelBooking(ctx, "oA", a.ID); err != nil {
+			t.Fatal(err)
+		}
+		db.read.GetContext(ctx, &reminders, `SELECT COUNT(*) FROM outbox WHERE recipient = 'oA'`)
+		if reminders != 0 {
+			t.Errorf("the reminder outlived the cancel: %d", reminders)
+		}
+		if _, _, err := book("oC", "09:00-10:00", "m5"); err != nil {
+			t.Errorf("the freed place: %v", err)
+		}
+		if _, _, err := db.BookReception(ctx, lianxin.NewBooking{Booking: lianxin.Booking{Kind: lianxin.BookingKindWalkIn, StationID: "pingtanjie",
+			Day: "2026-12-15", Name: "王大爷", Topic: "暖气不热"}, Audit: &lianxin.AuditEntry{Actor: "user:1"}}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := db.DayList(ctx, lianxin.Scope{Units: []string{"pingtanjie"}}, "pingtanjie", "2026-12-15")
+		if err != nil || len(list) != 4 || list[2].Kind != lianxin.BookingKindWalkIn || list[3].Status != lianxin.BookingCancelled {
+			t.Fatalf("day list: %v %+v", err, list)
+		}
+		if list, _ := db.DayList(ctx, lianxin.Scope{DeputyID: "d-1"}, "pingtanjie", "2026-12-15"); len(list) != 0 {
+			t.Errorf("a deputy not on duty sees %d", len(list))
+		}
+		if _, err := db.AddRosterEntry(ctx, lianxin.Scope{Units: []string{"saiyu"}}, lianxin.RosterEntry{StationID: "pingtanjie", Day: "2026-12-15", DeputyID: "d-1", Start: "09:00", End: "11:30"}, lianxin.AuditEntry{Actor: "user:2"}); lianxin.ErrorCode(err) != lianxin.EFORBIDDEN {
+			t.Errorf("another station's staff: %v", err)
+		}
+		id, err := db.AddRosterEntry(ctx, lianxin.Scope{Units: []string{"pingtanjie"}}, lianxin.RosterEntry{StationID: "pingtanjie", Day: "2026-12-15", DeputyID: "d-1", Start: "09:00", End: "11:30"}, lianxin.AuditEntry{Actor: "user:2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := db.DayList(ctx, lianxin.Scope{DeputyID: "d-1"}, "pingtanjie", "2026-12-15"); len(list) != 4 {
+			t.Errorf("the deputy on duty sees %d", len(list))
+		}
+		if err := db.LinkBookingCase(ctx, list[2].ID, "KQ-1", "d-1", lianxin.AuditEntry{Actor: "user:2"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.LinkBookingCase(ctx, list[2].ID, "KQ-2", "d-1", lianxin.AuditEntry{Actor: "user:2"}); lianxin.ErrorCode(err) != lianxin.ECONFLICT {
+			t.Errorf("registered twice: %v", err)
+		}
+		if err := db.RemoveRosterEntry(ctx, lianxin.Scope{Units: []string{"pingtanjie"}}, id, lianxin.AuditEntry{Actor: "user:2"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestReceptionRemindersOncePerDay: a reception day is reminded once
+// whatever the worker does, and a day over the quota is recorded as not
+// reminded rather than tried again.
+func TestReceptionRemindersOncePerDay(t *testing.T) {
+	testenv.EachEngine(t, func(t *testing.T, dsn func() string) {
+		ctx := context.Background()
+		db := openTest(t, dsn())
+		send := func(day string) lianxin.MassSend {
+			return lianxin.MassSend{Purpose: "reception:pingtanjie:" + day, Tag: "联络站:pingtanjie", Text: "接待日提醒", Month: "2026-12"}
+		}
+		for range 2 {
+			if st, err := db.RemindReception(ctx, "pingtanjie", "2026-12-15", send("2026-12-15"), 2); err != nil || st != ReminderQueued {
+				t.Fatal(st, err)
+			}
+		}
+		if st, _ := db.RemindReception(ctx, "pingtanjie", "2026-12-22", send("2026-12-22"), 2); st != ReminderQueued {
+			t.Errorf("second: %s", st)
+		}
+		if st, _ := db.RemindReception(ctx, "pingtanjie", "2026-12-29", send("2026-12-29"), 2); st != ReminderQuota {
+			t.Errorf("over the quota: %s", st)
+		}
+		sends, _ := db.MassSendsOfMonth(ctx, "2026-12")
+		if len(sends) != 2 {
+			t.Errorf("sends: %d", len(sends))
+		}
+		ledger, _ := db.MassLedger(ctx, "2026-12", []string{"联络站:pingtanjie"}, 2)
+		if len(ledger) != 2 || ledger[1].Left() != 0 || ledger[0].Used != 2 {
+			t.Errorf("ledger: %+v", ledger)
+		}
+	})
+}
