@@ -396,3 +396,23 @@ func (db *DB) ReceptionReminders(ctx context.Context, fromDay string) (_ []Recep
 	err = db.read.SelectContext(ctx, &out, `SELECT station_id, day, status, mass_send_id, created_at FROM reception_reminders WHERE day >= ? ORDER BY day, station_id`, fromDay)
 	return out, err
 }
+
+// ResidentStation is the station a resident belongs with for reception
+// days: that of their latest booking or case ("" : none yet).
+func (db *DB) ResidentStation(ctx context.Context, openid string) (_ string, err error) {
+	defer wrap(&err, "ResidentStation")
+	var rows []struct {
+		StationID string    `db:"station_id"`
+		At        time.Time `db:"created_at"`
+	}
+	if err := db.read.SelectContext(ctx, &rows, `SELECT station_id, created_at FROM (
+			SELECT station_id, created_at FROM cases WHERE openid = ? AND station_id <> ''
+			UNION ALL SELECT station_id, created_at FROM reception_bookings WHERE openid = ? AND openid <> ''
+		) AS s ORDER BY created_at DESC LIMIT 1`, openid, openid); err != nil {
+		return "", err
+	}
+	if len(rows) == 0 {
+		return "", nil
+	}
+	return rows[0].StationID, nil
+}
