@@ -237,6 +237,16 @@ func (t *turn) bookingStep(rs ReceptionStore, set lianxin.ReceptionSettings, raw
 			reply, err := t.chooseDay(rs, set, bk.Station)
 			return reply, true, err
 		}
+		mine, err := rs.ResidentBookings(t.ctx, t.m.OpenID, d.Key())
+		if err != nil {
+			return "", true, err
+		}
+		for _, b := range mine {
+			if b.Day == d.Key() && b.StationID == d.StationID {
+				t.s.Bk = nil
+				return t.txt("book_already", "day", t.dayName(d)), true, nil
+			}
+		}
 		reply, ok, err := t.chooseSlot(rs, set, d)
 		if err != nil || ok {
 			return reply, true, err
