@@ -65,6 +65,10 @@ type ReceptionDay struct {
 	// DeputyIDs on duty; empty means every deputy of the station.
 	DeputyIDs  []string
 	FromRoster bool
+	// Monthly: the station's monthly reception day (每月15日为接待群众日)
+	// falls on it — the day its residents are reminded of by mass send,
+	// which the month's quota could not afford for every weekly session.
+	Monthly bool
 }
 
 // Key is the day as the roster and bookings write it.
@@ -85,6 +89,10 @@ func (d *Directory) ReceptionOn(stationID string, day time.Time, loc *time.Locat
 	midnight := time.Date(y, m, dd, 0, 0, 0, 0, loc)
 	key := midnight.Format(DayLayout)
 	rd := ReceptionDay{StationID: stationID, Day: midnight}
+	st, known := d.Station(stationID)
+	for _, r := range st.Reception {
+		rd.Monthly = rd.Monthly || (r.MonthDay > 0 && r.OnDay(midnight, loc))
+	}
 	for _, e := range d.Roster {
 		if e.StationID != stationID || e.Day != key {
 			continue
@@ -100,12 +108,8 @@ func (d *Directory) ReceptionOn(stationID string, day time.Time, loc *time.Locat
 			rd.DeputyIDs = append(rd.DeputyIDs, e.DeputyID)
 		}
 	}
-	if rd.FromRoster {
-		return rd, true
-	}
-	st, ok := d.Station(stationID)
-	if !ok {
-		return rd, false
+	if rd.FromRoster || !known {
+		return rd, rd.FromRoster
 	}
 	found, everyone := false, false
 	for _, r := range st.Reception {

@@ -135,6 +135,7 @@ type Config struct {
 	Consultations ConsultationDesk
 	Grids         GridDesk
 	Suggestions   SuggestionDesk
+	Reception     ReceptionDesk
 }
 
 // Handler serves /console/.
@@ -208,6 +209,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /console/directory/deputies/{id}/{op}", h.auth(h.deputyOp))
 	m.Handle("POST /console/directory/edit/{kind}/{id}", h.auth(h.directoryEdit))
 	h.practiceRoutes()
+	h.receptionRoutes()
 	m.Handle("/console/", h.auth(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 		return lianxin.Errorf(lianxin.ENOTFOUND, "no console page %s", r.URL.Path)
 	}))
