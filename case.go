@@ -228,6 +228,9 @@ type Report struct {
 	GridID         string
 	Reporter       string
 	ReporterOpenID string
+	// ReceivedBy is the deputy who heard it in person (on duty at a
+	// reception day): the case goes to them rather than by the rules.
+	ReceivedBy string
 	// Audit is written with the case when staff registered it.
 	Audit []AuditEntry
 }

@@ -32,7 +32,7 @@ var receptionTexts = []string{
 	"book_choose_slot", "book_slot_line", "book_slot_full_mark", "book_slot_full", "book_day_full", "book_topic",
 	"book_topic_bad", "book_confirm", "book_done", "book_cancelled_draft", "book_already", "book_reminder",
 	"book_reminder_title", "book_cancel_none", "book_cancel_choose", "book_cancel_line", "book_cancel_done",
-	"book_unavailable", "book_confirm_expected", "reception_reminder", "reception_reminder_everyone",
+	"book_unavailable", "book_confirm_expected", "reason_received", "reception_reminder", "reception_reminder_everyone",
 }
 
 // bookingDraft is a booking being made (Step "st" station, "d" day, "s"

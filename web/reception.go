@@ -34,7 +34,8 @@ type ReceptionDesk interface {
 	AddWalkIn(ctx context.Context, b lianxin.Booking, a lianxin.AuditEntry) (*lianxin.Booking, error)
 	MarkArrived(ctx context.Context, scope lianxin.Scope, id int64, a lianxin.AuditEntry) error
 	// RegisterBooking registers what a booking or walk-in raised as a case.
-	RegisterBooking(ctx context.Context, scope lianxin.Scope, id int64, category, description string, actor lianxin.User, addr string) (*lianxin.Case, error)
+	// deputyID is the deputy on duty who heard it ("" : by the rules).
+	RegisterBooking(ctx context.Context, scope lianxin.Scope, id int64, category, description, deputyID string, actor lianxin.User, addr string) (*lianxin.Case, error)
 	// MassStanding is the station's tag's line of the month's ledger and
 	// the reminders of its days from fromDay on.
 	MassStanding(ctx context.Context, stationID, month, fromDay string) (lianxin.MassUse, map[string]string, error)
@@ -51,6 +52,7 @@ type receptionPage struct {
 	Reception lianxin.ReceptionDay
 	HasDay    bool
 	OnDuty    []string
+	Duty      []lianxin.Deputy
 	Upcoming  []lianxin.ReceptionDay
 	List      []lianxin.Booking
 	Cats      lianxin.Categories
@@ -161,6 +163,7 @@ func (h *Handler) receptionPageData(r *http.Request, rc *reqCtx, station, day st
 	for _, id := range p.Reception.DeputyIDs {
 		if dep, ok := rc.dir.Deputy(id); ok {
 			p.OnDuty = append(p.OnDuty, dep.Name)
+			p.Duty = append(p.Duty, dep)
 		}
 	}
 	if p.List, err = d.DayList(ctx, dayScope(rc, p.Reception, p.HasDay), p.Station, p.Day); err != nil {
@@ -261,10 +264,12 @@ func (h *Handler) receptionRegister(w http.ResponseWriter, r *http.Request, rc *
 	if err != nil {
 		return err
 	}
-	cat, desc := r.FormValue("category"), strings.TrimSpace(r.FormValue("description"))
+	cat, desc, deputy := r.FormValue("category"), strings.TrimSpace(r.FormValue("description")), r.FormValue("deputy")
 	station, day := r.FormValue("station"), r.FormValue("day")
 	problem := ""
-	if _, ok := rc.cats.ByKey(cat); !ok {
+	if _, ok := rc.dir.Deputy(deputy); deputy != "" && !ok {
+		problem = "roster_deputy"
+	} else if _, ok := rc.cats.ByKey(cat); !ok {
 		problem = "category_required"
 	} else if n := utf8.RuneCountInString(desc); n < 5 {
 		problem = "description_short"
@@ -272,7 +277,7 @@ func (h *Handler) receptionRegister(w http.ResponseWriter, r *http.Request, rc *
 		problem = "text_too_long"
 	}
 	if problem == "" {
-		c, err := d.RegisterBooking(r.Context(), rc.scope, id, cat, desc, rc.user, clientAddr(r))
+		c, err := d.RegisterBooking(r.Context(), rc.scope, id, cat, desc, deputy, rc.user, clientAddr(r))
 		switch {
 		case err == nil:
 			http.Redirect(w, r, "/console/cases/"+url.PathEscape(c.Number)+"?done=registered", http.StatusSeeOther)

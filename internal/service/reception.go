@@ -142,9 +142,9 @@ func (d receptionDesk) AddWalkIn(ctx context.Context, b lianxin.Booking, a lianx
 
 // RegisterBooking registers what a booking or walk-in raised as a case at
 // its station (source 来访; the resident who booked in chat follows it
-// there), routed to the deputy on duty as routing prefers, and links the
-// two. A second click finds the case the first registered.
-func (d receptionDesk) RegisterBooking(ctx context.Context, scope lianxin.Scope, id int64, category, description string, actor lianxin.User, addr string) (*lianxin.Case, error) {
+// there), assigned to the deputy on duty who heard it (or by the rules,
+// which prefer the deputies on duty), and links the two. A second click finds the case the first registered.
+func (d receptionDesk) RegisterBooking(ctx context.Context, scope lianxin.Scope, id int64, category, description, deputyID string, actor lianxin.User, addr string) (*lianxin.Case, error) {
 	b, err := d.Booking(ctx, scope, id)
 	if err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func (d receptionDesk) RegisterBooking(ctx context.Context, scope lianxin.Scope,
 	}
 	cat, _ := cats.ByKey(category)
 	c, err := d.s.Engine.Register(ctx, lianxin.Report{SourceKey: "reception:" + b.Number(), OpenID: b.OpenID, Category: cat,
-		Description: description, StationID: b.StationID, Phone: b.Phone, ContactName: b.Name, Source: lianxin.SourceVisit}, actor, addr)
+		Description: description, StationID: b.StationID, Phone: b.Phone, ContactName: b.Name, Source: lianxin.SourceVisit, ReceivedBy: deputyID}, actor, addr)
 	if err != nil {
 		return nil, err
 	}
