@@ -128,3 +128,43 @@ func TestReceptionRemindersOncePerDay(t *testing.T) {
 		}
 	})
 }
+
+// TestResidentsTaggedWhenRouted: the residents of cases routed to a
+// station are queued for its tag once each, and the queue is leased.
+func TestResidentsTaggedWhenRouted(t *testing.T) {
+	testenv.EachEngine(t, func(t *testing.T, dsn func() string) {
+		ctx := context.Background()
+		db := openTest(t, dsn())
+		num := lianxin.CaseNumbering{Prefix: "KQ", Location: yangquan}
+		for i, st := range []string{"pingtanjie", "pingtanjie", "saiyu", ""} {
+			r := report("oTagged", "")
+			r.StationID, r.SourceKey = st, "k"+string(rune('a'+i))
+			if _, _, err := db.CreateCase(ctx, num, r, nil, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		last, err := db.TagResidentsOfCases(ctx, 0)
+		if err != nil || last == 0 {
+			t.Fatal(last, err)
+		}
+		if again, err := db.TagResidentsOfCases(ctx, last); err != nil || again != last {
+			t.Errorf("nothing new: %d %v", again, err)
+		}
+		claimed, err := db.ClaimResidentTags(ctx, "w", time.Now(), time.Minute, 10)
+		if err != nil || len(claimed) != 2 {
+			t.Fatalf("claimed %+v %v", claimed, err)
+		}
+		if more, _ := db.ClaimResidentTags(ctx, "w2", time.Now(), time.Minute, 10); len(more) != 0 {
+			t.Errorf("leased twice: %+v", more)
+		}
+		for _, c := range claimed {
+			if err := db.FinishResidentTag(ctx, c.ID, "w", lianxin.OutboxSent, time.Time{}, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tags, _ := db.ResidentTags(ctx, "oTagged")
+		if len(tags) != 2 || tags[0].TaggedAt == nil || tags[1].Tag != "联络站:saiyu" {
+			t.Errorf("tags: %+v", tags)
+		}
+	})
+}

@@ -40,6 +40,13 @@ type ReceptionDesk interface {
 	// the reminders of its days from fromDay on.
 	MassStanding(ctx context.Context, stationID, month, fromDay string) (lianxin.MassUse, map[string]string, error)
 	ReceptionSettings() lianxin.ReceptionSettings
+	MassSendsOfMonth(ctx context.Context, month string) ([]lianxin.MassSend, error)
+}
+
+// massRow is a line of the month's mass sends as staff read it.
+type massRow struct {
+	What, To, Status string
+	At               time.Time
 }
 
 type receptionPage struct {
@@ -61,6 +68,7 @@ type receptionPage struct {
 	Reminder  string // queued, quota, or "" (not yet)
 	RemindOn  time.Time
 	Errors    map[string]string
+	Sends     []massRow
 }
 
 func (h *Handler) receptionRoutes() {
@@ -174,6 +182,24 @@ func (h *Handler) receptionPageData(r *http.Request, rc *reqCtx, station, day st
 		return nil, err
 	}
 	p.Reminder = reminders[p.Day]
+	sends, err := d.MassSendsOfMonth(ctx, lianxin.MassMonth(now, loc))
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range sends {
+		row := massRow{What: m.Purpose, To: "全体关注者", Status: m.Status, At: m.CreatedAt}
+		if st, ok := strings.CutPrefix(m.Tag, "联络站:"); ok {
+			row.To = stationName(rc.dir, st) + "的居民"
+		}
+		parts := strings.Split(m.Purpose, ":")
+		switch {
+		case parts[0] == "consultation":
+			row.What = "征求意见推送"
+		case parts[0] == "reception" && len(parts) == 3:
+			row.What = parts[2] + " 接待日提醒"
+		}
+		p.Sends = append(p.Sends, row)
+	}
 	if p.HasDay && p.Reception.Monthly && set.RemindDays > 0 {
 		p.RemindOn = at.AddDate(0, 0, -set.RemindDays)
 	}

@@ -136,6 +136,17 @@ func TestReceptionDayThroughTheWebhook(t *testing.T) {
 		t.Errorf("the list does not link the case")
 	}
 
+	// The deputy on duty sees the day's list; another station's deputy does not.
+	s.AddUser(t, "liu", lianxin.RoleDeputy, "", "d-pt-04", testPassword)
+	s.AddUser(t, "sy-deputy", lianxin.RoleDeputy, "", "d-sy-02", testPassword)
+	if code, page := s.Get(t, s.Login(t, "liu", testPassword), "/console/reception?station=pingtanjie&day="+day); code != 200 ||
+		!strings.Contains(page, number) || !strings.Contains(page, "三号楼暖气不热") || strings.Contains(page, "登记为案件</button>") {
+		t.Errorf("the deputy on duty's list: HTTP %d\n%s", code, page)
+	}
+	if code, _ := s.Get(t, s.Login(t, "sy-deputy", testPassword), "/console/reception?station=pingtanjie&day="+day); code != http.StatusForbidden {
+		t.Errorf("another station's deputy: HTTP %d, want 403", code)
+	}
+
 	// The resident cancels.
 	mustContain(t, say(t, c, resident, "取消预约"), "已取消预约 "+number)
 	mustContain(t, say(t, c, resident, "取消预约"), "没有待参加的预约")
