@@ -416,3 +416,15 @@ func (db *DB) ResidentStation(ctx context.Context, openid string) (_ string, err
 	}
 	return rows[0].StationID, nil
 }
+
+// AddWalkIn adds a resident who came without booking to a station's day,
+// within the scope, audited.
+func (db *DB) AddWalkIn(ctx context.Context, scope lianxin.Scope, b lianxin.Booking, a lianxin.AuditEntry) (_ *lianxin.Booking, err error) {
+	defer wrap(&err, "AddWalkIn")
+	if !scope.All && !scope.Allows(b.StationID, "") {
+		return nil, lianxin.Errorf(lianxin.EFORBIDDEN, "station %s is not in your scope", b.StationID)
+	}
+	b.Kind, b.Slot, b.OpenID, b.SourceKey = lianxin.BookingKindWalkIn, "", "", ""
+	nb, _, err := db.BookReception(ctx, lianxin.NewBooking{Booking: b, Audit: &a})
+	return nb, err
+}

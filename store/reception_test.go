@@ -64,8 +64,11 @@ func TestReceptionBookings(t *testing.T) {
 		if _, _, err := book("oC", "09:00-10:00", "m5"); err != nil {
 			t.Errorf("the freed place: %v", err)
 		}
-		if _, _, err := db.BookReception(ctx, lianxin.NewBooking{Booking: lianxin.Booking{Kind: lianxin.BookingKindWalkIn, StationID: "pingtanjie",
-			Day: "2026-12-15", Name: "王大爷", Topic: "暖气不热"}, Audit: &lianxin.AuditEntry{Actor: "user:1"}}); err != nil {
+		walkIn := lianxin.Booking{StationID: "pingtanjie", Day: "2026-12-15", Name: "王大爷", Topic: "暖气不热"}
+		if _, err := db.AddWalkIn(ctx, lianxin.Scope{Units: []string{"saiyu"}}, walkIn, lianxin.AuditEntry{Actor: "user:2"}); lianxin.ErrorCode(err) != lianxin.EFORBIDDEN {
+			t.Errorf("another station's walk-in: %v", err)
+		}
+		if _, err := db.AddWalkIn(ctx, lianxin.Scope{Units: []string{"pingtanjie"}}, walkIn, lianxin.AuditEntry{Actor: "user:1"}); err != nil {
 			t.Fatal(err)
 		}
 		list, err := db.DayList(ctx, lianxin.Scope{Units: []string{"pingtanjie"}}, "pingtanjie", "2026-12-15")

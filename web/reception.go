@@ -31,7 +31,7 @@ type ReceptionDesk interface {
 	AddRosterEntry(ctx context.Context, scope lianxin.Scope, e lianxin.RosterEntry, a lianxin.AuditEntry) (int64, error)
 	RemoveRosterEntry(ctx context.Context, scope lianxin.Scope, id int64, a lianxin.AuditEntry) error
 	DayList(ctx context.Context, scope lianxin.Scope, stationID, day string) ([]lianxin.Booking, error)
-	AddWalkIn(ctx context.Context, b lianxin.Booking, a lianxin.AuditEntry) (*lianxin.Booking, error)
+	AddWalkIn(ctx context.Context, scope lianxin.Scope, b lianxin.Booking, a lianxin.AuditEntry) (*lianxin.Booking, error)
 	MarkArrived(ctx context.Context, scope lianxin.Scope, id int64, a lianxin.AuditEntry) error
 	// RegisterBooking registers what a booking or walk-in raised as a case.
 	// deputyID is the deputy on duty who heard it ("" : by the rules).
@@ -236,7 +236,7 @@ func (h *Handler) receptionWalkIn(w http.ResponseWriter, r *http.Request, rc *re
 	if len(p.Errors) > 0 {
 		return h.render(w, "reception", p, http.StatusBadRequest)
 	}
-	if _, err := d.AddWalkIn(r.Context(), b, rc.audit(r, "walkin_add", "", b.Day)); err != nil {
+	if _, err := d.AddWalkIn(r.Context(), rc.scope, b, rc.audit(r, "walkin_add", "", b.Day)); err != nil {
 		return err
 	}
 	http.Redirect(w, r, receptionURL(b.StationID, b.Day, "walkin_added"), http.StatusSeeOther)

@@ -134,12 +134,6 @@ func (d receptionDesk) RemoveRosterEntry(ctx context.Context, scope lianxin.Scop
 	return err
 }
 
-func (d receptionDesk) AddWalkIn(ctx context.Context, b lianxin.Booking, a lianxin.AuditEntry) (*lianxin.Booking, error) {
-	b.Kind = lianxin.BookingKindWalkIn
-	nb, _, err := d.DB.BookReception(ctx, lianxin.NewBooking{Booking: b, Audit: &a})
-	return nb, err
-}
-
 // RegisterBooking registers what a booking or walk-in raised as a case at
 // its station (source 来访; the resident who booked in chat follows it
 // there), assigned to the deputy on duty who heard it (or by the rules,
