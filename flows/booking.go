@@ -32,7 +32,7 @@ var receptionTexts = []string{
 	"book_choose_slot", "book_slot_line", "book_slot_full_mark", "book_slot_full", "book_day_full", "book_topic",
 	"book_topic_bad", "book_confirm", "book_done", "book_cancelled_draft", "book_already", "book_reminder",
 	"book_reminder_title", "book_cancel_none", "book_cancel_choose", "book_cancel_line", "book_cancel_done",
-	"book_unavailable", "book_confirm_expected", "reason_received", "reception_reminder", "reception_reminder_everyone",
+	"book_unavailable", "book_confirm_expected", "reason_received", "reception_reminder", "reception_reminder_everyone", "reception_quota_staff", "reception_quota_staff_title",
 }
 
 // bookingDraft is a booking being made (Step "st" station, "d" day, "s"
@@ -441,4 +441,24 @@ func (e *Engine) ReceptionReminder(d lianxin.ReceptionDay) string {
 		who = e.texts.Get("reception_reminder_everyone")
 	}
 	return e.texts.Get("reception_reminder", "station", st.Name, "day", t.dayName(d), "hours", t.hours(d), "deputies", who, "address", st.Address)
+}
+
+// ReceptionQuotaNotices tell the station's staff (their WeChat, as the
+// directory lists it) that its reception day could not be reminded: the
+// month's mass sends are used up.
+func (e *Engine) ReceptionQuotaNotices(d lianxin.ReceptionDay, quota int) []lianxin.Notice {
+	snap := e.dir.Load()
+	staff, _, ok := snap.dir.StaffFor(d.StationID)
+	if !ok {
+		return nil
+	}
+	st, _ := snap.dir.Station(d.StationID)
+	t := &turn{e: e, dir: snap.dir}
+	text := e.texts.Get("reception_quota_staff", "station", st.Name, "day", t.dayName(d), "quota", itoa(quota))
+	var out []lianxin.Notice
+	for _, openid := range staff.OpenIDs {
+		out = append(out, e.notice("reception:quota:"+d.StationID+":"+d.Key()+":"+openid, openid, text,
+			e.texts.Get("reception_quota_staff_title"), nil, "", snap.cats, snap.dir))
+	}
+	return out
 }

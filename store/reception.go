@@ -358,8 +358,9 @@ const (
 // RemindReception queues a reception day's reminder to its station's
 // residents as a mass send within the month's quota, once per station and
 // day whatever happens: when the quota is used up the day is recorded as
-// not reminded (status quota) and nothing is tried again.
-func (db *DB) RemindReception(ctx context.Context, stationID, day string, s lianxin.MassSend, quota int) (status string, err error) {
+// not reminded (status quota), the station's staff are told (onQuota, in
+// the same transaction, once) and nothing is tried again.
+func (db *DB) RemindReception(ctx context.Context, stationID, day string, s lianxin.MassSend, quota int, onQuota []lianxin.Notice) (status string, err error) {
 	defer wrap(&err, "RemindReception(%s %s)", stationID, day)
 	now := db.now()
 	err = db.Tx(ctx, func(tx *Tx) error {
@@ -377,6 +378,11 @@ func (db *DB) RemindReception(ctx context.Context, stationID, day string, s lian
 		switch {
 		case errors.Is(err, lianxin.ErrMassQuota):
 			status = ReminderQuota
+			for _, n := range onQuota {
+				if err := enqueuePlainNotice(tx, now, n); err != nil {
+					return err
+				}
+			}
 		case err != nil:
 			return err
 		default:

@@ -111,15 +111,23 @@ func TestReceptionRemindersOncePerDay(t *testing.T) {
 			return lianxin.MassSend{Purpose: "reception:pingtanjie:" + day, Tag: "联络站:pingtanjie", Text: "接待日提醒", Month: "2026-12"}
 		}
 		for range 2 {
-			if st, err := db.RemindReception(ctx, "pingtanjie", "2026-12-15", send("2026-12-15"), 2); err != nil || st != ReminderQueued {
+			if st, err := db.RemindReception(ctx, "pingtanjie", "2026-12-15", send("2026-12-15"), 2, nil); err != nil || st != ReminderQueued {
 				t.Fatal(st, err)
 			}
 		}
-		if st, _ := db.RemindReception(ctx, "pingtanjie", "2026-12-22", send("2026-12-22"), 2); st != ReminderQueued {
+		if st, _ := db.RemindReception(ctx, "pingtanjie", "2026-12-22", send("2026-12-22"), 2, nil); st != ReminderQueued {
 			t.Errorf("second: %s", st)
 		}
-		if st, _ := db.RemindReception(ctx, "pingtanjie", "2026-12-29", send("2026-12-29"), 2); st != ReminderQuota {
-			t.Errorf("over the quota: %s", st)
+		staff := []lianxin.Notice{{IdemKey: "reception:quota:pingtanjie:2026-12-29:oStaff", Kind: "cs_text", Recipient: "oStaff", Payload: map[string]string{"text": "群发次数已用完"}}}
+		for range 2 {
+			if st, _ := db.RemindReception(ctx, "pingtanjie", "2026-12-29", send("2026-12-29"), 2, staff); st != ReminderQuota {
+				t.Errorf("over the quota: %s", st)
+			}
+		}
+		var told int
+		db.read.GetContext(ctx, &told, `SELECT COUNT(*) FROM outbox WHERE recipient = 'oStaff'`)
+		if told != 1 {
+			t.Errorf("staff told %d times, want once", told)
 		}
 		sends, _ := db.MassSendsOfMonth(ctx, "2026-12")
 		if len(sends) != 2 {

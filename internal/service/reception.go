@@ -92,7 +92,7 @@ func (s *Service) RemindReceptions(ctx context.Context) (int, error) {
 			}
 			send := lianxin.MassSend{Purpose: "reception:" + st.ID + ":" + d.Key(), Tag: lianxin.StationTag(st.ID),
 				Text: s.Engine.ReceptionReminder(d), Month: lianxin.MassMonth(now, loc)}
-			status, err := s.DB.RemindReception(ctx, st.ID, d.Key(), send, s.Config.MassQuota())
+			status, err := s.DB.RemindReception(ctx, st.ID, d.Key(), send, s.Config.MassQuota(), s.Engine.ReceptionQuotaNotices(d, s.Config.MassQuota()))
 			if err != nil {
 				return n, err
 			}
@@ -102,8 +102,8 @@ func (s *Service) RemindReceptions(ctx context.Context) (int, error) {
 			n++
 		}
 	}
-	if n > 0 && s.MassPush != nil {
-		s.MassPush.Notify()
+	if n > 0 {
+		s.wakePractices()
 	}
 	return n, nil
 }
