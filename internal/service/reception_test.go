@@ -59,6 +59,10 @@ func TestReceptionDayThroughTheWebhook(t *testing.T) {
 	if code, body := s.Get(t, clerk, "/console/reception/roster?station=pingtanjie"); code != 200 || !strings.Contains(body, "刘示例") || !strings.Contains(body, day) {
 		t.Fatalf("roster page: HTTP %d\n%s", code, body)
 	}
+	bad := url.Values{"station": {"pingtanjie"}, "day": {day}, "deputy": {"d-pt-05"}, "start": {"11:00"}, "end": {"10:00"}}
+	if code, _, body := s.Post(t, clerk, "/console/reception/roster", bad); code != http.StatusBadRequest || !strings.Contains(body, "结束要晚于开始") {
+		t.Errorf("hours the wrong way round: HTTP %d\n%s", code, body)
+	}
 	// Another station's clerk cannot put deputies on 平潭街's roster.
 	if code, _, _ := s.Post(t, s.Login(t, "sy-clerk", testPassword), "/console/reception/roster", roster); code != http.StatusForbidden {
 		t.Errorf("another station's clerk: HTTP %d, want 403", code)
@@ -105,6 +109,10 @@ func TestReceptionDayThroughTheWebhook(t *testing.T) {
 	if code, loc, body := s.Post(t, clerk, "/console/reception/walkins", url.Values{"station": {"pingtanjie"}, "day": {day},
 		"name": {"王大爷"}, "phone": {"13800001111"}, "topic": {"三号楼暖气不热"}}); code != http.StatusSeeOther {
 		t.Fatalf("walk-in: HTTP %d %s\n%s", code, loc, body)
+	}
+	if code, _, body := s.Post(t, clerk, "/console/reception/walkins", url.Values{"station": {"pingtanjie"}, "day": {day}, "topic": {""}}); code != http.StatusBadRequest ||
+		!strings.Contains(body, "请写下来访群众反映的事情") {
+		t.Errorf("a walk-in without a topic: HTTP %d", code)
 	}
 	_, page = s.Get(t, clerk, "/console/reception?station=pingtanjie&day="+day)
 	if strings.Index(page, number) > strings.Index(page, "三号楼暖气不热") {
