@@ -152,36 +152,37 @@ func tagResident(tx *Tx, openid, tag string, now time.Time) error {
 	return err
 }
 
-// TagResidentsOfCases queues giving each resident whose case was routed to
-// a station that station's tag, for the cases not yet seen (after the
-// case id since; it returns the highest id seen). The tagging worker calls
-// it each round, so case registration itself is untouched.
-func (db *DB) TagResidentsOfCases(ctx context.Context, since int64) (last int64, err error) {
+// TagResidentsOfCases queues giving each resident whose case was routed
+// (or re-routed) to a station since then that station's tag, and returns
+// when it looked, for the next call. The reception loop calls it each
+// round, so case registration itself is untouched; a tag queued before is
+// not queued again.
+func (db *DB) TagResidentsOfCases(ctx context.Context, since time.Time) (next time.Time, err error) {
 	defer wrap(&err, "TagResidentsOfCases")
+	now := db.now()
 	var rows []struct {
-		ID        int64  `db:"id"`
 		OpenID    string `db:"openid"`
 		StationID string `db:"station_id"`
 	}
-	if err := db.read.SelectContext(ctx, &rows, `SELECT id, openid, station_id FROM cases WHERE id > ? ORDER BY id LIMIT 500`, since); err != nil {
+	if err := db.read.SelectContext(ctx, &rows, `SELECT DISTINCT openid, station_id FROM cases
+		WHERE updated_at >= ? AND openid <> '' AND station_id <> ''`, since.UTC()); err != nil {
 		return since, err
 	}
 	if len(rows) == 0 {
-		return since, nil
+		return now, nil
 	}
-	now := db.now()
 	err = db.Tx(ctx, func(tx *Tx) error {
 		for _, r := range rows {
-			if r.StationID == "" {
-				continue
-			}
 			if err := tagResident(tx, r.OpenID, lianxin.StationTag(r.StationID), now); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	return rows[len(rows)-1].ID, err
+	if err != nil {
+		return since, err
+	}
+	return now, nil
 }
 
 // ClaimResidentTags leases due taggings to owner (the tagging worker).

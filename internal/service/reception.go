@@ -41,21 +41,29 @@ func receptionSettings(cfg configs.Config) lianxin.ReceptionSettings {
 		Offer: r.OfferDays, RemindDays: r.RemindDays}
 }
 
+// tagLookBack is how far back the first round looks for residents to tag.
+const tagLookBack = 90 * 24 * time.Hour
+
 // receptionLoop runs every reception.interval: residents whose cases were
 // routed to a station are queued for its tag, and the reception days
 // coming within remind_days are reminded (once each).
 func (s *Service) receptionLoop(ctx context.Context) {
 	every := s.Config.Reception.Interval.Duration
-	if s.opts.Interval > 0 && s.opts.Interval < every {
-		every = s.opts.Interval
+	if s.opts.Interval > 0 {
+		// Tests pace workers in milliseconds; this loop reads the register.
+		every = min(every, max(s.opts.Interval, 200*time.Millisecond))
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var seen int64
+	// At start the residents of the last quarter's cases; then those of
+	// cases changed since the previous round (a minute's overlap covers
+	// writes committing while it looked).
+	since := s.opts.Clock().Add(-tagLookBack)
 	for {
-		var err error
-		if seen, err = s.DB.TagResidentsOfCases(ctx, seen); err != nil && ctx.Err() == nil {
+		if next, err := s.DB.TagResidentsOfCases(ctx, since); err != nil && ctx.Err() == nil {
 			s.log.Warn("reception: queueing residents' station tags failed", "err", err)
+		} else if err == nil {
+			since = next.Add(-time.Minute)
 		}
 		if _, err := s.RemindReceptions(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("reception: queueing reminders failed", "err", err)

@@ -91,6 +91,12 @@ func TestReceptionDayThroughTheWebhook(t *testing.T) {
 	waitFor(t, 10*time.Second, "the resident's tag", func() bool {
 		return strings.Contains(strings.Join(fw.TagMembers(lianxin.StationTag("pingtanjie")), ","), resident)
 	})
+	// A resident whose case is routed to 水滩社区 gets that point's tag.
+	const reporter = "oReceptionRes000000000002"
+	s.ReportCase(t, reporter)
+	waitFor(t, 10*time.Second, "the reporter's tag", func() bool {
+		return strings.Contains(strings.Join(fw.TagMembers(lianxin.StationTag("shuitan")), ","), reporter)
+	})
 	// With a quota of one a month, the day's page says it is used up.
 	fifteenth := clock.Now().In(cfg.Location()).AddDate(0, 0, 2).Format(lianxin.DayLayout)
 	code, page := s.Get(t, clerk, "/console/reception?station=pingtanjie&day="+fifteenth)

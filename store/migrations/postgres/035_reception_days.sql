@@ -71,3 +71,5 @@ CREATE TABLE resident_tags (
 	UNIQUE (openid, tag)
 );
 CREATE INDEX resident_tags_due ON resident_tags (status, next_attempt);
+-- The cases changed lately, whose residents the reception loop tags.
+CREATE INDEX cases_by_updated ON cases (updated_at);
