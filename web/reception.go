@@ -99,8 +99,18 @@ func receptionStations(rc *reqCtx) []lianxin.Station {
 		}
 	}
 	if len(out) == 0 && rc.user.Role == lianxin.RoleDeputy {
+		// A deputy: their own station, and those the roster seats them at.
+		ids := []string{}
 		if d, ok := rc.dir.Deputy(rc.user.DeputyID); ok {
-			if st, ok := rc.dir.Station(d.StationID); ok {
+			ids = append(ids, d.StationID)
+		}
+		for _, e := range rc.dir.Roster {
+			if e.DeputyID == rc.user.DeputyID && !slices.Contains(ids, e.StationID) {
+				ids = append(ids, e.StationID)
+			}
+		}
+		for _, id := range ids {
+			if st, ok := rc.dir.Station(id); ok {
 				out = append(out, st)
 			}
 		}
