@@ -231,6 +231,9 @@ type Report struct {
 	// ScanDeputy is the deputy whose QR code (代表码) the resident scanned
 	// before reporting: they take the case.
 	ScanDeputy string
+	// ReceivedBy is the deputy who heard it in person (on duty at a
+	// reception day): the case goes to them rather than by the rules.
+	ReceivedBy string
 	// Audit is written with the case when staff registered it.
 	Audit []AuditEntry
 }

@@ -45,10 +45,6 @@ const (
 // Audiences are the audiences in the order the console offers them.
 var Audiences = []string{AudienceStation, AudienceAll, AudienceInformants}
 
-// StationTag is the WeChat user tag (标签) the residents of a station carry,
-// which a mass send to the station's residents goes to.
-func StationTag(stationID string) string { return "联络站:" + stationID }
-
 // Consultation is a draft regulation put to residents for their opinions.
 type Consultation struct {
 	ID    int64  `json:"id" db:"id"`
@@ -164,37 +160,8 @@ type OpinionReview struct {
 	Audit     AuditEntry
 }
 
-// MassSend is a push to many followers at once (群发), queued when a
-// consultation is published and sent by a worker within the month's quota.
-type MassSend struct {
-	ID      int64  `json:"id" db:"id"`
-	Purpose string `json:"purpose" db:"purpose"` // "consultation:ID"
-	// Tag is the WeChat tag it goes to; "" is every follower.
-	Tag         string     `json:"tag" db:"tag"`
-	Text        string     `json:"text" db:"text"`
-	Month       string     `json:"month" db:"month"` // 2026-12, the stations' month it counts in
-	Status      string     `json:"status" db:"status"`
-	Attempts    int        `json:"attempts" db:"attempts"`
-	LastError   string     `json:"last_error,omitempty" db:"last_error"`
-	CreatedAt   time.Time  `json:"created_at" db:"created_at"`
-	SentAt      *time.Time `json:"sent_at,omitempty" db:"sent_at"`
-	NextAttempt time.Time  `json:"-" db:"next_attempt"`
-}
-
-// MassSendQuota is how many mass sends WeChat lets a service account make
-// to each follower in a month.
-const MassSendQuota = 4
-
-// Mass-send statuses (besides the outbox's pending, sent and dead).
-const (
-	// MassQuotaUsed: WeChat refused it, the month's quota is used up.
-	MassQuotaUsed = "quota"
-)
-
 // Errors publishing a consultation can meet.
 var (
-	// ErrMassQuota: the month's mass-send quota is used up.
-	ErrMassQuota = Errorf(ECONFLICT, "the month's mass-send quota is used up")
 	// ErrNoInformants: the audience is the station's informants and none
 	// of its grid workers has bound their WeChat.
 	ErrNoInformants = Errorf(EINVALID, "no informant (bound grid worker) to push to")

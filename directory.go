@@ -36,6 +36,10 @@ type Directory struct {
 	// Phrase turns a reason code and its details into the words staff read
 	// on the timeline (the service sets it from configs/messages.yaml).
 	Phrase func(code string, pairs ...string) string `json:"-" yaml:"-"`
+	// Roster is the duty roster kept in the console (upcoming and recent
+	// days), loaded with the directory: it overrides and adds to the
+	// stations' recurring reception days (ReceptionOn).
+	Roster []RosterEntry `json:"-" yaml:"-"`
 }
 
 // Station returns the station or point with the id.

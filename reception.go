@@ -26,16 +26,16 @@ func (d *Directory) onDuty(t time.Time, loc *time.Location) func(Deputy) bool {
 	named := map[string]bool{}
 	allOf := map[string]bool{}
 	for _, s := range d.Stations {
-		for _, r := range s.Reception {
-			if !r.OnDay(t, loc) {
-				continue
-			}
-			if len(r.DeputyIDs) == 0 {
-				allOf[s.ID] = true
-			}
-			for _, id := range r.DeputyIDs {
-				named[id] = true
-			}
+		// The roster's day, when it has one, else the recurring reception.
+		rd, ok := d.ReceptionOn(s.ID, t, loc)
+		if !ok {
+			continue
+		}
+		if len(rd.DeputyIDs) == 0 {
+			allOf[s.ID] = true
+		}
+		for _, id := range rd.DeputyIDs {
+			named[id] = true
 		}
 	}
 	return func(p Deputy) bool { return named[p.ID] || allOf[p.StationID] }

@@ -65,6 +65,9 @@ type Config struct {
 	// Practices of issue 14: «me too» and consultations.
 	MeToo         MeToo         `yaml:"metoo"`
 	Consultations Consultations `yaml:"consultations"`
+	// Reception days and the mass sends every practice shares (reception.go).
+	Mass      Mass      `yaml:"mass"`
+	Reception Reception `yaml:"reception"`
 
 	// RedisExplicit is true when the Redis URL was set by the operator rather
 	// than defaulted; only a defaulted Redis may fall back to the embedded one.
@@ -176,7 +179,8 @@ type MeToo struct {
 
 // Consultations are the consultations on draft regulations' settings:
 // MassQuota is how many mass sends (群发) a follower may get in a month
-// (WeChat allows a service account 4).
+// (WeChat allows a service account 4). Deprecated: mass.quota, which every
+// practice shares (Config.MassQuota reads either).
 type Consultations struct {
 	MassQuota int `yaml:"mass_quota"`
 }
@@ -233,6 +237,8 @@ func Default() Config {
 
 		MeToo:         MeToo{RadiusM: 250, Window: Duration{30 * 24 * time.Hour}},
 		Consultations: Consultations{MassQuota: 4},
+		Mass:          DefaultMass,
+		Reception:     DefaultReception,
 	}
 }
 
@@ -515,6 +521,7 @@ func (c *Config) Validate() error {
 	if c.MeToo.RadiusM > 0 && c.MeToo.Window.Duration < time.Hour {
 		bad("metoo.window", "must be at least 1h (how recent an open case must be to be offered)")
 	}
+	c.validateReception(bad)
 	if c.Consultations.MassQuota < 1 || c.Consultations.MassQuota > 100 {
 		bad("consultations.mass_quota", "must be between 1 and 100 (WeChat allows a service account 4 mass sends a month)")
 	}

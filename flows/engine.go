@@ -102,6 +102,9 @@ type EngineConfig struct {
 	// MeToo is when a report is offered to join an open case nearby
 	// (同一件); a zero radius turns the offer off.
 	MeToo lianxin.MeTooConfig
+	// Reception is how reception days are booked in chat (zero fields
+	// take the shipped defaults).
+	Reception lianxin.ReceptionSettings
 }
 
 // Engine moves a resident's session forward one message at a time.
@@ -246,6 +249,11 @@ func cloneSession(s *Session) *Session {
 		op := *s.Op
 		c.Op = &op
 	}
+	if s.Bk != nil {
+		bk := *s.Bk
+		bk.Choices = append([]string(nil), s.Bk.Choices...)
+		c.Bk = &bk
+	}
 	return &c
 }
 
@@ -352,6 +360,9 @@ func (t *turn) dispatch() (string, error) {
 	if reply, ok, err := t.opinionTurn(); ok || err != nil {
 		return reply, err
 	}
+	if reply, ok, err := t.bookingTurn(); ok || err != nil {
+		return reply, err
+	}
 	if reply, ok, err := t.followUpTurn(); ok || err != nil {
 		return reply, err
 	}
@@ -370,7 +381,7 @@ func (t *turn) dispatch() (string, error) {
 }
 
 // Menu buttons (CLICK events) behave like the words on them.
-var menuKeys = map[string]string{"REPORT": "报事", "PROGRESS": "进度", "HELP": "帮助", "MENU": "菜单"}
+var menuKeys = map[string]string{"REPORT": "报事", "PROGRESS": "进度", "HELP": "帮助", "MENU": "菜单", "BOOK": "预约接待"}
 
 func (t *turn) event() (string, error) {
 	if reply, ok, err := t.scanEvent(); ok || err != nil {

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -799,6 +800,9 @@ func (t *turn) assigner(r lianxin.Report, exclude []string, told string, photos 
 // routing does (Directory.PickDeputy), reading the open counts and the
 // station's last assignee through v; never one of exclude.
 func (t *turn) pickDeputy(v lianxin.AssignView, r lianxin.Report, exclude []string) (lianxin.Deputy, string, bool, error) {
+	if d, ok := t.dir.Deputy(r.ReceivedBy); ok && !slices.Contains(exclude, d.ID) {
+		return d, t.txt("reason_received"), true, nil
+	}
 	family := []string{r.StationID}
 	if st, ok := t.dir.StationOf(r.StationID); ok {
 		family = []string{st.ID}

@@ -33,6 +33,8 @@ type Session struct {
 	ConfirmCancel bool `json:"cc,omitempty"`
 	// Op is an opinion on a draft regulation given step by step (意见).
 	Op *opinionDraft `json:"op,omitempty"`
+	// Bk is a reception being booked (预约接待) or a booking being cancelled.
+	Bk *bookingDraft `json:"bk,omitempty"`
 	// Px is a grid worker starting a report for a resident (代报): the
 	// resident is asked for first.
 	Px bool `json:"px,omitempty"`
@@ -103,5 +105,5 @@ func (s *Session) unmarkDone(step string) {
 // clearFlow ends the flow, keeping nothing of the draft (and what is not
 // the draft's).
 func (s *Session) clearFlow() {
-	*s = Session{Ver: s.Ver, Last: s.Last, Why: s.Why, Pending: s.Pending, PendingAt: s.PendingAt, Op: s.Op, Scan: s.Scan, note: s.note}
+	*s = Session{Ver: s.Ver, Last: s.Last, Why: s.Why, Pending: s.Pending, PendingAt: s.PendingAt, Op: s.Op, Scan: s.Scan, Bk: s.Bk, note: s.note}
 }

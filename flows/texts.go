@@ -64,7 +64,7 @@ func LoadTexts(b []byte) (Texts, error) {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
 	var missing []string
-	for _, k := range slices.Concat(requiredTexts, staffTexts, lianxin.ErrorTextKeys(), consultationTexts, gridTexts, meTooTexts, suggestionTexts) {
+	for _, k := range slices.Concat(requiredTexts, staffTexts, lianxin.ErrorTextKeys(), consultationTexts, receptionTexts, gridTexts, meTooTexts, suggestionTexts) {
 		if _, ok := t[k]; !ok {
 			missing = append(missing, k)
 		}

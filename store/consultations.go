@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -199,15 +198,7 @@ func (db *DB) PublishConsultation(ctx context.Context, scope lianxin.Scope, id i
 			return lianxin.Errorf(lianxin.ECONFLICT, "consultation %d is already %s", id, c.Status)
 		}
 		for _, s := range sends {
-			used, err := massSendsUsed(tx, s.Month, s.Tag)
-			if err != nil {
-				return err
-			}
-			if used >= quota {
-				return lianxin.ErrMassQuota
-			}
-			if _, err := tx.Exec(`INSERT INTO mass_sends (purpose, tag, text, month, status, next_attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				s.Purpose, s.Tag, s.Text, s.Month, lianxin.OutboxPending, now, now); err != nil {
+			if _, err := enqueueMassSend(tx, s, quota, now); err != nil {
 				return err
 			}
 		}
@@ -225,44 +216,6 @@ func (db *DB) PublishConsultation(ctx context.Context, scope lianxin.Scope, id i
 	})
 }
 
-// massSendsUsed is how many mass sends of a month reach a follower with
-// the tag: those to every follower and those to the tag ("" : to every
-// follower, the most any tag's residents got).
-func massSendsUsed(tx queryer, month, tag string) (int, error) {
-	// WeChat saying the quota is used up (to every follower, or to this
-	// tag's) settles it for the month, whatever we counted.
-	var refused int
-	if err := tx.Get(&refused, `SELECT COUNT(*) FROM mass_sends WHERE month = ? AND status = ? AND (tag = '' OR tag = ? OR ? = '')`,
-		month, lianxin.MassQuotaUsed, tag, tag); err != nil {
-		return 0, err
-	}
-	if refused > 0 {
-		return math.MaxInt32, nil
-	}
-	live := `month = ? AND status IN ('pending', 'sent')`
-	var all int
-	if err := tx.Get(&all, `SELECT COUNT(*) FROM mass_sends WHERE `+live+` AND tag = ''`, month); err != nil {
-		return 0, err
-	}
-	var tagged int
-	if tag != "" {
-		if err := tx.Get(&tagged, `SELECT COUNT(*) FROM mass_sends WHERE `+live+` AND tag = ?`, month, tag); err != nil {
-			return 0, err
-		}
-	} else if err := tx.Get(&tagged, `SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM mass_sends WHERE `+live+` AND tag <> '' GROUP BY tag) t`, month); err != nil {
-		return 0, err
-	}
-	return all + tagged, nil
-}
-
-// MassSendsUsed is how many of the month's mass sends reach the followers
-// with the tag ("" every follower), for the console to show before staff
-// publish.
-func (db *DB) MassSendsUsed(ctx context.Context, month, tag string) (_ int, err error) {
-	defer wrap(&err, "MassSendsUsed(%s)", month)
-	return massSendsUsed(db.read, month, tag)
-}
-
 // enqueuePlainNotice queues a notice about no case (a consultation's).
 func enqueuePlainNotice(tx *Tx, now time.Time, n lianxin.Notice) error {
 	b, err := json.Marshal(n.Payload)
@@ -273,45 +226,6 @@ func enqueuePlainNotice(tx *Tx, now time.Time, n lianxin.Notice) error {
 		VALUES (?, ?, ?, ?, NULL, ?, ?, '') ON CONFLICT (idem_key) DO NOTHING`,
 		n.IdemKey, n.Kind, n.Recipient, string(b), now.Add(n.Delay), now)
 	return err
-}
-
-// MassSends lists the mass sends of a purpose ("consultation:3"), oldest first.
-func (db *DB) MassSends(ctx context.Context, purposePrefix string) (_ []lianxin.MassSend, err error) {
-	defer wrap(&err, "MassSends(%s)", purposePrefix)
-	var out []lianxin.MassSend
-	err = db.read.SelectContext(ctx, &out, `SELECT id, purpose, tag, text, month, status, attempts, last_error, created_at, sent_at, next_attempt
-		FROM mass_sends WHERE purpose = ? OR purpose LIKE ? ORDER BY id`, purposePrefix, purposePrefix+":%")
-	return out, err
-}
-
-// ClaimMassSends leases due mass sends to owner (the mass-send worker).
-func (db *DB) ClaimMassSends(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) (_ []lianxin.MassSend, err error) {
-	defer wrap(&err, "ClaimMassSends")
-	now = now.UTC()
-	var out []lianxin.MassSend
-	err = db.Tx(ctx, func(tx *Tx) error {
-		out = out[:0]
-		return tx.Select(&out, `UPDATE mass_sends SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
-			WHERE id IN (SELECT id FROM mass_sends WHERE status = 'pending' AND next_attempt <= ? AND (lease_until IS NULL OR lease_until <= ?)
-				ORDER BY id LIMIT ?)
-			RETURNING id, purpose, tag, text, month, status, attempts, last_error, created_at, sent_at, next_attempt`,
-			owner, now.Add(lease), now, now, limit)
-	})
-	return out, err
-}
-
-// FinishMassSend records what became of a claimed mass send: sent, retried
-// at next (status pending), or given up (dead, or quota) with the reason.
-func (db *DB) FinishMassSend(ctx context.Context, id int64, owner, status string, next time.Time, reason string) (err error) {
-	defer wrap(&err, "FinishMassSend(%d)", id)
-	now := db.now()
-	switch status {
-	case lianxin.OutboxSent:
-		return db.finishLeased(ctx, "mass_sends", id, owner, `status = 'sent', sent_at = ?, last_error = ''`, now)
-	case lianxin.OutboxPending:
-		return db.finishLeased(ctx, "mass_sends", id, owner, `next_attempt = ?, last_error = ?`, next.UTC(), reason)
-	}
-	return db.finishLeased(ctx, "mass_sends", id, owner, `status = ?, last_error = ?`, status, reason)
 }
 
 // AddOpinion records a resident's opinion (or one staff recorded), numbered

@@ -296,5 +296,10 @@ func (db *DB) LoadDirectory(ctx context.Context) (_ *lianxin.Directory, _ lianxi
 			return err
 		}),
 	)
+	if err == nil {
+		// The duty roster kept in the console (reception.go) counts as
+		// the directory's reception days.
+		dir.Roster, err = rosterAll(ctx, db.read)
+	}
 	return dir, cats, err
 }

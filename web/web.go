@@ -140,7 +140,8 @@ type Config struct {
 
 	// Issue 13's register pages (exports, numbers, monthly report,
 	// deputies' records, erasure); nil: they are not found.
-	Reports ReportDesk
+	Reports   ReportDesk
+	Reception ReceptionDesk
 }
 
 // Handler serves /console/.
@@ -215,6 +216,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /console/directory/edit/{kind}/{id}", h.auth(h.directoryEdit))
 	h.practiceRoutes()
 	h.registerRoutes()
+	h.receptionRoutes()
 	m.Handle("/console/", h.auth(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 		return lianxin.Errorf(lianxin.ENOTFOUND, "no console page %s", r.URL.Path)
 	}))

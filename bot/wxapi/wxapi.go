@@ -120,6 +120,7 @@ type Client struct {
 	rewrite    func(string) string
 	keys       tokenKeys
 	mediaHosts map[string]bool // lower case: host names, and host:port
+	tagIDs     tagCache        // user tags' ids by name (mass.go)
 }
 
 // New returns a Client.

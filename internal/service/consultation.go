@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/lianxin/lianxin"
-	"github.com/lianxin/lianxin/bot/wxapi"
 	"github.com/lianxin/lianxin/report"
 	"github.com/lianxin/lianxin/store"
 	"github.com/lianxin/lianxin/web"
@@ -16,20 +15,6 @@ import (
 // Consultations on draft regulations, wired: the console's desk (the
 // store, the engine that words pushes and notices, the report package for
 // the written suggestions) and the WeChat side of the push.
-
-// consultationBroadcaster mass-sends through the WeChat client (the
-// minimal mass send of bot/wxapi/consultation_masssend.go).
-type consultationBroadcaster struct{ api *wxapi.Client }
-
-func (b consultationBroadcaster) SendToTag(ctx context.Context, tag, text string) error {
-	_, err := b.api.ConsultationSendToTag(ctx, tag, text, "")
-	return err
-}
-
-func (b consultationBroadcaster) SendToTagOnce(ctx context.Context, tag, text, clientMsgID string) error {
-	_, err := b.api.ConsultationSendToTag(ctx, tag, text, clientMsgID)
-	return err
-}
 
 // consultationDesk is the console's consultations.
 type consultationDesk struct {
@@ -53,7 +38,7 @@ func (d consultationDesk) Conclude(ctx context.Context, scope lianxin.Scope, id 
 	return n, err
 }
 
-func (d consultationDesk) MassQuota() int { return d.s.Config.Consultations.MassQuota }
+func (d consultationDesk) MassQuota() int { return d.s.Config.MassQuota() }
 
 // ExportSuggestions writes the written suggestions (书面建议) of a
 // consultation within the scope: xlsx, html, or pdf (Chromium).
@@ -136,6 +121,7 @@ func (s *Service) practicesConsole(wc *web.Config) {
 	wc.Suggestions = suggestionDesk{s.DB, s}
 	wc.QRCodes = qrDesk{s.DB, s}
 	wc.Open311 = s.DB
+	wc.Reception = receptionDesk{s.DB, s}
 }
 
 // The writes of practices that queue notices wake the outbox (and the mass

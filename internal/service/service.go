@@ -57,6 +57,7 @@ type Service struct {
 	Media      *media.Worker     // nil without an AppSecret
 	Outbox     *bot.OutboxWorker // nil without an AppSecret
 	MassPush   *bot.MassPusher   // nil without an AppSecret
+	Tagging    *bot.TagWorker    // nil without an AppSecret
 	Webhook    *bot.Webhook
 	Registry   *prometheus.Registry
 	Metrics    *bot.Metrics
@@ -200,8 +201,9 @@ func EngineConfig(cfg configs.Config, data *Data, st flows.Store) flows.EngineCo
 			Fields:      cfg.Notify.TemplateFields,
 			CaseURL:     caseURL(cfg.Console.PublicURL),
 		},
-		RemindAt: cfg.Supervision.RemindAt,
-		MeToo:    lianxin.MeTooConfig{RadiusM: cfg.MeToo.RadiusM, Window: cfg.MeToo.Window.Duration},
+		RemindAt:  cfg.Supervision.RemindAt,
+		MeToo:     lianxin.MeTooConfig{RadiusM: cfg.MeToo.RadiusM, Window: cfg.MeToo.Window.Duration},
+		Reception: receptionSettings(cfg),
 	}
 }
 
@@ -343,7 +345,8 @@ func (s *Service) startAPI() error {
 		Deputies: s.DB, Window: s.DB, Cases: s.DB, Media: s.DB, DataDir: cfg.DataDir,
 		Registerer: s.Registry, Pacing: pacing, UnboundRetry: s.opts.RetryMax,
 	})
-	s.MassPush = bot.NewMassPusher(s.DB, consultationBroadcaster{api}, pacing, cfg.Workers.MaxAttempts)
+	s.MassPush = bot.NewMassPusher(s.DB, massBroadcaster{api}, pacing, cfg.Workers.MaxAttempts)
+	s.Tagging = bot.NewTagWorker(s.DB, api, pacing, cfg.Workers.MaxAttempts)
 	return err
 }
 
@@ -530,7 +533,9 @@ func (s *Service) Start(ctx context.Context) (wait func()) {
 			})
 		})
 		run(s.MassPush.Run)
+		run(s.Tagging.Run)
 	}
+	run(s.receptionLoop)
 	return wg.Wait
 }
 
