@@ -75,6 +75,19 @@ func (d dialect) staffFlag(col string) string {
 	return col + ` = 1`
 }
 
+// lockName serialises the transactions that take the same name until they
+// end, for a decision about rows that do not exist yet (the last place in
+// a reception slot): FOR UPDATE locks only rows already there, so two
+// PostgreSQL transactions could each count the places free and both
+// insert. SQLite's single writer already runs them one after the other.
+func (d dialect) lockName(tx *Tx, name string) error {
+	if !d.pg {
+		return nil
+	}
+	_, err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtext(?))`, name)
+	return err
+}
+
 // forUpdate ends a SELECT that reads a row the transaction goes on to
 // change according to what it read (a case's status before a transition):
 // PostgreSQL locks the row until the transaction ends, so a concurrent

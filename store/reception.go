@@ -159,6 +159,12 @@ func (db *DB) BookReception(ctx context.Context, nb lianxin.NewBooking) (_ *lian
 			}
 		}
 		if nb.Kind == lianxin.BookingKindBooked {
+			// One booking at a time per station and day: the checks below
+			// count rows, and a concurrent booking's row is not there to
+			// lock yet.
+			if err := tx.d.lockName(tx, "reception:"+nb.StationID+":"+nb.Day); err != nil {
+				return err
+			}
 			// Rows, not COUNT(*): PostgreSQL locks rows, not aggregates.
 			var mine []int64
 			if err := tx.Select(&mine, `SELECT id FROM reception_bookings WHERE openid = ? AND station_id = ? AND day = ? AND status = 'booked'`+tx.d.forUpdate(),

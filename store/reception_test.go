@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,6 +178,45 @@ func TestResidentsTaggedWhenRouted(t *testing.T) {
 		tags, _ := db.ResidentTags(ctx, "oTagged")
 		if len(tags) != 2 || tags[0].TaggedAt == nil || tags[1].Tag != "联络站:saiyu" {
 			t.Errorf("tags: %+v", tags)
+		}
+	})
+}
+
+// TestLastPlaceGoesOnce: residents booking the same slot at the same moment
+// through two processes (replicas on PostgreSQL) fill it to its capacity and
+// no further; the rest are told it is full.
+func TestLastPlaceGoesOnce(t *testing.T) {
+	testenv.EachEngine(t, func(t *testing.T, dsn func() string) {
+		ctx := context.Background()
+		path := dsn()
+		dbs := []*DB{openTest(t, path), openTest(t, path)}
+		const capacity, residents = 3, 12
+		var wg sync.WaitGroup
+		errs := make([]error, residents)
+		for i := range residents {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				openid := fmt.Sprintf("o%02d", i)
+				_, _, errs[i] = dbs[i%2].BookReception(ctx, lianxin.NewBooking{Booking: lianxin.Booking{Kind: lianxin.BookingKindBooked,
+					StationID: "pingtanjie", Day: "2026-12-15", Slot: "09:00-10:00", OpenID: openid, Topic: "楼道灯坏了", SourceKey: "k" + openid},
+					Capacity: capacity})
+			}()
+		}
+		wg.Wait()
+		booked, full := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				booked++
+			case errors.Is(err, lianxin.ErrSlotFull):
+				full++
+			default:
+				t.Errorf("booking: %v", err)
+			}
+		}
+		if booked != capacity || full != residents-capacity {
+			t.Errorf("%d booked and %d told it is full; want %d and %d", booked, full, capacity, residents-capacity)
 		}
 	})
 }
