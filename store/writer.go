@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,6 +75,10 @@ type writeReq struct {
 // maxGroup bounds how many writes share a transaction, so one commit never
 // holds the lock long enough to starve another process.
 const maxGroup = 256
+
+// maxYields bounds how many times the writer steps aside to let a group
+// grow before committing it.
+const maxYields = 4
 
 var errClosed = errors.New("store: closed")
 
@@ -270,13 +275,24 @@ func (w *writer) loop() {
 			}
 		}
 		group = append(group[:0], first)
-	gather:
-		for len(group) < maxGroup {
-			select {
-			case r := <-w.reqs:
-				group = append(group, r)
-			default:
-				break gather
+		// Let the goroutines that are ready to run go first: under load
+		// they are webhook requests about to queue their writes, which then
+		// share this transaction (a commit's page writes and WAL checksums
+		// cost more than the rows). Idle, Gosched returns at once.
+		for yields := 0; yields < maxYields; yields++ {
+			n := len(group)
+			runtime.Gosched()
+		gather:
+			for len(group) < maxGroup {
+				select {
+				case r := <-w.reqs:
+					group = append(group, r)
+				default:
+					break gather
+				}
+			}
+			if len(group) == n || len(group) >= maxGroup {
+				break
 			}
 		}
 		// Durable writes cannot be acknowledged before the next sync
