@@ -294,8 +294,11 @@ func (h *Webhook) parse(r *http.Request, mode *string) (*parsed, *reject) {
 	if err != nil {
 		return nil, xmlReject(err)
 	}
-	sum := sha256.Sum256(body)
-	p.bodyHash = hex.EncodeToString(sum[:16])
+	if p.key == nil {
+		// Only a plaintext request's pair is recorded (see receive).
+		sum := sha256.Sum256(body)
+		p.bodyHash = hex.EncodeToString(sum[:16])
+	}
 	p.msg = m
 	return p, nil
 }
@@ -413,7 +416,17 @@ func (h *Webhook) converse(ctx context.Context, p *parsed) (lianxin.Outcome, lia
 	var res lianxin.Result
 	if err == nil {
 		t0 := time.Now()
-		res, err = h.conv.Dispatch(ctx, lianxin.Delivery{Msg: m, NonceKey: p.nonceKey(), BodyHash: p.bodyHash, NonceUntil: p.until})
+		dv := lianxin.Delivery{Msg: m}
+		if p.key == nil {
+			// A plaintext request's signature covers no part of its body:
+			// its pair is recorded so a replay with another body is
+			// refused. An encrypted request's msg_signature covers its
+			// body, so a replay is either refused by the signature or the
+			// same message, which the message's key makes a retry; its
+			// pair needs no record (nor a key in Redis for minutes).
+			dv.NonceKey, dv.BodyHash, dv.NonceUntil = p.nonceKey(), p.bodyHash, p.until
+		}
+		res, err = h.conv.Dispatch(ctx, dv)
 		h.metrics.Phase.WithLabelValues("conversation").Observe(time.Since(t0).Seconds())
 	}
 	switch {
