@@ -86,6 +86,7 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 	defer wrap(&err, "CreateCase(category %s, station %s)", r.Category.Key, r.StationID)
 	now := db.now()
 	var id int64
+	var row caseRow
 	err = db.TxCommitted(ctx, func(tx *Tx) error {
 		created = false
 		if r.SourceKey != "" {
@@ -113,9 +114,10 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 			events = append(append([]lianxin.Event(nil), events...), a.Events...)
 			notices = append(append([]lianxin.Notice(nil), notices...), a.Notices...)
 		}
-		if id, err = insertCase(tx, number, r, a, now); err != nil {
+		if row, err = insertCase(tx, number, r, a, now); err != nil {
 			return err
 		}
+		id = row.ID
 		if err := indexCase(tx, id, r.Description, r.Location.Address, r.Location.Label); err != nil {
 			return err
 		}
@@ -143,10 +145,13 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 		return nil, false, err
 	}
 	// The caller needs the case's number, station and deputy; the details
-	// (attachments, timeline) are a Case call away.
-	var row caseRow
-	if err := db.read.GetContext(ctx, &row, `SELECT * FROM cases WHERE id = ?`, id); err != nil {
-		return nil, false, err
+	// (attachments, timeline) are a Case call away. A new case is the row
+	// just written (reading it back cost a query per case); an earlier one
+	// is read.
+	if !created {
+		if err := db.read.GetContext(ctx, &row, `SELECT * FROM cases WHERE id = ?`, id); err != nil {
+			return nil, false, err
+		}
 	}
 	return row.toCase(), created, nil
 }
@@ -166,8 +171,9 @@ func nextNumber(tx *Tx, num lianxin.CaseNumbering, now time.Time) (string, error
 }
 
 // insertCase writes the case row, registered, with its category's deadlines
-// and the assigner's decision.
-func insertCase(tx *Tx, number string, r lianxin.Report, a lianxin.Assignment, now time.Time) (int64, error) {
+// and the assigner's decision, and returns the row as written (the columns
+// it does not set have their defaults).
+func insertCase(tx *Tx, number string, r lianxin.Report, a lianxin.Assignment, now time.Time) (caseRow, error) {
 	var acceptDue, resolveDue *time.Time
 	if h := r.Category.AcceptHours; h > 0 {
 		t := now.Add(time.Duration(h) * time.Hour)
@@ -178,13 +184,19 @@ func insertCase(tx *Tx, number string, r lianxin.Report, a lianxin.Assignment, n
 		resolveDue = &t
 	}
 	var sourceKey any
+	var sourceKeyPtr *string
 	if r.SourceKey != "" {
-		sourceKey = r.SourceKey
+		sourceKey, sourceKeyPtr = r.SourceKey, &r.SourceKey
 	}
 	source := r.Source
 	if source == "" {
 		source = lianxin.SourceWeChat
 	}
+	row := caseRow{Number: number, SourceKey: sourceKeyPtr, OpenID: r.OpenID, Status: string(lianxin.StatusRegistered),
+		Category: r.Category.Key, StationID: r.StationID, AssigneeID: a.AssigneeID, Description: r.Description,
+		Lat: r.Location.Lat, Lng: r.Location.Lng, LocLabel: r.Location.Label, Address: r.Location.Address, Phone: r.Phone,
+		NeedsStaff: r.NeedsStaff || a.NeedsStaff, CreatedAt: now, UpdatedAt: now, AcceptDue: acceptDue, ResolveDue: resolveDue,
+		Anonymous: r.Anonymous, Source: source, ContactName: r.ContactName, GridID: r.GridID, Reporter: r.Reporter}
 	id, _, err := tx.insertID(`INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
 		lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due, anonymous, source, contact_name,
 		grid_id, reporter)
@@ -192,7 +204,8 @@ func insertCase(tx *Tx, number string, r lianxin.Report, a lianxin.Assignment, n
 		number, sourceKey, r.OpenID, lianxin.StatusRegistered, r.Category.Key, r.StationID, a.AssigneeID, r.Description,
 		r.Location.Lat, r.Location.Lng, r.Location.Label, r.Location.Address, r.Phone, r.NeedsStaff || a.NeedsStaff,
 		now, now, acceptDue, resolveDue, r.Anonymous, source, r.ContactName, r.GridID, r.Reporter)
-	return id, err
+	row.ID = id
+	return row, err
 }
 
 // claimAttachments links the draft's photos and voice to the case (only the
