@@ -135,7 +135,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.metrics.Requests.WithLabelValues("unknown", "error").Inc()
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
-		h.metrics.Latency.WithLabelValues(mode).Observe(time.Since(start).Seconds())
+		h.metrics.observeLatency(mode, time.Since(start).Seconds())
 	}()
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -340,7 +340,7 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, mode *string) 
 	}
 	t1 := time.Now()
 	j, err := h.journalBy(deadline, m, outcomeForJournal(outcome), res.Reply.Text, nonce, durable)
-	h.metrics.Phase.WithLabelValues("journal").Observe(time.Since(t1).Seconds())
+	h.metrics.ObservePhase("journal", time.Since(t1).Seconds())
 	if errors.Is(err, lianxin.ErrReplay) {
 		h.refused(w, errReplay)
 		return
@@ -427,7 +427,7 @@ func (h *Webhook) converse(ctx context.Context, p *parsed) (lianxin.Outcome, lia
 			dv.NonceKey, dv.BodyHash, dv.NonceUntil = p.nonceKey(), p.bodyHash, p.until
 		}
 		res, err = h.conv.Dispatch(ctx, dv)
-		h.metrics.Phase.WithLabelValues("conversation").Observe(time.Since(t0).Seconds())
+		h.metrics.ObservePhase("conversation", time.Since(t0).Seconds())
 	}
 	switch {
 	case err == nil:
