@@ -218,8 +218,16 @@ func claimAttachments(tx *Tx, id int64, r lianxin.Report, now time.Time) error {
 	if r.ReporterOpenID != "" {
 		owner = r.ReporterOpenID
 	}
-	for _, a := range r.Attachments {
-		if _, err := tx.Exec(`UPDATE attachments SET case_id = ?, updated_at = ? WHERE id = ? AND openid = ? AND case_id IS NULL`, id, now, a, owner); err != nil {
+	if len(r.Attachments) > 0 {
+		// One statement for all of them (a report has a few photos).
+		q := `UPDATE attachments SET case_id = ?, updated_at = ? WHERE openid = ? AND case_id IS NULL AND id IN (?` +
+			strings.Repeat(`, ?`, len(r.Attachments)-1) + `)`
+		args := make([]any, 0, 3+len(r.Attachments))
+		args = append(args, id, now, owner)
+		for _, a := range r.Attachments {
+			args = append(args, a)
+		}
+		if _, err := tx.Exec(q, args...); err != nil {
 			return err
 		}
 	}
@@ -234,10 +242,8 @@ func claimAttachments(tx *Tx, id int64, r lianxin.Report, now time.Time) error {
 // record writes a change's timeline events and queues its notices, in the
 // change's own transaction.
 func record(tx *Tx, caseID int64, events []lianxin.Event, notices []lianxin.Notice, now time.Time) error {
-	for _, e := range events {
-		if err := addEvent(tx, caseID, e, now); err != nil {
-			return err
-		}
+	if err := addEvents(tx, caseID, events, now); err != nil {
+		return err
 	}
 	for _, n := range notices {
 		if err := enqueueNotice(tx, now, caseID, n); err != nil {
@@ -250,16 +256,31 @@ func record(tx *Tx, caseID int64, events []lianxin.Event, notices []lianxin.Noti
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func addEvent(tx *Tx, caseID int64, e lianxin.Event, now time.Time) error {
-	at := e.At
-	if at.IsZero() {
-		at = now
+	return addEvents(tx, caseID, []lianxin.Event{e}, now)
+}
+
+// addEvents writes a change's events in one statement, in order (the
+// timeline is ordered by id): a registration has several, and a statement
+// costs more than a row.
+func addEvents(tx *Tx, caseID int64, events []lianxin.Event, now time.Time) error {
+	if len(events) == 0 {
+		return nil
 	}
-	audience := e.Audience
-	if audience == "" {
-		audience = lianxin.AudienceStaff // when in doubt, internal
+	q := `INSERT INTO case_events (case_id, type, actor, text, audience, at) VALUES (?, ?, ?, ?, ?, ?)` +
+		strings.Repeat(`, (?, ?, ?, ?, ?, ?)`, len(events)-1)
+	args := make([]any, 0, 6*len(events))
+	for _, e := range events {
+		at := e.At
+		if at.IsZero() {
+			at = now
+		}
+		audience := e.Audience
+		if audience == "" {
+			audience = lianxin.AudienceStaff // when in doubt, internal
+		}
+		args = append(args, caseID, e.Type, e.Actor, e.Text, audience, at.UTC())
 	}
-	_, err := tx.Exec(`INSERT INTO case_events (case_id, type, actor, text, audience, at) VALUES (?, ?, ?, ?, ?, ?)`,
-		caseID, e.Type, e.Actor, e.Text, audience, at.UTC())
+	_, err := tx.Exec(q, args...)
 	return err
 }
 
