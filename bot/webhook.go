@@ -452,6 +452,9 @@ func (h *Webhook) converse(ctx context.Context, p *parsed) (lianxin.Outcome, lia
 // database is locked by another process, the disk is stalled): the write
 // still lands, but the reply cannot wait for it, so WeChat is asked to retry.
 func (h *Webhook) journalBy(deadline time.Time, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce, durable bool) (lianxin.Journaled, error) {
+	if dj, ok := h.journal.(deadlineJournal); ok {
+		return dj.JournalBy(deadline, m, outcome, reply, n, durable)
+	}
 	type result struct {
 		j   lianxin.Journaled
 		err error
@@ -476,6 +479,13 @@ func (h *Webhook) journalBy(deadline time.Time, m *lianxin.Inbound, outcome lian
 }
 
 var errJournalSlow = errors.New("journal write did not finish in time")
+
+// deadlineJournal is a journal that waits for its writer only until a
+// deadline itself (store.DB): the webhook then needs no goroutine of its
+// own per message to give up waiting.
+type deadlineJournal interface {
+	JournalBy(deadline time.Time, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce, durable bool) (lianxin.Journaled, error)
+}
 
 func outcomeForJournal(outcome lianxin.Outcome) lianxin.Outcome {
 	if outcome == lianxin.OutcomeDuplicate {

@@ -110,6 +110,32 @@ func (w *writer) do(ctx context.Context, fn func(*Tx) error, durable bool) error
 	return <-r.errc
 }
 
+// doBy is do for a caller that must answer by deadline: it stops waiting
+// then (ErrWriteSlow), although a write already queued still runs. The
+// caller must therefore read what fn wrote only when doBy returned nil.
+func (w *writer) doBy(deadline time.Time, fn func(*Tx) error, durable bool) error {
+	r := &writeReq{ctx: context.Background(), fn: fn, errc: make(chan error, 1), durable: durable}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case w.reqs <- r:
+	case <-w.stop:
+		return errClosed
+	case <-t.C:
+		return ErrWriteSlow
+	}
+	select {
+	case err := <-r.errc:
+		return err
+	case <-t.C:
+		return ErrWriteSlow
+	}
+}
+
+// ErrWriteSlow is a write that did not finish by its caller's deadline (the
+// database is locked by another process, the disk stalls). It may still land.
+var ErrWriteSlow = errors.New("store: write did not finish in time")
+
 func (w *writer) close() {
 	w.once.Do(func() { close(w.stop) })
 	w.done.Wait()
