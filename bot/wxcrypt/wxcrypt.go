@@ -14,7 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/silenceper/wechat/v2/util"
@@ -25,13 +25,23 @@ import (
 // ciphertext). Same algorithm as the SDK's util.Signature, without its
 // fmt.Sprintf, because it runs twice on every request. It sorts parts in place.
 func Signature(parts ...string) string {
-	sort.Strings(parts)
-	h := sha1.New()
+	// slices.Sort and one buffer: sort.Strings and a hash.Hash's Write took
+	// the parts to the heap, one allocation each.
+	slices.Sort(parts)
+	n := 0
 	for _, s := range parts {
-		h.Write([]byte(s))
+		n += len(s)
 	}
-	var sum [sha1.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	var small [128]byte
+	b := small[:0]
+	if n > len(small) {
+		b = make([]byte, 0, n)
+	}
+	for _, s := range parts {
+		b = append(b, s...)
+	}
+	sum := sha1.Sum(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // SignatureOK compares in constant time, so response timing reveals nothing
