@@ -111,7 +111,7 @@ func (w *writer) do(ctx context.Context, fn func(*Tx) error, durable bool) error
 }
 
 // doBy is do for a caller that must answer by deadline: it stops waiting
-// then (ErrWriteSlow), although a write already queued still runs. The
+// then (ErrWriteSlow), although the write still runs. The
 // caller must therefore read what fn wrote only when doBy returned nil.
 func (w *writer) doBy(deadline time.Time, fn func(*Tx) error, durable bool) error {
 	r := &writeReq{ctx: context.Background(), fn: fn, errc: make(chan error, 1), durable: durable}
@@ -122,6 +122,14 @@ func (w *writer) doBy(deadline time.Time, fn func(*Tx) error, durable bool) erro
 	case <-w.stop:
 		return errClosed
 	case <-t.C:
+		// The queue is full (the writer stalls): the write still lands
+		// once there is room, as it would had it been queued in time.
+		go func() {
+			select {
+			case w.reqs <- r:
+			case <-w.stop:
+			}
+		}()
 		return ErrWriteSlow
 	}
 	select {
