@@ -19,6 +19,28 @@ type Metrics struct {
 	// those closed at once because the cap was reached (LimitListener).
 	Conns        prometheus.Gauge
 	ConnsRefused prometheus.Counter
+
+	// The series every message observes, looked up once (a label lookup
+	// hashes the values and takes a lock each time).
+	phases  map[string]prometheus.Observer
+	latency map[string]prometheus.Observer
+}
+
+// ObservePhase records how long a phase of an accepted message took.
+func (m *Metrics) ObservePhase(phase string, seconds float64) {
+	if o, ok := m.phases[phase]; ok {
+		o.Observe(seconds)
+		return
+	}
+	m.Phase.WithLabelValues(phase).Observe(seconds)
+}
+
+func (m *Metrics) observeLatency(mode string, seconds float64) {
+	if o, ok := m.latency[mode]; ok {
+		o.Observe(seconds)
+		return
+	}
+	m.Latency.WithLabelValues(mode).Observe(seconds)
 }
 
 // NewMetrics registers the webhook's series on reg.
@@ -62,6 +84,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "lianxin_http_connections_refused_total",
 			Help: "Connections closed at once because LIANXIN_MAX_CONNS were open.",
 		}),
+	}
+	m.phases, m.latency = map[string]prometheus.Observer{}, map[string]prometheus.Observer{}
+	for _, p := range []string{"conversation", "journal", "admit", "step", "commit"} {
+		m.phases[p] = m.Phase.WithLabelValues(p)
+	}
+	for _, mode := range []string{"plain", "aes", "compat"} {
+		m.latency[mode] = m.Latency.WithLabelValues(mode)
 	}
 	reg.MustRegister(m.Requests, m.Latency, m.Duplicates, m.Rejected, m.Deferred, m.Replayed, m.Phase, m.Conns, m.ConnsRefused)
 	return m

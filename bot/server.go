@@ -166,12 +166,14 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return &limitConn{Conn: c, l: l}, nil
 		default:
 		}
-		c.Close()
+		// Counted and logged before it is closed, so whoever sees it
+		// closed also sees it counted.
 		l.m.ConnsRefused.Inc()
 		now := time.Now().UnixNano()
 		if last := l.lastWarn.Load(); now-last >= int64(10*time.Second) && l.lastWarn.CompareAndSwap(last, now) {
 			l.log.Warn("connection cap reached: closing new connections (LIANXIN_MAX_CONNS)", "max", cap(l.slots))
 		}
+		c.Close()
 	}
 }
 

@@ -409,7 +409,7 @@ func decodeEntities(dst, s []byte) ([]byte, error) {
 func appendCDATA(dst []byte, s string) []byte {
 	dst = append(dst, "<![CDATA["...)
 	for {
-		j := indexString(s, "]]>")
+		j := strings.Index(s, "]]>")
 		if j < 0 {
 			break
 		}
@@ -421,19 +421,12 @@ func appendCDATA(dst []byte, s string) []byte {
 	return append(dst, "]]>"...)
 }
 
-func indexString(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
-}
-
 // textReplyXML is a passive text reply.
 func textReplyXML(to, from string, createTime int64, text string) []byte {
 	to, from, text = xmlSafe(to), xmlSafe(from), xmlSafe(text)
-	b := make([]byte, 0, 160+len(to)+len(from)+len(text))
+	// The tags and CDATA wrappers take about 190 bytes: room for all of
+	// it at once, so the reply is not copied again as it grows.
+	b := make([]byte, 0, 256+len(to)+len(from)+len(text))
 	b = append(b, "<xml><ToUserName>"...)
 	b = appendCDATA(b, to)
 	b = append(b, "</ToUserName><FromUserName>"...)
@@ -447,7 +440,7 @@ func textReplyXML(to, from string, createTime int64, text string) []byte {
 
 // encryptedReplyXML is the envelope of an encrypted reply.
 func encryptedReplyXML(encrypt, signature, timestamp, nonce string) []byte {
-	b := make([]byte, 0, 120+len(encrypt)+len(signature)+len(nonce))
+	b := make([]byte, 0, 192+len(encrypt)+len(signature)+len(timestamp)+len(nonce))
 	b = append(b, "<xml><Encrypt>"...)
 	b = appendCDATA(b, encrypt)
 	b = append(b, "</Encrypt><MsgSignature>"...)

@@ -210,7 +210,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, dv lianxin.Delivery) (lianxin
 		r.Duplicate = true
 		return r, err
 	case "lead":
-		if r, ok, err := d.lead(ctx, token, rk, res[1], res[2:], mk); err != nil || ok {
+		if r, ok, err := d.lead(ctx, token, rk, res[1], res[2:], mk, own{string(payload), m}); err != nil || ok {
 			return r, err
 		}
 	}
@@ -260,7 +260,7 @@ func (d *Dispatcher) wait(ctx context.Context, token string, rk residentKeys, mk
 		case "gone":
 			return lianxin.Result{}, fmt.Errorf("dispatch: message %s vanished from Redis", mk)
 		case "lead":
-			if r, ok, err := d.lead(ctx, token, rk, res[1], res[2:], mk); err != nil || ok {
+			if r, ok, err := d.lead(ctx, token, rk, res[1], res[2:], mk, own{}); err != nil || ok {
 				r.Duplicate = duplicate
 				return r, err
 			}
@@ -293,14 +293,26 @@ func (d *Dispatcher) abandon(mk string) (lianxin.Result, error) {
 	return lianxin.Result{}, lianxin.ErrLate
 }
 
+// own is the caller's message and its inbox entry: met in the inbox (as
+// it usually is, alone), it needs no decoding.
+type own struct {
+	payload string
+	msg     *lianxin.Inbound
+}
+
 // lead applies the inbox as the resident's applier until it is empty. ok is
 // false when mk was not among the applied messages (the caller keeps waiting).
-func (d *Dispatcher) lead(ctx context.Context, token string, rk residentKeys, state string, items []string, mk string) (mine lianxin.Result, ok bool, err error) {
+func (d *Dispatcher) lead(ctx context.Context, token string, rk residentKeys, state string, items []string, mk string, mine0 own) (mine lianxin.Result, ok bool, err error) {
 	for {
 		msgs := make([]*lianxin.Inbound, 0, len(items))
 		keys := make([]string, 0, len(items)+3)
 		keys = append(keys, rk.session, rk.inbox, rk.lock)
 		for _, it := range items {
+			if mine0.msg != nil && it == mine0.payload {
+				m := *mine0.msg // a copy, as decoding would give
+				msgs = append(msgs, &m)
+				continue
+			}
 			m := &lianxin.Inbound{}
 			if err := json.Unmarshal([]byte(it), m); err != nil {
 				// Cannot happen with our own payloads; answer it with nothing

@@ -6,9 +6,8 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/lianxin/lianxin"
 )
@@ -146,21 +145,32 @@ func (db *DB) AttachmentStatuses(ctx context.Context, ids []int64) (_ map[int64]
 	if len(ids) == 0 {
 		return out, nil
 	}
-	q, args, err := sqlx.In(`SELECT id, status FROM attachments WHERE id IN (?)`, ids)
+	// Asked at every report's summary and submission: built and scanned by
+	// hand, without sqlx.In's and the struct mapping's reflection.
+	var q strings.Builder
+	q.WriteString(`SELECT id, status FROM attachments WHERE id IN (?`)
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			q.WriteString(`, ?`)
+		}
+		args[i] = id
+	}
+	q.WriteString(`)`)
+	rows, err := db.read.QueryContext(ctx, q.String(), args...)
 	if err != nil {
 		return nil, err
 	}
-	var rows []struct {
-		ID     int64                    `db:"id"`
-		Status lianxin.AttachmentStatus `db:"status"`
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var status string
+		if err := rows.Scan(&id, &status); err != nil {
+			return nil, err
+		}
+		out[id] = lianxin.AttachmentStatus(status)
 	}
-	if err := db.read.SelectContext(ctx, &rows, q, args...); err != nil {
-		return nil, err
-	}
-	for _, r := range rows {
-		out[r.ID] = r.Status
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 func (db *DB) finishAttachment(ctx context.Context, id int64, owner, set string, args ...any) error {

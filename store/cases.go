@@ -19,6 +19,7 @@ type queryer interface {
 	Select(dest any, query string, args ...any) error
 	Get(dest any, query string, args ...any) error
 	QueryRowx(query string, args ...any) *sqlx.Row
+	Queryx(query string, args ...any) (*sqlx.Rows, error)
 }
 
 type txView struct{ tx queryer }
@@ -34,22 +35,28 @@ func (v txView) OpenCounts(deputyIDs []string) (map[string]int, error) {
 		return out, nil
 	}
 	// Kept by triggers (migration 005): one row per deputy, however many
-	// cases they have.
-	q, args, err := sqlx.In(`SELECT deputy_id, open FROM deputy_open_cases WHERE deputy_id IN (?) AND open > 0`, deputyIDs)
+	// cases they have. Built and scanned by hand: it runs in every
+	// registration's transaction, where sqlx.In's and the struct mapping's
+	// reflection cost more than the query.
+	q := `SELECT deputy_id, open FROM deputy_open_cases WHERE open > 0 AND deputy_id IN (?` + strings.Repeat(`, ?`, len(deputyIDs)-1) + `)`
+	args := make([]any, len(deputyIDs))
+	for i, id := range deputyIDs {
+		args[i] = id
+	}
+	rows, err := v.tx.Queryx(q, args...)
 	if err != nil {
 		return nil, err
 	}
-	var rows []struct {
-		ID   string `db:"deputy_id"`
-		Open int    `db:"open"`
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var open int
+		if err := rows.Scan(&id, &open); err != nil {
+			return nil, err
+		}
+		out[id] = open
 	}
-	if err := v.tx.Select(&rows, q, args...); err != nil {
-		return nil, err
-	}
-	for _, r := range rows {
-		out[r.ID] = r.Open
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 func (v txView) LastAssignee(units []string) (string, error) {
@@ -86,6 +93,7 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 	defer wrap(&err, "CreateCase(category %s, station %s)", r.Category.Key, r.StationID)
 	now := db.now()
 	var id int64
+	var row caseRow
 	err = db.TxCommitted(ctx, func(tx *Tx) error {
 		created = false
 		if r.SourceKey != "" {
@@ -113,9 +121,10 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 			events = append(append([]lianxin.Event(nil), events...), a.Events...)
 			notices = append(append([]lianxin.Notice(nil), notices...), a.Notices...)
 		}
-		if id, err = insertCase(tx, number, r, a, now); err != nil {
+		if row, err = insertCase(tx, number, r, a, now); err != nil {
 			return err
 		}
+		id = row.ID
 		if err := indexCase(tx, id, r.Description, r.Location.Address, r.Location.Label); err != nil {
 			return err
 		}
@@ -143,10 +152,13 @@ func (db *DB) CreateCase(ctx context.Context, num lianxin.CaseNumbering, r lianx
 		return nil, false, err
 	}
 	// The caller needs the case's number, station and deputy; the details
-	// (attachments, timeline) are a Case call away.
-	var row caseRow
-	if err := db.read.GetContext(ctx, &row, `SELECT * FROM cases WHERE id = ?`, id); err != nil {
-		return nil, false, err
+	// (attachments, timeline) are a Case call away. A new case is the row
+	// just written (reading it back cost a query per case); an earlier one
+	// is read.
+	if !created {
+		if err := db.read.GetContext(ctx, &row, `SELECT * FROM cases WHERE id = ?`, id); err != nil {
+			return nil, false, err
+		}
 	}
 	return row.toCase(), created, nil
 }
@@ -166,8 +178,9 @@ func nextNumber(tx *Tx, num lianxin.CaseNumbering, now time.Time) (string, error
 }
 
 // insertCase writes the case row, registered, with its category's deadlines
-// and the assigner's decision.
-func insertCase(tx *Tx, number string, r lianxin.Report, a lianxin.Assignment, now time.Time) (int64, error) {
+// and the assigner's decision, and returns the row as written (the columns
+// it does not set have their defaults).
+func insertCase(tx *Tx, number string, r lianxin.Report, a lianxin.Assignment, now time.Time) (caseRow, error) {
 	var acceptDue, resolveDue *time.Time
 	if h := r.Category.AcceptHours; h > 0 {
 		t := now.Add(time.Duration(h) * time.Hour)
@@ -178,13 +191,19 @@ func insertCase(tx *Tx, number string, r lianxin.Report, a lianxin.Assignment, n
 		resolveDue = &t
 	}
 	var sourceKey any
+	var sourceKeyPtr *string
 	if r.SourceKey != "" {
-		sourceKey = r.SourceKey
+		sourceKey, sourceKeyPtr = r.SourceKey, &r.SourceKey
 	}
 	source := r.Source
 	if source == "" {
 		source = lianxin.SourceWeChat
 	}
+	row := caseRow{Number: number, SourceKey: sourceKeyPtr, OpenID: r.OpenID, Status: string(lianxin.StatusRegistered),
+		Category: r.Category.Key, StationID: r.StationID, AssigneeID: a.AssigneeID, Description: r.Description,
+		Lat: r.Location.Lat, Lng: r.Location.Lng, LocLabel: r.Location.Label, Address: r.Location.Address, Phone: r.Phone,
+		NeedsStaff: r.NeedsStaff || a.NeedsStaff, CreatedAt: now, UpdatedAt: now, AcceptDue: acceptDue, ResolveDue: resolveDue,
+		Anonymous: r.Anonymous, Source: source, ContactName: r.ContactName, GridID: r.GridID, Reporter: r.Reporter}
 	id, _, err := tx.insertID(`INSERT INTO cases (number, source_key, openid, status, category, station_id, assignee_id, description,
 		lat, lng, loc_label, address, phone, needs_staff, created_at, updated_at, accept_due, resolve_due, anonymous, source, contact_name,
 		grid_id, reporter)
@@ -192,7 +211,8 @@ func insertCase(tx *Tx, number string, r lianxin.Report, a lianxin.Assignment, n
 		number, sourceKey, r.OpenID, lianxin.StatusRegistered, r.Category.Key, r.StationID, a.AssigneeID, r.Description,
 		r.Location.Lat, r.Location.Lng, r.Location.Label, r.Location.Address, r.Phone, r.NeedsStaff || a.NeedsStaff,
 		now, now, acceptDue, resolveDue, r.Anonymous, source, r.ContactName, r.GridID, r.Reporter)
-	return id, err
+	row.ID = id
+	return row, err
 }
 
 // claimAttachments links the draft's photos and voice to the case (only the
@@ -205,8 +225,16 @@ func claimAttachments(tx *Tx, id int64, r lianxin.Report, now time.Time) error {
 	if r.ReporterOpenID != "" {
 		owner = r.ReporterOpenID
 	}
-	for _, a := range r.Attachments {
-		if _, err := tx.Exec(`UPDATE attachments SET case_id = ?, updated_at = ? WHERE id = ? AND openid = ? AND case_id IS NULL`, id, now, a, owner); err != nil {
+	if len(r.Attachments) > 0 {
+		// One statement for all of them (a report has a few photos).
+		q := `UPDATE attachments SET case_id = ?, updated_at = ? WHERE openid = ? AND case_id IS NULL AND id IN (?` +
+			strings.Repeat(`, ?`, len(r.Attachments)-1) + `)`
+		args := make([]any, 0, 3+len(r.Attachments))
+		args = append(args, id, now, owner)
+		for _, a := range r.Attachments {
+			args = append(args, a)
+		}
+		if _, err := tx.Exec(q, args...); err != nil {
 			return err
 		}
 	}
@@ -221,10 +249,8 @@ func claimAttachments(tx *Tx, id int64, r lianxin.Report, now time.Time) error {
 // record writes a change's timeline events and queues its notices, in the
 // change's own transaction.
 func record(tx *Tx, caseID int64, events []lianxin.Event, notices []lianxin.Notice, now time.Time) error {
-	for _, e := range events {
-		if err := addEvent(tx, caseID, e, now); err != nil {
-			return err
-		}
+	if err := addEvents(tx, caseID, events, now); err != nil {
+		return err
 	}
 	for _, n := range notices {
 		if err := enqueueNotice(tx, now, caseID, n); err != nil {
@@ -237,16 +263,31 @@ func record(tx *Tx, caseID int64, events []lianxin.Event, notices []lianxin.Noti
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func addEvent(tx *Tx, caseID int64, e lianxin.Event, now time.Time) error {
-	at := e.At
-	if at.IsZero() {
-		at = now
+	return addEvents(tx, caseID, []lianxin.Event{e}, now)
+}
+
+// addEvents writes a change's events in one statement, in order (the
+// timeline is ordered by id): a registration has several, and a statement
+// costs more than a row.
+func addEvents(tx *Tx, caseID int64, events []lianxin.Event, now time.Time) error {
+	if len(events) == 0 {
+		return nil
 	}
-	audience := e.Audience
-	if audience == "" {
-		audience = lianxin.AudienceStaff // when in doubt, internal
+	q := `INSERT INTO case_events (case_id, type, actor, text, audience, at) VALUES (?, ?, ?, ?, ?, ?)` +
+		strings.Repeat(`, (?, ?, ?, ?, ?, ?)`, len(events)-1)
+	args := make([]any, 0, 6*len(events))
+	for _, e := range events {
+		at := e.At
+		if at.IsZero() {
+			at = now
+		}
+		audience := e.Audience
+		if audience == "" {
+			audience = lianxin.AudienceStaff // when in doubt, internal
+		}
+		args = append(args, caseID, e.Type, e.Actor, e.Text, audience, at.UTC())
 	}
-	_, err := tx.Exec(`INSERT INTO case_events (case_id, type, actor, text, audience, at) VALUES (?, ?, ?, ?, ?, ?)`,
-		caseID, e.Type, e.Actor, e.Text, audience, at.UTC())
+	_, err := tx.Exec(q, args...)
 	return err
 }
 

@@ -266,3 +266,7 @@ func (p pool) Select(dest any, q string, args ...any) error {
 func (p pool) QueryRowx(q string, args ...any) *sqlx.Row {
 	return p.DB.QueryRowx(p.d.rebind(q), args...)
 }
+
+func (p pool) Queryx(q string, args ...any) (*sqlx.Rows, error) {
+	return p.DB.Queryx(p.d.rebind(q), args...)
+}

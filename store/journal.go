@@ -35,7 +35,43 @@ func (db *DB) JournalCommitted(ctx context.Context, m *lianxin.Inbound, outcome 
 	return db.journal(ctx, m, outcome, reply, n, false)
 }
 
+// JournalBy is Journal when durable, else JournalCommitted, for a caller
+// that must answer by deadline: it stops waiting then (ErrWriteSlow),
+// although the record still lands. The webhook waits this way for the
+// writer itself, without a goroutine of its own per message.
+func (db *DB) JournalBy(deadline time.Time, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce, durable bool) (_ lianxin.Journaled, err error) {
+	defer wrap(&err, "Journal(%s %d)", m.Kind, m.MsgID)
+	if db.w == nil {
+		// PostgreSQL: the transaction runs in the caller's goroutine, so
+		// one of its own waits for it.
+		type result struct {
+			j   lianxin.Journaled
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			j, err := db.journal(context.Background(), m, outcome, reply, n, durable)
+			done <- result{j, err}
+		}()
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		select {
+		case r := <-done:
+			return r.j, r.err
+		case <-t.C:
+			return lianxin.Journaled{}, ErrWriteSlow
+		}
+	}
+	return db.journalWith(m, outcome, reply, n, func(fn func(*Tx) error) error { return db.w.doBy(deadline, fn, durable) })
+}
+
 func (db *DB) journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce, durable bool) (j lianxin.Journaled, err error) {
+	return db.journalWith(m, outcome, reply, n, func(fn func(*Tx) error) error { return db.write(ctx, fn, durable) })
+}
+
+// journalWith journals through write, which runs the transaction; the
+// record is read only when write says the transaction ran.
+func (db *DB) journalWith(m *lianxin.Inbound, outcome lianxin.Outcome, reply string, n *lianxin.Nonce, write func(func(*Tx) error) error) (j lianxin.Journaled, err error) {
 	// The whole message is kept only while it may need replaying; a settled
 	// message's row keeps its summary, media id and reply.
 	payload := []byte("{}")
@@ -47,8 +83,10 @@ func (db *DB) journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.O
 	}
 	now := db.now()
 	key := m.Key()
-	err = db.write(ctx, func(tx *Tx) error {
-		j = lianxin.Journaled{Outcome: outcome, Reply: reply}
+	var rec lianxin.Journaled
+	err = write(func(tx *Tx) error {
+		j := &rec
+		*j = lianxin.Journaled{Outcome: outcome, Reply: reply}
 		if n != nil {
 			if err := db.rememberNonce(tx, *n, now); err != nil && (n.Check || !errors.Is(err, lianxin.ErrReplay)) {
 				return err
@@ -69,11 +107,16 @@ func (db *DB) journal(ctx context.Context, m *lianxin.Inbound, outcome lianxin.O
 			return nil
 		}
 		return touchResident(tx, m, now)
-	}, durable)
-	if err == nil && j.Fresh {
+	})
+	if err != nil {
+		// rec is not read: a write the caller stopped waiting for may
+		// still be filling it in.
+		return lianxin.Journaled{}, err
+	}
+	if rec.Fresh {
 		db.touched.Store(m.OpenID, now)
 	}
-	return j, err
+	return rec, nil
 }
 
 // touchedRecently reports whether this process recorded the resident's

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,10 @@ type writeReq struct {
 // holds the lock long enough to starve another process.
 const maxGroup = 256
 
+// maxYields bounds how many times the writer steps aside to let a group
+// grow before committing it.
+const maxYields = 4
+
 var errClosed = errors.New("store: closed")
 
 func newWriter(db *sqlx.DB, wal string) *writer {
@@ -104,6 +109,40 @@ func (w *writer) do(ctx context.Context, fn func(*Tx) error, durable bool) error
 	// deadline wait in a goroutine of their own (the webhook does).
 	return <-r.errc
 }
+
+// doBy is do for a caller that must answer by deadline: it stops waiting
+// then (ErrWriteSlow), although the write still runs. The
+// caller must therefore read what fn wrote only when doBy returned nil.
+func (w *writer) doBy(deadline time.Time, fn func(*Tx) error, durable bool) error {
+	r := &writeReq{ctx: context.Background(), fn: fn, errc: make(chan error, 1), durable: durable}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case w.reqs <- r:
+	case <-w.stop:
+		return errClosed
+	case <-t.C:
+		// The queue is full (the writer stalls): the write still lands
+		// once there is room, as it would had it been queued in time.
+		go func() {
+			select {
+			case w.reqs <- r:
+			case <-w.stop:
+			}
+		}()
+		return ErrWriteSlow
+	}
+	select {
+	case err := <-r.errc:
+		return err
+	case <-t.C:
+		return ErrWriteSlow
+	}
+}
+
+// ErrWriteSlow is a write that did not finish by its caller's deadline (the
+// database is locked by another process, the disk stalls). It may still land.
+var ErrWriteSlow = errors.New("store: write did not finish in time")
 
 func (w *writer) close() {
 	w.once.Do(func() { close(w.stop) })
@@ -270,13 +309,24 @@ func (w *writer) loop() {
 			}
 		}
 		group = append(group[:0], first)
-	gather:
-		for len(group) < maxGroup {
-			select {
-			case r := <-w.reqs:
-				group = append(group, r)
-			default:
-				break gather
+		// Let the goroutines that are ready to run go first: under load
+		// they are webhook requests about to queue their writes, which then
+		// share this transaction (a commit's page writes and WAL checksums
+		// cost more than the rows). Idle, Gosched returns at once.
+		for yields := 0; yields < maxYields; yields++ {
+			n := len(group)
+			runtime.Gosched()
+		gather:
+			for len(group) < maxGroup {
+				select {
+				case r := <-w.reqs:
+					group = append(group, r)
+				default:
+					break gather
+				}
+			}
+			if len(group) == n || len(group) >= maxGroup {
+				break
 			}
 		}
 		// Durable writes cannot be acknowledged before the next sync

@@ -7,17 +7,19 @@
 package wxcrypt
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
-
-	"github.com/silenceper/wechat/v2/util"
+	"sync"
 )
 
 // Signature is WeChat's request signature: the hex SHA-1 of the sorted,
@@ -25,13 +27,23 @@ import (
 // ciphertext). Same algorithm as the SDK's util.Signature, without its
 // fmt.Sprintf, because it runs twice on every request. It sorts parts in place.
 func Signature(parts ...string) string {
-	sort.Strings(parts)
-	h := sha1.New()
+	// slices.Sort and one buffer: sort.Strings and a hash.Hash's Write took
+	// the parts to the heap, one allocation each.
+	slices.Sort(parts)
+	n := 0
 	for _, s := range parts {
-		h.Write([]byte(s))
+		n += len(s)
 	}
-	var sum [sha1.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	var small [128]byte
+	b := small[:0]
+	if n > len(small) {
+		b = make([]byte, 0, n)
+	}
+	for _, s := range parts {
+		b = append(b, s...)
+	}
+	sum := sha1.Sum(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // SignatureOK compares in constant time, so response timing reveals nothing
@@ -68,25 +80,71 @@ func NewKey() string {
 // a hostile length, or a message for another app id.
 var ErrDecrypt = errors.New("cannot decrypt message")
 
-// Decrypt opens WeChat's envelope with the SDK's AES routine: AES-256-CBC,
-// IV = key[:16], PKCS#7 to 32-byte blocks, plaintext = random(16) ||
-// len(4, big-endian) || xml || appid. The app id inside must be appID.
+// Decrypt opens WeChat's envelope: AES-256-CBC, IV = key[:16], PKCS#7 to
+// 32-byte blocks, plaintext = random(16) || len(4, big-endian) || xml ||
+// appid (the SDK's util.AESDecryptMsg, checked against the same vectors).
+// The app id inside must be appID. It decrypts in place, with the key's
+// cipher made once per key.
 func Decrypt(key Key, appID, encrypted string) (random, xml []byte, err error) {
 	ct, err := base64.StdEncoding.DecodeString(encrypted)
+	if err != nil || len(ct) < padBlock || len(ct)%padBlock != 0 {
+		return nil, nil, ErrDecrypt
+	}
+	block, err := blockOf(key)
 	if err != nil {
 		return nil, nil, ErrDecrypt
 	}
-	defer func() {
-		// The SDK routine can index out of range on hostile lengths.
-		if recover() != nil {
-			random, xml, err = nil, nil, ErrDecrypt
-		}
-	}()
-	random, xml, gotAppID, err := util.AESDecryptMsg(ct, key)
-	if err != nil || string(gotAppID) != appID {
+	pt := ct
+	cipher.NewCBCDecrypter(block, key[:aes.BlockSize]).CryptBlocks(pt, ct)
+	pad := int(pt[len(pt)-1])
+	if pad < 1 || pad > padBlock {
 		return nil, nil, ErrDecrypt
 	}
-	return random, xml, nil
+	pt = pt[:len(pt)-pad]
+	if len(pt) <= 20 {
+		return nil, nil, ErrDecrypt
+	}
+	n := uint64(binary.BigEndian.Uint32(pt[16:20]))
+	if uint64(len(pt)) <= 20+n {
+		return nil, nil, ErrDecrypt
+	}
+	end := 20 + int(n)
+	if string(pt[end:]) != appID {
+		return nil, nil, ErrDecrypt
+	}
+	return pt[:16:16], pt[20:end:end], nil
+}
+
+// padBlock is the PKCS#7 block WeChat pads to (twice AES's).
+const padBlock = 32
+
+// blocks holds each key's AES cipher: making one expands the key, which
+// cost more than opening a short message.
+var blocks struct {
+	sync.RWMutex
+	m map[string]cipher.Block
+}
+
+func blockOf(key Key) (cipher.Block, error) {
+	blocks.RLock()
+	b, ok := blocks.m[string(key)]
+	blocks.RUnlock()
+	if ok {
+		return b, nil
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	blocks.Lock()
+	defer blocks.Unlock()
+	if blocks.m == nil || len(blocks.m) >= 64 {
+		// A process knows one or two keys (the player in tests a few more);
+		// never let it grow without bound.
+		blocks.m = map[string]cipher.Block{}
+	}
+	blocks.m[string(key)] = b
+	return b, nil
 }
 
 // Encrypt seals a message the way WeChat expects, with a fresh random prefix.
@@ -98,5 +156,20 @@ func Encrypt(key Key, appID string, xml []byte) string {
 
 // EncryptWithRandom is Encrypt with a given random prefix (for test vectors).
 func EncryptWithRandom(key Key, appID string, random, xml []byte) string {
-	return base64.StdEncoding.EncodeToString(util.AESEncryptMsg(random, xml, appID, key))
+	block, err := blockOf(key)
+	if err != nil {
+		panic(err) // as the SDK does: a Key is 32 bytes by construction (DecodeKey)
+	}
+	n := 20 + len(xml) + len(appID)
+	pad := padBlock - n%padBlock
+	pt := make([]byte, n+pad)
+	copy(pt[:16], random)
+	binary.BigEndian.PutUint32(pt[16:20], uint32(len(xml)))
+	copy(pt[20:], xml)
+	copy(pt[20+len(xml):], appID)
+	for i := n; i < len(pt); i++ {
+		pt[i] = byte(pad)
+	}
+	cipher.NewCBCEncrypter(block, key[:aes.BlockSize]).CryptBlocks(pt, pt)
+	return base64.StdEncoding.EncodeToString(pt)
 }

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -127,6 +128,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	register := fs.Int("register", 0, "also run a second lianxin whose register already holds this many cases (e.g. 100000), to show cost does not grow with it")
 	dbURL := fs.String("db", "", "run the in-process lianxin on this PostgreSQL database (postgres://…; a throwaway one: the bench files its cases there) instead of a temporary SQLite file")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured rounds to this file")
+	memprofile := fs.String("memprofile", "", "write an allocation profile of the measured rounds to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -253,6 +255,18 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
+	if *memprofile != "" {
+		// Count every allocation of the measured rounds, and only those.
+		runtime.MemProfileRate = 1 << 12
+		runtime.GC()
+		defer func() {
+			f, err := os.Create(*memprofile)
+			if err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	for r := 0; r < *rounds && ctx.Err() == nil; r++ {
 		for _, s := range sides {
 			cpu0, redis0 := processCPU(), redisCPU(ctx, rdbAddr)
@@ -294,8 +308,8 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		printPhases(stdout, lx.url)
 		ws := lx.svc.DB.WriterStats()
 		if g := ws.Groups.Load(); g > 0 {
-			fmt.Fprintf(stdout, "  %s writes: %d groups (transactions), %.1f writes per group, exec %.2fms and commit %.2fms per group\n",
-				lx.svc.DB.Engine(), g, float64(ws.Writes.Load())/float64(g), float64(ws.ExecNanos.Load())/float64(g)/1e6, float64(ws.CommitNanos.Load())/float64(max(ws.Commits.Load(), 1))/1e6)
+			fmt.Fprintf(stdout, "  %s writes: %d groups (transactions), %.1f writes per group, exec %.2fms and commit %.2fms per group, %d fsyncs\n",
+				lx.svc.DB.Engine(), g, float64(ws.Writes.Load())/float64(g), float64(ws.ExecNanos.Load())/float64(g)/1e6, float64(ws.CommitNanos.Load())/float64(max(ws.Commits.Load(), 1))/1e6, ws.Syncs.Load())
 		}
 	}
 	ours := lx.median()

@@ -24,10 +24,15 @@ if d then
   end
   return {'dup', d}
 end
-redis.call('RPUSH', KEYS[3], ARGV[5])
+local n = redis.call('RPUSH', KEYS[3], ARGV[5])
 redis.call('PEXPIRE', KEYS[3], ARGV[7])
 if redis.call('SET', KEYS[4], ARGV[3], 'NX', 'PX', ARGV[6]) then
   local out = {'lead', redis.call('GET', KEYS[5]) or ''}
+  if n == 1 then
+    -- The usual case: the inbox was empty, so it holds just this message.
+    out[3] = ARGV[5]
+    return out
+  end
   for _, v in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
     out[#out + 1] = v
   end

@@ -179,7 +179,7 @@ func (s *Service) buildConversations(ctx context.Context, metrics *bot.Metrics) 
 	pctx, cancel := context.WithTimeout(ctx, time.Second)
 	_ = s.Dispatcher.Preload(pctx) // best effort: an unreachable Redis is handled per message
 	cancel()
-	s.Dispatcher.Observe = func(part string, d time.Duration) { metrics.Phase.WithLabelValues(part).Observe(d.Seconds()) }
+	s.Dispatcher.Observe = func(part string, d time.Duration) { metrics.ObservePhase(part, d.Seconds()) }
 	s.Replayer = bot.NewReplayer(st, s.Dispatcher, metrics, log)
 }
 
