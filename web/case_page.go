@@ -177,6 +177,10 @@ func (h *Handler) actorName(dir *lianxin.Directory, actor string) string {
 		return deputyName(dir, strings.TrimPrefix(actor, "deputy:")) + label("actor", "deputy_suffix")
 	case strings.HasPrefix(actor, "user:"):
 		return strings.TrimPrefix(actor, "user:")
+	case strings.HasPrefix(actor, "staff:"), strings.HasPrefix(actor, "cli:"):
+		// lianxin cases assign/reply --by NAME, and the operator's CLI.
+		_, name, _ := strings.Cut(actor, ":")
+		return name
 	}
 	return actor
 }

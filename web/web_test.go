@@ -67,6 +67,20 @@ func TestLabels(t *testing.T) {
 	}
 }
 
+// A clerk reads who did each step of the timeline in words: a reply sent with
+// `lianxin cases reply --by 王芳` is 王芳's, not «staff:王芳».
+func TestTimelineActorsInWords(t *testing.T) {
+	h := &Handler{}
+	dir := &lianxin.Directory{}
+	for actor, want := range map[string]string{
+		"staff:王芳": "王芳", "user:pt-clerk": "pt-clerk", "cli:operator": "operator", "system": "系统", "resident": "群众",
+	} {
+		if got := h.actorName(dir, actor); got != want {
+			t.Errorf("actorName(%q) = %q, want %q", actor, got, want)
+		}
+	}
+}
+
 func TestSafeNext(t *testing.T) {
 	for in, want := range map[string]string{
 		"/console/cases/KQ1": "/console/cases/KQ1", "https://evil.example/": "/console/cases", "//evil.example/console/": "/console/cases",
