@@ -47,7 +47,11 @@ func TestLabels(t *testing.T) {
 		"verb": {lianxin.ActAssign, lianxin.ActAccept, lianxin.ActAnswer, lianxin.ActForward, lianxin.ActProgress, lianxin.ActResolve,
 			lianxin.ActReturn, lianxin.ActReopen, lianxin.ActNote, lianxin.ActReroute, lianxin.ActMerge, lianxin.ActPrivate,
 			lianxin.ActHidePhoto, lianxin.ActBlock, lianxin.AuditLogin, lianxin.AuditViewPhone, lianxin.AuditUserAdd,
-			lianxin.AuditDirectory, lianxin.AuditOutboxRetry, lianxin.AuditDeactivate},
+			lianxin.AuditDirectory, lianxin.AuditOutboxRetry, lianxin.AuditDeactivate,
+			// The practices' actions, as the audit log lists them.
+			"consultation_create", "consultation_edit", "consultation_publish", "consultation_conclude", "consultation_export",
+			"consultation_recommend", "opinion_record", "opinion_review", "grid_invite", "grid_unbind", "qr_create", "qr_bind",
+			"open311_key_add", "open311_key_revoke", "suggestion_create", "suggestion_progress", "suggestion_forwarded", "suggestion_answered"},
 		"flash":  {lianxin.ActAssign, lianxin.ActAccept, lianxin.ActAnswer, lianxin.ActForward, lianxin.ActProgress, lianxin.ActResolve, lianxin.ActReturn, lianxin.ActReopen, lianxin.ActNote},
 		"rating": {lianxin.Satisfied, lianxin.FairlySatisfied, lianxin.Unsatisfied},
 		// Every message key a Validate or handler returns.
