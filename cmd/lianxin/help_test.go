@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,5 +28,33 @@ func TestHelpShowsAPlaceholderForEveryFlagValue(t *testing.T) {
 		if !placeholder.MatchString(m[2]) {
 			t.Errorf("--%s shows %q where the value goes: %s", m[1], m[2], strings.TrimSpace(line))
 		}
+	}
+}
+
+// An operator who runs a command from the wrong directory, or with a typo
+// in LIANXIN_DB, must not be told «no cases» or «nothing in the outbox»
+// from an empty register made on the spot: the command names the file it
+// did not find, and leaves nothing behind.
+func TestOperatorCommandsRefuseAMissingRegister(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "typo", "lianxin.db")
+	env := func(k string) string {
+		switch k {
+		case "LIANXIN_DB":
+			return missing
+		case "LIANXIN_CONFIG":
+			return filepath.Join(dir, "configs")
+		}
+		return ""
+	}
+	for _, args := range [][]string{{"cases", "list"}, {"outbox", "--dead"}, {"stats"}, {"deputy", "list"}, {"user", "list"}, {"grid", "list"}} {
+		var stdout, stderr strings.Builder
+		code := run(context.Background(), args, env, strings.NewReader(""), &stdout, &stderr)
+		if code == 0 || !strings.Contains(stderr.String(), missing) || !strings.Contains(stderr.String(), "LIANXIN_DB") {
+			t.Errorf("lianxin %s on a missing register: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, stdout.String(), stderr.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Dir(missing)); !os.IsNotExist(err) {
+		t.Errorf("the commands made %s: %v", filepath.Dir(missing), err)
 	}
 }
