@@ -714,5 +714,18 @@ func (h *Handler) practiceFuncs() map[string]any {
 			return m
 		},
 		"metres": func(p, q lianxin.Point) int { return int(lianxin.DistanceM(p, q) + 0.5) },
+		"massReason": massReason,
 	}
+}
+
+// massReason is why a push was not sent, as the clerk reads it: WeChat's
+// (English) error becomes Chinese, with what to do about a missing tag.
+func massReason(lastError string) string {
+	if lastError == "" {
+		return ""
+	}
+	if _, tag, ok := strings.Cut(lastError, "no tag named "); ok {
+		return strings.ReplaceAll(label("mass_err", "no_tag"), "{tag}", tag)
+	}
+	return label("mass_err", "other") + lastError
 }
