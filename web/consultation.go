@@ -713,7 +713,7 @@ func (h *Handler) practiceFuncs() map[string]any {
 			}
 			return m
 		},
-		"metres": func(p, q lianxin.Point) int { return int(lianxin.DistanceM(p, q) + 0.5) },
+		"metres":     func(p, q lianxin.Point) int { return int(lianxin.DistanceM(p, q) + 0.5) },
 		"massReason": massReason,
 	}
 }
