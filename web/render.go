@@ -107,10 +107,20 @@ func label(kind string, code any) string {
 	return c
 }
 
+// auditDetail is an audit entry's detail as the log shows it: a
+// registration's source in words (来电), anything else as written.
+func auditDetail(action, detail string) string {
+	if action == "register" {
+		return label("source", detail)
+	}
+	return detail
+}
+
 func (h *Handler) funcs() template.FuncMap {
 	loc := func() *time.Location { return h.cfg.Location }
 	fm := template.FuncMap{
-		"label": label,
+		"label":       label,
+		"auditDetail": auditDetail,
 		"static": func(name string) string {
 			return "/console/static/" + staticHash[name] + "/" + name
 		},

@@ -95,3 +95,21 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+// The audit log says what was registered in words: a walk-in's source is
+// 来电, an Open311 client's is its own name; the action reads for both.
+func TestAuditDetailInWords(t *testing.T) {
+	for _, tc := range []struct{ action, detail, want string }{
+		{"register", "call", "来电"},
+		{"register", "visit", "来访"},
+		{"register", "12345热线", "12345热线"},
+		{"typical", "群众不满意", "群众不满意"},
+	} {
+		if got := auditDetail(tc.action, tc.detail); got != tc.want {
+			t.Errorf("auditDetail(%q, %q) = %q, want %q", tc.action, tc.detail, got, tc.want)
+		}
+	}
+	if got := label("verb", "register"); got != "登记反映" {
+		t.Errorf("register reads %q: an Open311 filing is no walk-in", got)
+	}
+}
