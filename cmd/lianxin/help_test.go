@@ -58,3 +58,16 @@ func TestOperatorCommandsRefuseAMissingRegister(t *testing.T) {
 		t.Errorf("the commands made %s: %v", filepath.Dir(missing), err)
 	}
 }
+
+// A refusal reads as a sentence, not as the layers it came through
+// («store: CreateInvite(d-none): lianxin: not_found: …»).
+func TestRefusalsReadPlainly(t *testing.T) {
+	ts := startService(t, testConfig(t))
+	for _, args := range [][]string{{"deputy", "invite", "d-none"}, {"deputy", "record", "d-none"}} {
+		var stderr strings.Builder
+		code := run(context.Background(), args, ts.Env(), strings.NewReader(""), io.Discard, &stderr)
+		if code != 1 || !strings.Contains(stderr.String(), `"d-none"`) || strings.Contains(stderr.String(), "not_found") || strings.Contains(stderr.String(), "store:") {
+			t.Errorf("lianxin %s: exit %d, %q", strings.Join(args, " "), code, stderr.String())
+		}
+	}
+}
