@@ -73,8 +73,8 @@ func (h *Handler) practiceRoutes() {
 	m.Handle("POST /console/consultations/{id}/opinions/{oid}", h.auth(h.opinionReview))
 	m.Handle("POST /console/consultations/{id}/articles/{seq}", h.auth(h.articleRecommend))
 	m.Handle("GET /console/consultations/{id}/export/{file}", h.auth(h.consultationExport))
-	m.Handle("GET "+PublicPrefix+"{id}", h.public(h.publicConsultation))
-	m.Handle("GET "+PublicPrefix+"{id}/{seq}", h.public(h.publicConsultation))
+	m.Handle("GET "+PublicPrefix+"{id}", h.forResidents(h.publicConsultation))
+	m.Handle("GET "+PublicPrefix+"{id}/{seq}", h.forResidents(h.publicConsultation))
 	h.gridRoutes()
 	h.suggestionRoutes()
 	h.qrRoutes()
@@ -645,6 +645,30 @@ type publicPage struct {
 	Next     *lianxin.Article
 	Deadline time.Time
 	Closed   bool
+}
+
+// forResidents serves a public page: a draft that is not there is told to
+// the resident in their words, not with the console's error page (its
+// brand and a link to the register, which only asks them to sign in).
+func (h *Handler) forResidents(f pageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := f(w, r, nil)
+		if lianxin.ErrorCode(err) != lianxin.ENOTFOUND {
+			if err != nil {
+				h.renderError(w, r, nil, err)
+			}
+			return
+		}
+		t, ok := h.pages["consultation_public"]
+		var b bytes.Buffer
+		if !ok || t.ExecuteTemplate(&b, "public_missing", nil) != nil {
+			h.renderError(w, r, nil, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		b.WriteTo(w)
+	})
 }
 
 func (h *Handler) publicConsultation(w http.ResponseWriter, r *http.Request, _ *reqCtx) error {
