@@ -71,3 +71,12 @@ func TestRefusalsReadPlainly(t *testing.T) {
 		}
 	}
 }
+
+// `cases export` without -o asks for the file, not for a format.
+func TestExportWithoutAFileAsksForIt(t *testing.T) {
+	var stderr strings.Builder
+	code := run(context.Background(), []string{"cases", "export", "--month", "2026-10"}, func(string) string { return "" }, nil, io.Discard, &stderr)
+	if first, _, _ := strings.Cut(stderr.String(), "\n"); code == 0 || !strings.Contains(first, "-o FILE is required") {
+		t.Errorf("exit %d, %q", code, first)
+	}
+}

@@ -134,11 +134,11 @@ func cmdCasesExport(ctx context.Context, args []string, getenv func(string) stri
 	if *format == "" && *out != "" {
 		*format = strings.TrimPrefix(filepath.Ext(*out), ".")
 	}
-	if *format != "xlsx" && *format != "csv" {
-		return fmt.Errorf("--format must be xlsx or csv\n%v", usageError("cases export"))
-	}
 	if *out == "" {
 		return fmt.Errorf("-o FILE is required\n%v", usageError("cases export"))
+	}
+	if *format != "xlsx" && *format != "csv" {
+		return fmt.Errorf("--format must be xlsx or csv\n%v", usageError("cases export"))
 	}
 	env, err := openOperatorEnv(ctx, getenv)
 	if err != nil {
