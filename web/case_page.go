@@ -176,7 +176,8 @@ func (h *Handler) actorName(dir *lianxin.Directory, actor string) string {
 	case strings.HasPrefix(actor, "deputy:"):
 		return deputyName(dir, strings.TrimPrefix(actor, "deputy:")) + label("actor", "deputy_suffix")
 	case strings.HasPrefix(actor, "user:"):
-		return strings.TrimPrefix(actor, "user:")
+		// An Open311 client files as user:open311:NAME; NAME is the channel.
+		return strings.TrimPrefix(strings.TrimPrefix(actor, "user:"), "open311:")
 	case strings.HasPrefix(actor, "staff:"), strings.HasPrefix(actor, "cli:"):
 		// lianxin cases assign/reply --by NAME, and the operator's CLI.
 		_, name, _ := strings.Cut(actor, ":")

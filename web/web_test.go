@@ -78,6 +78,7 @@ func TestTimelineActorsInWords(t *testing.T) {
 	dir := &lianxin.Directory{}
 	for actor, want := range map[string]string{
 		"staff:王芳": "王芳", "user:pt-clerk": "pt-clerk", "cli:operator": "operator", "system": "系统", "resident": "群众",
+		"user:open311:12345热线": "12345热线",
 	} {
 		if got := h.actorName(dir, actor); got != want {
 			t.Errorf("actorName(%q) = %q, want %q", actor, got, want)
