@@ -29,3 +29,21 @@ func TestConsoleFitsAPhone(t *testing.T) {
 		}
 	}
 }
+
+// On a phone the menu runs across the screen under the brand, instead of a
+// narrow column beside it that pushes the page below the first screen.
+func TestConsoleMenuOnAPhone(t *testing.T) {
+	f := newRegisterFixture(t)
+	base := f.Server.URL
+	for _, user := range []string{"admin", "pt-clerk", "zheng"} {
+		ctx := newBrowser(t)
+		login(t, ctx, base, user)
+		run(t, ctx, "a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile),
+			chromedp.Navigate(base+"/console/cases"), chromedp.WaitVisible(chromedp.CSS(`main`)))
+		top := value(t, ctx, "where the page starts", chromedp.Evaluate[float64](`document.querySelector("main").getBoundingClientRect().top`))
+		navWidth := value(t, ctx, "the menu's width", chromedp.Evaluate[float64](`document.querySelector("nav.nav").getBoundingClientRect().width`))
+		if top > 844/3 || navWidth < 300 {
+			t.Errorf("as %s on a 390×844 phone the page starts %.0f px down under a menu %.0f px wide", user, top, navWidth)
+		}
+	}
+}
