@@ -116,11 +116,26 @@ func auditDetail(action, detail string) string {
 	return detail
 }
 
+// noticeReason is why a notice was not (yet) sent, as the case page says
+// it: the outbox keeps the operator's English reason (lianxin outbox).
+func noticeReason(reason string) string {
+	switch {
+	case reason == "":
+		return ""
+	case strings.HasPrefix(reason, "its case moved on"):
+		return label("notice_reason", "moved_on")
+	case strings.HasSuffix(reason, "has not bound their WeChat yet"):
+		return label("notice_reason", "unbound")
+	}
+	return label("notice_reason", "other") + reason
+}
+
 func (h *Handler) funcs() template.FuncMap {
 	loc := func() *time.Location { return h.cfg.Location }
 	fm := template.FuncMap{
-		"label":       label,
-		"auditDetail": auditDetail,
+		"label":        label,
+		"auditDetail":  auditDetail,
+		"noticeReason": noticeReason,
 		"static": func(name string) string {
 			return "/console/static/" + staticHash[name] + "/" + name
 		},

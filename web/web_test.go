@@ -114,3 +114,21 @@ func TestAuditDetailInWords(t *testing.T) {
 		t.Errorf("register reads %q: an Open311 filing is no walk-in", got)
 	}
 }
+
+// The case page's notices say in Chinese why one was not sent: the outbox
+// keeps the operator's English reason.
+func TestNoticeReasonInChinese(t *testing.T) {
+	for reason, want := range map[string]string{
+		`its case moved on (now forwarded, assigned to "d-st-02")`: "案件已有变化",
+		"deputy d-st-02 has not bound their WeChat yet":            "还没有绑定微信",
+		"wxapi: message/custom/send: errcode 45015 response out of time limit": "微信接口",
+		"": "",
+	} {
+		if got := noticeReason(reason); (want == "" && got != "") || !strings.Contains(got, want) || (want != "微信接口" && strings.ContainsAny(got, "abcdefghijklmnopqrstuvwxyz")) {
+			t.Errorf("noticeReason(%q) = %q, want it to say %q", reason, got, want)
+		}
+	}
+	if _, ok := labels["outbox:"+lianxin.OutboxDropped]; !ok {
+		t.Error("no label outbox:dropped: the case page shows «dropped»")
+	}
+}
