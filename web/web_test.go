@@ -119,8 +119,8 @@ func TestAuditDetailInWords(t *testing.T) {
 // keeps the operator's English reason.
 func TestNoticeReasonInChinese(t *testing.T) {
 	for reason, want := range map[string]string{
-		`its case moved on (now forwarded, assigned to "d-st-02")`: "案件已有变化",
-		"deputy d-st-02 has not bound their WeChat yet":            "还没有绑定微信",
+		`its case moved on (now forwarded, assigned to "d-st-02")`:             "案件已有变化",
+		"deputy d-st-02 has not bound their WeChat yet":                        "还没有绑定微信",
 		"wxapi: message/custom/send: errcode 45015 response out of time limit": "微信接口",
 		"": "",
 	} {
