@@ -126,6 +126,8 @@ func noticeReason(reason string) string {
 		return label("notice_reason", "moved_on")
 	case strings.HasSuffix(reason, "has not bound their WeChat yet"):
 		return label("notice_reason", "unbound")
+	case strings.HasSuffix(reason, "is still being fetched"):
+		return label("notice_reason", "fetching")
 	}
 	return label("notice_reason", "other") + reason
 }

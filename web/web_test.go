@@ -120,6 +120,7 @@ func TestAuditDetailInWords(t *testing.T) {
 func TestNoticeReasonInChinese(t *testing.T) {
 	for reason, want := range map[string]string{
 		`its case moved on (now forwarded, assigned to "d-st-02")`:             "案件已有变化",
+		"attachment 3 is still being fetched":                                  "照片还在",
 		"deputy d-st-02 has not bound their WeChat yet":                        "还没有绑定微信",
 		"wxapi: message/custom/send: errcode 45015 response out of time limit": "微信接口",
 		"": "",
