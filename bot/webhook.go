@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/lianxin/lianxin"
@@ -72,6 +73,10 @@ type Webhook struct {
 	log      *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	// warned is when each operator-facing refusal was last logged at warn.
+	warnMu sync.Mutex
+	warned map[string]time.Time
 }
 
 // NewWebhook builds the webhook. replayer may be nil (no catch-up).
@@ -150,9 +155,38 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Webhook) refused(w http.ResponseWriter, rj *reject) {
 	h.metrics.Rejected.WithLabelValues(rj.reason).Inc()
 	h.metrics.Requests.WithLabelValues("unknown", "rejected").Inc()
-	// 4xx are the client's problem: debug, not error.
-	h.log.Debug("webhook request refused", "reason", rj.reason, "status", rj.status)
+	// 4xx are the client's problem: debug, not error. But a refused
+	// signature or timestamp is usually this side's configuration (the
+	// Token, the AES key, the clock), and then no resident gets an answer:
+	// the operator is told, once a minute per reason.
+	if hint, ok := operatorHints[rj.reason]; ok && h.warnDue(rj.reason) {
+		h.log.Warn("webhook request refused; if every request is, check "+hint, "reason", rj.reason, "status", rj.status)
+	} else {
+		h.log.Debug("webhook request refused", "reason", rj.reason, "status", rj.status)
+	}
 	http.Error(w, rj.reason, rj.status)
+}
+
+// operatorHints: the refusals a misconfiguration causes, with what to check.
+var operatorHints = map[string]string{
+	"bad_signature":     "that LIANXIN_WECHAT_TOKEN (and LIANXIN_WECHAT_AESKEY) match the account's server configuration",
+	"stale_timestamp":   "this machine's clock",
+	"plaintext_refused": "the account's message mode (LIANXIN_WECHAT_ALLOW_PLAINTEXT while switching from 明文)",
+}
+
+// warnDue reports whether reason was not logged at warn in the last minute.
+func (h *Webhook) warnDue(reason string) bool {
+	h.warnMu.Lock()
+	defer h.warnMu.Unlock()
+	now := h.Now()
+	if last, ok := h.warned[reason]; ok && now.Sub(last) < time.Minute {
+		return false
+	}
+	if h.warned == nil {
+		h.warned = map[string]time.Time{}
+	}
+	h.warned[reason] = now
+	return true
 }
 
 // signed is a request's verified (timestamp, nonce) pair.

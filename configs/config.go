@@ -472,6 +472,9 @@ func (c *Config) Validate() error {
 	if c.WeChat.AESKey != "" && c.WeChat.AppID == "" {
 		bad("LIANXIN_WECHAT_APPID", "required when LIANXIN_WECHAT_AESKEY is set (it is checked inside every encrypted message)")
 	}
+	if c.WeChat.AppSecret != "" && c.WeChat.AppID == "" {
+		bad("LIANXIN_WECHAT_APPID", "required when LIANXIN_WECHAT_APPSECRET is set (the WeChat API wants both)")
+	}
 	if u, err := url.Parse(c.WeChat.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("LIANXIN_WECHAT_API_BASE", "%q is not an http(s) URL", c.WeChat.APIBase)
 	}

@@ -50,6 +50,7 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"LIANXIN_WECHAT_AESKEY": strings.Repeat("a", 42), "LIANXIN_WECHAT_APPID": "wx1"}, "LIANXIN_WECHAT_AESKEY: must be 43 characters, got 42"},
 		{map[string]string{"LIANXIN_WECHAT_AESKEY": strings.Repeat("!", 43), "LIANXIN_WECHAT_APPID": "wx1"}, "LIANXIN_WECHAT_AESKEY"},
 		{map[string]string{"LIANXIN_WECHAT_AESKEY": strings.Repeat("a", 43)}, "LIANXIN_WECHAT_APPID"},
+		{map[string]string{"LIANXIN_WECHAT_APPSECRET": "secret"}, "LIANXIN_WECHAT_APPID"},
 		{map[string]string{"LIANXIN_WECHAT_API_BASE": "api.weixin.qq.com"}, "LIANXIN_WECHAT_API_BASE"},
 		{map[string]string{"LIANXIN_WECHAT_API_BASE": "ftp://proxy:21"}, "LIANXIN_WECHAT_API_BASE"},
 		{map[string]string{"LIANXIN_PUBLIC_URL": "lianxin.example.cn"}, "LIANXIN_PUBLIC_URL"},

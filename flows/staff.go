@@ -183,8 +183,9 @@ func (e *Engine) staffSupervision(snap *directorySnapshot, c *lianxin.Case, idem
 // (lianxin cases assign, the console), as routing would have: the deputy
 // is told, the resident too, the case leaves the staff queue; one
 // transition, with its timeline event. Only an open case, and only a
-// deputy of the directory.
-func (e *Engine) AssignCase(ctx context.Context, now time.Time, number, deputyID, by string) (*lianxin.Case, error) {
+// deputy of the directory. audit names who ran it (Actor, Addr); the entry
+// is written with the change.
+func (e *Engine) AssignCase(ctx context.Context, now time.Time, number, deputyID, by string, audit lianxin.AuditEntry) (*lianxin.Case, error) {
 	snap := e.dir.Load()
 	c, err := e.cfg.Store.Case(ctx, number)
 	if err != nil {
@@ -225,6 +226,8 @@ func (e *Engine) AssignCase(ctx context.Context, now time.Time, number, deputyID
 	text := tx("staff_assigned_notice", "number", c.Number, "category", snap.cats.Name(c.CategoryKey), "station", station,
 		"description", clip(c.Description, 200), "place", place, "by", by, "next", next)
 	tr.Notices = append(tr.Notices, e.notice(idem, lianxin.DeputyRecipient(d.ID), text, tx("notify_new_case_title"), c, d.Name, snap.cats, snap.dir))
+	audit.Action, audit.Subject, audit.Detail = lianxin.ActAssign, c.Number, d.ID+" "+by
+	tr.Audit = append(tr.Audit, audit)
 	if c.OpenID != "" {
 		body := tx("notify_resident_assigned", "number", c.Number, "deputy", d.Name)
 		tr.Notices = append(tr.Notices, e.notice(idem+":resident", c.OpenID, body, tx("notify_resident_title"), c, d.Name, snap.cats, snap.dir))
@@ -235,8 +238,8 @@ func (e *Engine) AssignCase(ctx context.Context, now time.Time, number, deputyID
 // StaffReply answers the resident on behalf of staff member by (lianxin
 // cases reply, the console), as a deputy's 答复 does: the answer goes to
 // the resident, a case waiting to be taken up is taken up; one transition,
-// with its timeline event. Only an open case.
-func (e *Engine) StaffReply(ctx context.Context, now time.Time, number, text, by string) (*lianxin.Case, error) {
+// with its timeline event and audit entry. Only an open case.
+func (e *Engine) StaffReply(ctx context.Context, now time.Time, number, text, by string, audit lianxin.AuditEntry) (*lianxin.Case, error) {
 	snap := e.dir.Load()
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -254,6 +257,8 @@ func (e *Engine) StaffReply(ctx context.Context, now time.Time, number, text, by
 	if c.Status == lianxin.StatusRegistered || c.Status == lianxin.StatusReopened {
 		tr.Status = lianxin.StatusAccepted
 	}
+	audit.Action, audit.Subject, audit.Detail = lianxin.ActAnswer, c.Number, text
+	tr.Audit = append(tr.Audit, audit)
 	if c.OpenID != "" {
 		who := e.unitName(snap.dir, snap.dir.ContactUnit(c.StationID))
 		body := e.texts.Get("notify_resident_staff_answered", "who", who, "number", c.Number, "text", text)

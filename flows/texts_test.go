@@ -1,6 +1,10 @@
 package flows
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/lianxin/lianxin"
+)
 
 // TestTextsFillPlaceholdersOnce: a reply's placeholders are filled from the
 // pairs, an unknown one is left for the reader to see, and a resident's own
@@ -21,6 +25,22 @@ func TestTextsFillPlaceholdersOnce(t *testing.T) {
 	for _, c := range cases {
 		if got := texts.Get(c.key, c.pairs...); got != c.want {
 			t.Errorf("Get(%q, %q) = %q, want %q", c.key, c.pairs, got, c.want)
+		}
+	}
+}
+
+// A deputy's 详情 names every step of the timeline in words: a case marked
+// typical or whose contact was erased showed «[event_typical]».
+func TestEveryTimelineEventHasItsWords(t *testing.T) {
+	texts, _, _, _ := loadShipped(t)
+	for _, typ := range []string{lianxin.EventCreated, lianxin.EventRouted, lianxin.EventAssigned, lianxin.EventStaff, lianxin.EventAccepted,
+		lianxin.EventAnswered, lianxin.EventForwarded, lianxin.EventProgress, lianxin.EventResolved, lianxin.EventReturned,
+		lianxin.EventRated, lianxin.EventReopened, lianxin.EventReminded, lianxin.EventOverdue, lianxin.EventTold, lianxin.EventNote,
+		lianxin.EventFollowUp, lianxin.EventStaffAnswered, lianxin.EventMerged, lianxin.EventDuplicate, lianxin.EventPrivate,
+		lianxin.EventPhotoHidden, lianxin.EventRerouted, lianxin.EventBlocked, lianxin.EventErased, lianxin.EventTypical,
+		lianxin.EventSupported, lianxin.EventSuggestion, lianxin.EventSuggestionOutcome} {
+		if _, ok := texts["event_"+typ]; !ok {
+			t.Errorf("configs/messages.yaml has no event_%s", typ)
 		}
 	}
 }

@@ -343,7 +343,7 @@ func (h *Handler) view(c *lianxin.Case) request {
 	for i := len(c.Events) - 1; i >= 0; i-- {
 		e := c.Events[i]
 		if e.Audience == lianxin.AudienceResident && e.Text != "" && slices.Contains(answerEvents, e.Type) {
-			v.StatusNotes = e.Text
+			v.StatusNotes = maskTelephones(e.Text)
 			break
 		}
 	}

@@ -118,7 +118,7 @@ func (db *DB) EraseExpired(ctx context.Context, before time.Time, limit int) (n 
 			if err := eraseSupporters(tx, c.ID); err != nil {
 				return err
 			}
-			if err := addEvent(tx, c.ID, lianxin.Event{Type: lianxin.EventErased, Actor: "system", Text: "retention"}, now); err != nil {
+			if err := addEvent(tx, c.ID, lianxin.Event{Type: lianxin.EventErased, Actor: "system", Text: "超过保存期限"}, now); err != nil {
 				return err
 			}
 			if err := audit(tx, lianxin.AuditEntry{Actor: "system", Action: lianxin.AuditRetention, Subject: c.Number}, now); err != nil {

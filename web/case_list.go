@@ -209,8 +209,8 @@ func (h *Handler) bulkAssign(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		return lianxin.Errorf(lianxin.EINVALID, "bad form: %v", err)
 	}
 	deputy := r.PostFormValue("deputy")
-	if _, ok := rc.dir.Deputy(deputy); !ok {
-		return lianxin.Errorf(lianxin.EINVALID, "no deputy %q", deputy)
+	if d, ok := rc.dir.Deputy(deputy); !ok || !rc.mayAssignTo(d) {
+		return lianxin.Errorf(lianxin.EINVALID, "no deputy %q of the user's stations", deputy)
 	}
 	for _, n := range r.PostForm["case"] {
 		_, err := h.cfg.Casework.Act(r.Context(), lianxin.CaseAction{Verb: lianxin.ActAssign, Number: n, Actor: rc.user, Scope: rc.scope,

@@ -176,7 +176,12 @@ func (h *Handler) actorName(dir *lianxin.Directory, actor string) string {
 	case strings.HasPrefix(actor, "deputy:"):
 		return deputyName(dir, strings.TrimPrefix(actor, "deputy:")) + label("actor", "deputy_suffix")
 	case strings.HasPrefix(actor, "user:"):
-		return strings.TrimPrefix(actor, "user:")
+		// An Open311 client files as user:open311:NAME; NAME is the channel.
+		return strings.TrimPrefix(strings.TrimPrefix(actor, "user:"), "open311:")
+	case strings.HasPrefix(actor, "staff:"), strings.HasPrefix(actor, "cli:"):
+		// lianxin cases assign/reply --by NAME, and the operator's CLI.
+		_, name, _ := strings.Cut(actor, ":")
+		return name
 	}
 	return actor
 }
@@ -254,7 +259,7 @@ func (f *actionForm) Validate(c *lianxin.Case, rc *reqCtx) map[string]string {
 	}
 	switch f.Verb {
 	case lianxin.ActAssign:
-		if _, ok := rc.dir.Deputy(f.Deputy); !ok {
+		if d, ok := rc.dir.Deputy(f.Deputy); !ok || !rc.mayAssignTo(d) {
 			errs["deputy"] = "deputy_required"
 		} else if f.Deputy == c.AssigneeID {
 			errs["deputy"] = "deputy_same"
@@ -281,6 +286,12 @@ func (f *actionForm) Validate(c *lianxin.Case, rc *reqCtx) map[string]string {
 		}
 	}
 	return errs
+}
+
+// mayAssignTo: staff give cases to the deputies of their own stations (the
+// ones the page offers); the district office to anyone.
+func (rc *reqCtx) mayAssignTo(d lianxin.Deputy) bool {
+	return rc.scope.All || rc.scope.Allows(d.StationID, "")
 }
 
 var actionVerbs = map[string]bool{lianxin.ActAssign: true, lianxin.ActAccept: true, lianxin.ActAnswer: true, lianxin.ActForward: true,

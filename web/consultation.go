@@ -73,8 +73,8 @@ func (h *Handler) practiceRoutes() {
 	m.Handle("POST /console/consultations/{id}/opinions/{oid}", h.auth(h.opinionReview))
 	m.Handle("POST /console/consultations/{id}/articles/{seq}", h.auth(h.articleRecommend))
 	m.Handle("GET /console/consultations/{id}/export/{file}", h.auth(h.consultationExport))
-	m.Handle("GET "+PublicPrefix+"{id}", h.public(h.publicConsultation))
-	m.Handle("GET "+PublicPrefix+"{id}/{seq}", h.public(h.publicConsultation))
+	m.Handle("GET "+PublicPrefix+"{id}", h.forResidents(h.publicConsultation))
+	m.Handle("GET "+PublicPrefix+"{id}/{seq}", h.forResidents(h.publicConsultation))
 	h.gridRoutes()
 	h.suggestionRoutes()
 	h.qrRoutes()
@@ -647,6 +647,30 @@ type publicPage struct {
 	Closed   bool
 }
 
+// forResidents serves a public page: a draft that is not there is told to
+// the resident in their words, not with the console's error page (its
+// brand and a link to the register, which only asks them to sign in).
+func (h *Handler) forResidents(f pageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := f(w, r, nil)
+		if lianxin.ErrorCode(err) != lianxin.ENOTFOUND {
+			if err != nil {
+				h.renderError(w, r, nil, err)
+			}
+			return
+		}
+		t, ok := h.pages["consultation_public"]
+		var b bytes.Buffer
+		if !ok || t.ExecuteTemplate(&b, "public_missing", nil) != nil {
+			h.renderError(w, r, nil, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		b.WriteTo(w)
+	})
+}
+
 func (h *Handler) publicConsultation(w http.ResponseWriter, r *http.Request, _ *reqCtx) error {
 	d, err := h.consultDesk(nil)
 	if err != nil {
@@ -713,6 +737,19 @@ func (h *Handler) practiceFuncs() map[string]any {
 			}
 			return m
 		},
-		"metres": func(p, q lianxin.Point) int { return int(lianxin.DistanceM(p, q) + 0.5) },
+		"metres":     func(p, q lianxin.Point) int { return int(lianxin.DistanceM(p, q) + 0.5) },
+		"massReason": massReason,
 	}
+}
+
+// massReason is why a push was not sent, as the clerk reads it: WeChat's
+// (English) error becomes Chinese, with what to do about a missing tag.
+func massReason(lastError string) string {
+	if lastError == "" {
+		return ""
+	}
+	if _, tag, ok := strings.Cut(lastError, "no tag named "); ok {
+		return strings.ReplaceAll(label("mass_err", "no_tag"), "{tag}", tag)
+	}
+	return label("mass_err", "other") + lastError
 }

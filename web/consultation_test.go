@@ -65,3 +65,18 @@ func TestReadDraftUpload(t *testing.T) {
 		t.Error("the encoding problem has no words")
 	}
 }
+
+// A push the account cannot make is explained to the clerk in Chinese, with
+// what to do, not as WeChat's English error.
+func TestMassSendFailureInChinese(t *testing.T) {
+	got := massReason("wxapi: tags/get: no tag named 联络站:pingtanjie")
+	if !strings.Contains(got, "「联络站:pingtanjie」") || !strings.Contains(got, "标签") || strings.Contains(got, "wxapi") || strings.Contains(got, "no tag") {
+		t.Errorf("no tag: %q", got)
+	}
+	if got := massReason("wxapi: message/mass/sendall: errcode 40001 invalid credential"); !strings.HasPrefix(got, "微信接口") {
+		t.Errorf("another failure: %q", got)
+	}
+	if got := massReason(""); got != "" {
+		t.Errorf("no failure: %q", got)
+	}
+}

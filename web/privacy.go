@@ -23,7 +23,7 @@ func (h *Handler) eraseContact(w http.ResponseWriter, r *http.Request, rc *reqCt
 	if err != nil {
 		return err
 	}
-	if _, err := h.cfg.Reports.EraseContact(r.Context(), c.Number, rc.audit(r, lianxin.AuditErase, c.Number, "resident request")); err != nil {
+	if _, err := h.cfg.Reports.EraseContact(r.Context(), c.Number, rc.audit(r, lianxin.AuditErase, c.Number, "群众要求删除")); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/console/cases/"+url.PathEscape(c.Number)+"?done=erased#top", http.StatusSeeOther)

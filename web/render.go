@@ -107,10 +107,37 @@ func label(kind string, code any) string {
 	return c
 }
 
+// auditDetail is an audit entry's detail as the log shows it: a
+// registration's source in words (来电), anything else as written.
+func auditDetail(action, detail string) string {
+	if action == "register" {
+		return label("source", detail)
+	}
+	return detail
+}
+
+// noticeReason is why a notice was not (yet) sent, as the case page says
+// it: the outbox keeps the operator's English reason (lianxin outbox).
+func noticeReason(reason string) string {
+	switch {
+	case reason == "":
+		return ""
+	case strings.HasPrefix(reason, "its case moved on"):
+		return label("notice_reason", "moved_on")
+	case strings.HasSuffix(reason, "has not bound their WeChat yet"):
+		return label("notice_reason", "unbound")
+	case strings.HasSuffix(reason, "is still being fetched"):
+		return label("notice_reason", "fetching")
+	}
+	return label("notice_reason", "other") + reason
+}
+
 func (h *Handler) funcs() template.FuncMap {
 	loc := func() *time.Location { return h.cfg.Location }
 	fm := template.FuncMap{
-		"label": label,
+		"label":        label,
+		"auditDetail":  auditDetail,
+		"noticeReason": noticeReason,
 		"static": func(name string) string {
 			return "/console/static/" + staticHash[name] + "/" + name
 		},

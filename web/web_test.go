@@ -41,11 +41,17 @@ func TestLabels(t *testing.T) {
 		"event": {lianxin.EventCreated, lianxin.EventRouted, lianxin.EventAssigned, lianxin.EventStaff, lianxin.EventAccepted,
 			lianxin.EventAnswered, lianxin.EventForwarded, lianxin.EventProgress, lianxin.EventResolved, lianxin.EventReturned,
 			lianxin.EventRated, lianxin.EventReopened, lianxin.EventReminded, lianxin.EventOverdue, lianxin.EventNote, lianxin.EventMerged,
-			lianxin.EventDuplicate, lianxin.EventPrivate, lianxin.EventPhotoHidden, lianxin.EventRerouted, lianxin.EventBlocked},
+			lianxin.EventDuplicate, lianxin.EventPrivate, lianxin.EventPhotoHidden, lianxin.EventRerouted, lianxin.EventBlocked,
+			lianxin.EventTold, lianxin.EventFollowUp, lianxin.EventStaffAnswered, lianxin.EventErased, lianxin.EventTypical,
+			lianxin.EventSupported, lianxin.EventSuggestion, lianxin.EventSuggestionOutcome},
 		"verb": {lianxin.ActAssign, lianxin.ActAccept, lianxin.ActAnswer, lianxin.ActForward, lianxin.ActProgress, lianxin.ActResolve,
 			lianxin.ActReturn, lianxin.ActReopen, lianxin.ActNote, lianxin.ActReroute, lianxin.ActMerge, lianxin.ActPrivate,
 			lianxin.ActHidePhoto, lianxin.ActBlock, lianxin.AuditLogin, lianxin.AuditViewPhone, lianxin.AuditUserAdd,
-			lianxin.AuditDirectory, lianxin.AuditOutboxRetry, lianxin.AuditDeactivate},
+			lianxin.AuditDirectory, lianxin.AuditOutboxRetry, lianxin.AuditDeactivate,
+			// The practices' actions, as the audit log lists them.
+			"consultation_create", "consultation_edit", "consultation_publish", "consultation_conclude", "consultation_export",
+			"consultation_recommend", "opinion_record", "opinion_review", "grid_invite", "grid_unbind", "qr_create", "qr_bind",
+			"open311_key_add", "open311_key_revoke", "suggestion_create", "suggestion_progress", "suggestion_forwarded", "suggestion_answered"},
 		"flash":  {lianxin.ActAssign, lianxin.ActAccept, lianxin.ActAnswer, lianxin.ActForward, lianxin.ActProgress, lianxin.ActResolve, lianxin.ActReturn, lianxin.ActReopen, lianxin.ActNote},
 		"rating": {lianxin.Satisfied, lianxin.FairlySatisfied, lianxin.Unsatisfied},
 		// Every message key a Validate or handler returns.
@@ -65,6 +71,21 @@ func TestLabels(t *testing.T) {
 	}
 }
 
+// A clerk reads who did each step of the timeline in words: a reply sent with
+// `lianxin cases reply --by 王芳` is 王芳's, not «staff:王芳».
+func TestTimelineActorsInWords(t *testing.T) {
+	h := &Handler{}
+	dir := &lianxin.Directory{}
+	for actor, want := range map[string]string{
+		"staff:王芳": "王芳", "user:pt-clerk": "pt-clerk", "cli:operator": "operator", "system": "系统", "resident": "群众",
+		"user:open311:12345热线": "12345热线",
+	} {
+		if got := h.actorName(dir, actor); got != want {
+			t.Errorf("actorName(%q) = %q, want %q", actor, got, want)
+		}
+	}
+}
+
 func TestSafeNext(t *testing.T) {
 	for in, want := range map[string]string{
 		"/console/cases/KQ1": "/console/cases/KQ1", "https://evil.example/": "/console/cases", "//evil.example/console/": "/console/cases",
@@ -73,5 +94,42 @@ func TestSafeNext(t *testing.T) {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The audit log says what was registered in words: a walk-in's source is
+// 来电, an Open311 client's is its own name; the action reads for both.
+func TestAuditDetailInWords(t *testing.T) {
+	for _, tc := range []struct{ action, detail, want string }{
+		{"register", "call", "来电"},
+		{"register", "visit", "来访"},
+		{"register", "12345热线", "12345热线"},
+		{"typical", "群众不满意", "群众不满意"},
+	} {
+		if got := auditDetail(tc.action, tc.detail); got != tc.want {
+			t.Errorf("auditDetail(%q, %q) = %q, want %q", tc.action, tc.detail, got, tc.want)
+		}
+	}
+	if got := label("verb", "register"); got != "登记反映" {
+		t.Errorf("register reads %q: an Open311 filing is no walk-in", got)
+	}
+}
+
+// The case page's notices say in Chinese why one was not sent: the outbox
+// keeps the operator's English reason.
+func TestNoticeReasonInChinese(t *testing.T) {
+	for reason, want := range map[string]string{
+		`its case moved on (now forwarded, assigned to "d-st-02")`:             "案件已有变化",
+		"attachment 3 is still being fetched":                                  "照片还在",
+		"deputy d-st-02 has not bound their WeChat yet":                        "还没有绑定微信",
+		"wxapi: message/custom/send: errcode 45015 response out of time limit": "微信接口",
+		"": "",
+	} {
+		if got := noticeReason(reason); (want == "" && got != "") || !strings.Contains(got, want) || (want != "微信接口" && strings.ContainsAny(got, "abcdefghijklmnopqrstuvwxyz")) {
+			t.Errorf("noticeReason(%q) = %q, want it to say %q", reason, got, want)
+		}
+	}
+	if _, ok := labels["outbox:"+lianxin.OutboxDropped]; !ok {
+		t.Error("no label outbox:dropped: the case page shows «dropped»")
 	}
 }

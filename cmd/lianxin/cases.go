@@ -118,10 +118,11 @@ func cmdCases(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		by := env.actor(o.by)
+		audit := lianxin.AuditEntry{Actor: actor(env.getenv)}
 		if sub == "cases assign" {
-			c, err = eng.AssignCase(ctx, env.now(), c.Number, positional[1], by)
+			c, err = eng.AssignCase(ctx, env.now(), c.Number, positional[1], by, audit)
 		} else {
-			c, err = eng.StaffReply(ctx, env.now(), c.Number, strings.Join(positional[1:], " "), by)
+			c, err = eng.StaffReply(ctx, env.now(), c.Number, strings.Join(positional[1:], " "), by, audit)
 		}
 		if code := lianxin.ErrorCode(err); code != "" && code != lianxin.EINTERNAL {
 			return fmt.Errorf("%s", lianxin.ErrorMessage(err))

@@ -300,6 +300,20 @@ func TestStaffActOnTheQueue(t *testing.T) {
 	}
 	mustContain(t, say(t, c, deputy, "绑定 "+code), "成功")
 	mustContain(t, say(t, c, deputy, "详情 "+short), number)
+
+	// Both staff actions are in the audit log, as the console's are: who ran
+	// the command, on which case, what they typed.
+	log, err := ts.DB.AuditLog(context.Background(), lianxin.AuditFilter{Subject: number, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for _, e := range log {
+		entries = append(entries, e.Actor+" "+e.Action+" "+e.Detail)
+	}
+	if want := []string{"cli:clerk-li assign d-pt-02 李文书", "cli:clerk-li answer 您好，我们明天上午给您回电话。"}; strings.Join(entries, "|") != strings.Join(want, "|") {
+		t.Errorf("audit log of %s (newest first) = %q, want %q", number, entries, want)
+	}
 }
 
 // noticesTo returns the texts queued for a recipient, oldest first.

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,6 +29,15 @@ type operatorEnv struct {
 }
 
 func openOperatorEnv(ctx context.Context, getenv func(string) string) (*operatorEnv, error) {
+	return openOperatorEnvFor(ctx, getenv, false)
+}
+
+// openOperatorEnvFor opens the register; only a command that sets one up
+// (the first console account) may create its SQLite file. Any other
+// command on a file that is not there refuses: run from the wrong
+// directory or with a typo in LIANXIN_DB it would otherwise report an
+// empty register made on the spot («no cases», «nothing in the outbox»).
+func openOperatorEnvFor(ctx context.Context, getenv func(string) string, create bool) (*operatorEnv, error) {
 	cfg, err := configs.Load(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)
@@ -32,6 +45,12 @@ func openOperatorEnv(ctx context.Context, getenv func(string) string) (*operator
 	data, err := service.LoadData(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if path := strings.TrimPrefix(cfg.DBPath, "sqlite://"); !create && !store.IsPostgres(cfg.DBPath) && path != ":memory:" {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			abs, _ := filepath.Abs(path)
+			return nil, fmt.Errorf("LIANXIN_DB: no register at %s (%s): set LIANXIN_DB to the file serve uses, or run this where serve runs", path, abs)
+		}
 	}
 	db, err := store.Open(ctx, cfg.DBPath)
 	if err != nil {

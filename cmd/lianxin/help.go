@@ -85,7 +85,7 @@ var commands = []command{
 	{name: "cases export", what: "the register (登记簿) of exactly the cases the filters select, as Excel or CSV; --unmasked is audited", flags: func(o *options) *flag.FlagSet {
 		fs := newFlags("cases export")
 		o.ff.register(fs)
-		fs.StringVar(&o.format, "format", "", "`xlsx` or csv (default: from the file name)")
+		fs.StringVar(&o.format, "format", "", "`FORMAT`: xlsx or csv (default: from the file name)")
 		fs.StringVar(&o.out, "o", "", "the `FILE` to write (- for standard output)")
 		fs.BoolVar(&o.unmasked, "unmasked", false, "full phone numbers (audited)")
 		return fs
@@ -113,7 +113,7 @@ var commands = []command{
 		fs := newFlags("report monthly")
 		fs.StringVar(&o.month, "month", "", "the month, `YYYY-MM` (required)")
 		fs.StringVar(&o.station, "station", "", "a station (with its points) or a point (`ID`); default: the whole district")
-		fs.StringVar(&o.format, "format", "html", "`html` or pdf (pdf needs Chromium)")
+		fs.StringVar(&o.format, "format", "html", "`FORMAT`: html (the default) or pdf (pdf needs Chromium)")
 		fs.StringVar(&o.out, "o", "", "the `FILE` to write (default report-MONTH[-STATION].FORMAT)")
 		fs.BoolVar(&o.recompute, "recompute", false, "compute a finished month's figures afresh and keep those (audited)")
 		return fs
@@ -133,7 +133,7 @@ var commands = []command{
 	{name: "deputy record", args: "ID", what: "a deputy's record of a year (履职档案), for 述职", flags: func(o *options) *flag.FlagSet {
 		fs := newFlags("deputy record")
 		fs.IntVar(&o.year, "year", 0, "the `YEAR` (default: this year)")
-		fs.StringVar(&o.format, "format", "html", "`html`, xlsx or pdf (pdf needs Chromium)")
+		fs.StringVar(&o.format, "format", "html", "`FORMAT`: html (the default), xlsx or pdf (pdf needs Chromium)")
 		fs.StringVar(&o.out, "o", "", "the `FILE` to write (default record-ID-YEAR.FORMAT)")
 		return fs
 	}},
@@ -233,6 +233,9 @@ func (c command) usage() string {
 		c.flags(new(options)).VisitAll(func(f *flag.Flag) {
 			name, what := flag.UnquoteUsage(f)
 			flagName := "--" + f.Name
+			if len(f.Name) == 1 {
+				flagName = "-" + f.Name // -o, as the README writes it
+			}
 			if name != "" {
 				flagName += " " + name
 			}

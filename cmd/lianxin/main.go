@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // Asia/Shanghai on machines without a zoneinfo database
+
+	"github.com/lianxin/lianxin"
 )
 
 // Set by the build (-ldflags "-X main.version=...").
@@ -73,6 +76,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return 2
 	}
 	if err != nil {
+		if code := lianxin.ErrorCode(err); code != lianxin.EINTERNAL {
+			// A refusal (unknown deputy, case closed …): its own sentence,
+			// not the layers it passed through.
+			err = errors.New(lianxin.ErrorMessage(err))
+		}
 		fmt.Fprintf(stderr, "lianxin %s: %v\n", cmd, err)
 		return 1
 	}

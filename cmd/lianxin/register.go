@@ -62,12 +62,12 @@ type filterFlags struct {
 }
 
 func (ff *filterFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&ff.month, "month", "", "cases registered in this month (YYYY-MM, the stations' time zone); with --measure, the month the figure counts")
-	fs.StringVar(&ff.station, "station", "", "cases of this station and its points (or of this point)")
-	fs.StringVar(&ff.status, "status", "", "only cases with this status now")
-	fs.StringVar(&ff.category, "category", "", "only cases of this category key")
-	fs.StringVar(&ff.deputy, "deputy", "", "only cases this deputy had at the end of the period ('-' for nobody)")
-	fs.StringVar(&ff.measure, "measure", "", "only the cases a figure of `lianxin stats` counts (received, handled, resolved, overdue, ...)")
+	fs.StringVar(&ff.month, "month", "", "cases registered in this month (`YYYY-MM`, the stations' time zone); with --measure, the month the figure counts")
+	fs.StringVar(&ff.station, "station", "", "cases of this station and its points (or of this point): its `ID`")
+	fs.StringVar(&ff.status, "status", "", "only cases with this `STATUS` now: registered, accepted, forwarded, reopened, resolved or cancelled")
+	fs.StringVar(&ff.category, "category", "", "only cases of this category (its `KEY`)")
+	fs.StringVar(&ff.deputy, "deputy", "", "only cases this deputy (`ID`) had at the end of the period ('-' for nobody)")
+	fs.StringVar(&ff.measure, "measure", "", "only the cases a `FIGURE` of lianxin stats counts (received, handled, resolved, overdue, ...)")
 	fs.BoolVar(&ff.typical, "typical", false, "only cases marked typical")
 }
 
@@ -134,11 +134,11 @@ func cmdCasesExport(ctx context.Context, args []string, getenv func(string) stri
 	if *format == "" && *out != "" {
 		*format = strings.TrimPrefix(filepath.Ext(*out), ".")
 	}
-	if *format != "xlsx" && *format != "csv" {
-		return fmt.Errorf("--format must be xlsx or csv\n%v", usageError("cases export"))
-	}
 	if *out == "" {
 		return fmt.Errorf("-o FILE is required\n%v", usageError("cases export"))
+	}
+	if *format != "xlsx" && *format != "csv" {
+		return fmt.Errorf("--format must be xlsx or csv\n%v", usageError("cases export"))
 	}
 	env, err := openOperatorEnv(ctx, getenv)
 	if err != nil {

@@ -28,7 +28,7 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	if len(args) == 0 {
 		return usageError("user")
 	}
-	env, err := openOperatorEnv(ctx, getenv)
+	env, err := openOperatorEnvFor(ctx, getenv, args[0] == "add") // the first account may come before the first serve
 	if err != nil {
 		return err
 	}

@@ -279,7 +279,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	login(t, actx, base, "admin")
 	run(t, actx, "audit", chromedp.Navigate(base+"/console/audit"), chromedp.WaitVisible(chromedp.CSS(`table`)))
 	audit := textOf(t, actx, "table")
-	for _, want := range []string{"指派代表", "答复", "登记来访来电", "受理", "办结", "微信登录"} {
+	for _, want := range []string{"指派代表", "答复", "登记反映", "受理", "办结", "微信登录"} {
 		if !strings.Contains(audit, want) {
 			t.Errorf("audit log lacks %s", want)
 		}
