@@ -34,8 +34,17 @@ func runLowPriority(fn func() (*photo, error)) (*photo, error) {
 		// (Linux threads are scheduled one by one). If it fails (a
 		// container forbidding it is unusual: raising niceness needs no
 		// privilege) the photo still gets processed, at normal priority.
-		_ = syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), photoNice)
+		tid := syscall.Gettid()
+		before, _ := syscall.Getpriority(syscall.PRIO_PROCESS, tid)
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, photoNice)
 		p, err := fn()
+		// The process's main thread is never ended: Go parks it for good
+		// instead, and ps and top would show the whole process as niced.
+		// Give it back at its old priority when that is allowed (lowering
+		// niceness needs CAP_SYS_NICE); otherwise it stays parked.
+		if tid == syscall.Getpid() && syscall.Setpriority(syscall.PRIO_PROCESS, tid, 20-before) == nil {
+			runtime.UnlockOSThread()
+		}
 		done <- result{p, err}
 	}()
 	r := <-done
