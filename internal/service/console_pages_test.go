@@ -137,6 +137,21 @@ func TestConsolePages(t *testing.T) {
 			t.Errorf("GET %s: HTTP %d, want %d", tc.path, code, tc.want)
 		}
 	}
+	// A deputy's menu holds the queues that can hold their cases (超期,
+	// 待评价), not the staff's (人工, 待分派, 区级队列: always 0 for them,
+	// clutter on a phone); staff see them all.
+	_, deputyPage := f.Get(t, f.deputy, "/console/cases")
+	_, clerkPage := f.Get(t, f.clerk, "/console/cases")
+	for _, q := range lianxin.Queues {
+		link := `href="/console/cases?queue=` + q + `"`
+		mine := q == lianxin.QueueOverdue || q == lianxin.QueueRating
+		if strings.Contains(deputyPage, link) != mine {
+			t.Errorf("a deputy's menu: queue %s shown %v, want %v", q, !mine, mine)
+		}
+		if !strings.Contains(clerkPage, link) {
+			t.Errorf("a clerk's menu lacks queue %s", q)
+		}
+	}
 	// Staff-only actions are refused to a deputy, even on their own case.
 	if code, _ := f.act(t, f.deputy, f.number, "reroute", url.Values{"category": {"roads"}}); code != 403 {
 		t.Errorf("a deputy re-routing: HTTP %d, want 403", code)
