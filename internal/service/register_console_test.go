@@ -20,6 +20,7 @@ import (
 	"github.com/lianxin/lianxin/internal/registertest"
 	"github.com/lianxin/lianxin/internal/servicetest"
 	"github.com/lianxin/lianxin/internal/testenv"
+	"github.com/lianxin/lianxin/store"
 )
 
 // registerFixture is a running service on the October register
@@ -37,7 +38,15 @@ func newRegisterFixture(t *testing.T) *registerFixture {
 	t.Helper()
 	clock := testenv.NewClock(registertest.At(11, 5, 12, 0))
 	s := startService(t, testConfig(t), clock)
-	cases, err := registertest.October(context.Background(), s.DB)
+	// Seeded through a second handle on the register, as another process
+	// would: the script sets its handle's clock for each step, which the
+	// running service's background loops must not see.
+	seed, err := store.Open(context.Background(), s.Cfg.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := registertest.October(context.Background(), seed)
+	seed.Close()
 	if err != nil {
 		t.Fatal(err)
 	}

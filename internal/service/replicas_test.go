@@ -197,8 +197,8 @@ func TestFaultReplicas(t *testing.T) {
 					answered.Add(1)
 					retried.Add(int64(tries - 1))
 					lat.add(p, time.Since(t0))
-					if i := strings.Index(r.Content, "编号 "); i >= 0 {
-						numbers.Store(strings.Fields(r.Content[i+len("编号 "):])[0][:len("KQ20261127-0001")], u)
+					if n := caseNumberRE.FindString(r.Content); n != "" {
+						numbers.Store(n, u)
 					}
 				}
 			}
@@ -248,21 +248,24 @@ func TestFaultReplicas(t *testing.T) {
 	if int64(journaled) != total || answered.Load() != total {
 		t.Errorf("%d messages sent, %d answered, %d journaled", total, answered.Load(), journaled)
 	}
+	// A late reply the killed replica had leased goes out when its lease
+	// runs out (two minutes, longer than this test waits): it is queued, so
+	// the resident is given the number all the same.
+	// Read before what WeChat accepted: a queued reply sent between the
+	// two reads is then seen by one or the other (read the other way
+	// round, it could be in neither).
+	stranded, _ := db.OutboxWithStatus(ctx, lianxin.OutboxPending, 1000)
+	for _, r := range stranded {
+		if n := caseNumberRE.FindString(r.Payload); n != "" && strings.HasPrefix(r.Recipient, "oReplica") {
+			numbers.Store(n, r.Recipient)
+		}
+	}
 	// Every number a resident was given (in the reply, or in the late
 	// reply sent after a deferred message was replayed) is a case of
 	// theirs; no case twice.
 	for _, s := range fw.Sent() {
 		if n := caseNumberRE.FindString(s.Text); n != "" && strings.HasPrefix(s.To, "oReplica") {
 			numbers.Store(n, s.To)
-		}
-	}
-	// A late reply the killed replica had leased goes out when its lease
-	// runs out (two minutes, longer than this test waits): it is queued, so
-	// the resident is given the number all the same.
-	stranded, _ := db.OutboxWithStatus(ctx, lianxin.OutboxPending, 1000)
-	for _, r := range stranded {
-		if n := caseNumberRE.FindString(r.Payload); n != "" && strings.HasPrefix(r.Recipient, "oReplica") {
-			numbers.Store(n, r.Recipient)
 		}
 	}
 	given := 0
@@ -275,15 +278,31 @@ func TestFaultReplicas(t *testing.T) {
 		return true
 	})
 	var registered int
+	var untold []lianxin.Case
 	for _, u := range users {
 		cs, err := db.Cases(ctx, lianxin.CaseFilter{OpenID: u})
 		if err != nil {
 			t.Fatal(err)
 		}
 		registered += len(cs)
+		for _, c := range cs {
+			if _, ok := numbers.Load(c.Number); !ok {
+				untold = append(untold, c)
+			}
+		}
 	}
 	if registered != given || registered > residents*rounds {
 		t.Errorf("%d cases registered, %d numbers given, %d conversations", registered, given, residents*rounds)
+		// Where the number went, for whoever looks next.
+		all, _ := db.Outbox(ctx, 10000)
+		for _, c := range untold {
+			t.Logf("case %s (%s, created %s) was given to nobody the test saw", c.Number, c.OpenID, c.CreatedAt.Format(time.RFC3339Nano))
+			for _, r := range all {
+				if strings.Contains(r.Payload, c.Number) {
+					t.Logf("  outbox %d %s to %s: %s %q", r.ID, r.Kind, r.Recipient, r.Status, r.LastError)
+				}
+			}
+		}
 	}
 	// Every notice went out once: WeChat accepted no message twice, and as
 	// many as the outbox says were sent. (Rows the killed replica had leased
