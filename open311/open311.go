@@ -568,8 +568,13 @@ func (h *Handler) report(f url.Values, client lianxin.Open311Client) (lianxin.Re
 	if latS != "" || lngS != "" {
 		lat, err1 := strconv.ParseFloat(latS, 64)
 		lng, err2 := strconv.ParseFloat(lngS, 64)
-		if err1 != nil || err2 != nil || math.IsNaN(lat) || math.IsNaN(lng) || math.Abs(lat) > 90 || math.Abs(lng) > 180 || (lat == 0 && lng == 0) {
+		switch {
+		case latS == "" || lngS == "":
 			return lianxin.Report{}, "lat and long must both be given, as WGS-84 decimal degrees"
+		case err1 != nil || err2 != nil || math.IsNaN(lat) || math.IsNaN(lng):
+			return lianxin.Report{}, "lat and long must be WGS-84 decimal degrees, e.g. lat=37.8561&long=113.5727"
+		case math.Abs(lat) > 90 || math.Abs(lng) > 180 || (lat == 0 && lng == 0):
+			return lianxin.Report{}, "lat must be within ±90 and long within ±180 (and not both 0), as WGS-84 decimal degrees"
 		}
 		r.Location.Lat, r.Location.Lng = lat, lng
 	}

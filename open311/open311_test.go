@@ -105,3 +105,31 @@ func TestRateLimitAndXML(t *testing.T) {
 		t.Errorf("a bad status: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestBadCoordinatesSayWhatIsWrong: a client that sends one coordinate, a
+// word, or a point off the globe is told which it is, in GeoReport's error
+// format, and nothing is filed.
+func TestBadCoordinatesSayWhatIsWrong(t *testing.T) {
+	f := &fakes{}
+	h := New(Config{Keys: f, Cases: f, Filer: f, RatePerMinute: 100})
+	for _, tc := range []struct {
+		lat, long, want string
+	}{
+		{"37.8561", "", "must both be given"},
+		{"north", "113.5727", "decimal degrees, e.g."},
+		{"137.8561", "113.5727", "within ±90"},
+		{"37.8561", "213.5727", "within ±180"},
+	} {
+		form := url.Values{"api_key": {"good"}, "service_code": {"roads"}, "lat": {tc.lat}, "long": {tc.long}, "description": {"路面塌陷"}}
+		r := httptest.NewRequest(http.MethodPost, Prefix+"requests.json", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), tc.want) || !strings.Contains(w.Body.String(), `"code":400`) {
+			t.Errorf("lat=%q long=%q: %d %s, want 400 saying %q", tc.lat, tc.long, w.Code, w.Body, tc.want)
+		}
+	}
+	if len(f.filed) != 0 {
+		t.Errorf("filed %d requests with bad coordinates", len(f.filed))
+	}
+}
