@@ -150,7 +150,7 @@ func (t *turn) opinionAfterConsultation(cs ConsultationStore, op *opinionDraft, 
 	case op.Article >= 0:
 		op.Step = "t"
 		t.s.Op = op
-		return t.txt("opinion_text", "article", t.articleName(op.Article)), nil
+		return t.txt("opinion_text", "article", t.articleLabel(c, op.Article)), nil
 	}
 	op.Step = "a"
 	t.s.Op = op
@@ -210,7 +210,7 @@ func (t *turn) opinionStep(cs ConsultationStore, raw, w string) (string, bool, e
 			op.Text, op.Step = rest, "n"
 			return t.txt("opinion_contact"), true, nil
 		}
-		return t.txt("opinion_text", "article", t.articleName(n)), true, nil
+		return t.txt("opinion_text", "article", t.articleLabel(c, n)), true, nil
 	case "t":
 		if runeLen(raw) < 2 {
 			return t.txt("opinion_too_short"), true, nil
@@ -293,6 +293,15 @@ func (t *turn) article(c *lianxin.Consultation, n int) *lianxin.Article {
 		return &c.Articles[n-1]
 	}
 	return nil
+}
+
+// articleLabel names article n as the draft writes it (第五条), so the
+// resident reads back what they chose; articleName when the draft has none.
+func (t *turn) articleLabel(c *lianxin.Consultation, n int) string {
+	if a := t.article(c, n); a != nil && n > 0 && a.Label != "" {
+		return a.Label
+	}
+	return t.articleName(n)
 }
 
 func (t *turn) articleName(n int) string {

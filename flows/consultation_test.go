@@ -62,7 +62,7 @@ func TestOpinionsInChat(t *testing.T) {
 	// Numbers answer the step that waits: the draft, then the article.
 	contains(t, "step", c.say(t, u, "意见"), "几份草案")
 	contains(t, "choose 2", c.say(t, u, "2"), "针对哪一条")
-	contains(t, "article 2", c.say(t, u, "2"), "第2条的意见")
+	contains(t, "article 2", c.say(t, u, "2"), "第二条的意见")
 	// A question left unanswered for an hour no longer waits.
 	c.say(t, u, "取消")
 	contains(t, "asked", c.say(t, u, "意见"), "几份草案")

@@ -236,7 +236,7 @@ func TestConsultationFromPublishToContributorsNotices(t *testing.T) {
 	)
 	mustContain(t, say(t, c, r1, "意见 第五条 建议给老年代步车设置一年过渡期，不要一刀切"), "第五条", "意见编号 YJ"+id+"-001")
 	mustContain(t, say(t, c, r2, "意见"), "您的意见是针对哪一条", "第一条", "第五条")
-	mustContain(t, say(t, c, r2, "五"), "第5条的意见")
+	mustContain(t, say(t, c, r2, "五"), "第五条的意见")
 	mustContain(t, send(t, c, wxsim.Voice(r2, "VOICE_R2_OPINION", "老年人的代步车应该给过渡期。")).Content, "姓名和电话")
 	mustContain(t, say(t, c, r2, "王大爷 13812345678"), "意见编号 YJ"+id+"-002")
 	mustContain(t, say(t, c, r3, "意见 第二条：乘坐人也戴头盔不现实，建议只要求驾驶人"), "意见编号 YJ"+id+"-003")
