@@ -574,7 +574,7 @@ func (h *Handler) report(f url.Values, client lianxin.Open311Client) (lianxin.Re
 		case err1 != nil || err2 != nil || math.IsNaN(lat) || math.IsNaN(lng):
 			return lianxin.Report{}, "lat and long must be WGS-84 decimal degrees, e.g. lat=37.8561&long=113.5727"
 		case math.Abs(lat) > 90 || math.Abs(lng) > 180 || (lat == 0 && lng == 0):
-			return lianxin.Report{}, "lat must be within ±90 and long within ±180 (and not both 0), as WGS-84 decimal degrees"
+			return lianxin.Report{}, "lat and long must lie within ±90 and ±180 (and not both be 0), as WGS-84 decimal degrees"
 		}
 		r.Location.Lat, r.Location.Lng = lat, lng
 	}

@@ -117,8 +117,8 @@ func TestBadCoordinatesSayWhatIsWrong(t *testing.T) {
 	}{
 		{"37.8561", "", "must both be given"},
 		{"north", "113.5727", "decimal degrees, e.g."},
-		{"137.8561", "113.5727", "within ±90"},
-		{"37.8561", "213.5727", "within ±180"},
+		{"137.8561", "113.5727", "within ±90 and ±180"},
+		{"37.8561", "213.5727", "within ±90 and ±180"},
 	} {
 		form := url.Values{"api_key": {"good"}, "service_code": {"roads"}, "lat": {tc.lat}, "long": {tc.long}, "description": {"路面塌陷"}}
 		r := httptest.NewRequest(http.MethodPost, Prefix+"requests.json", strings.NewReader(form.Encode()))
