@@ -292,7 +292,7 @@ func TestFaultReplicas(t *testing.T) {
 		}
 	}
 	if registered > residents*rounds {
-		t.Errorf("%d cases registered for %d conversations: a conversation made two", registered, residents*rounds)
+		t.Errorf("%d cases registered for %d conversations: more than one per conversation", registered, residents*rounds)
 	}
 	if registered != given {
 		// Known gap, not yet fixed (see the README's Faults section): in
