@@ -142,21 +142,13 @@ func (db *DB) Bind(ctx context.Context, code, openid string) (_ lianxin.Deputy, 
 	var outcome error
 	err = db.TxCommitted(ctx, func(tx *Tx) error {
 		outcome = nil
+		if throttled, err := bindThrottled(tx, openid, now); err != nil || throttled {
+			if throttled {
+				outcome = lianxin.ErrTooManyTries
+			}
+			return err
+		}
 		var failures int
-		if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE openid = ? AND at > ?`, openid, now.Add(-lianxin.BindWindow)); err != nil {
-			return err
-		}
-		if failures >= lianxin.BindLimit {
-			outcome = lianxin.ErrTooManyTries
-			return nil
-		}
-		if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE at > ?`, now.Add(-lianxin.BindWindow)); err != nil {
-			return err
-		}
-		if failures >= lianxin.BindGlobalLimit {
-			outcome = lianxin.ErrTooManyTries
-			return nil
-		}
 		var inv struct {
 			DeputyID  string     `db:"deputy_id"`
 			ExpiresAt time.Time  `db:"expires_at"`
@@ -210,4 +202,21 @@ func (db *DB) Bind(ctx context.Context, code, openid string) (_ lianxin.Deputy, 
 		return lianxin.Deputy{}, err
 	}
 	return dep, outcome
+}
+
+// bindThrottled reports whether a binding attempt from openid must be
+// refused unheard: too many failed codes from this WeChat user, or from
+// everyone, within the window (deputies' and grid workers' codes alike).
+func bindThrottled(tx *Tx, openid string, now time.Time) (bool, error) {
+	var failures int
+	if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE openid = ? AND at > ?`, openid, now.Add(-lianxin.BindWindow)); err != nil {
+		return false, err
+	}
+	if failures >= lianxin.BindLimit {
+		return true, nil
+	}
+	if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE at > ?`, now.Add(-lianxin.BindWindow)); err != nil {
+		return false, err
+	}
+	return failures >= lianxin.BindGlobalLimit, nil
 }

@@ -97,28 +97,20 @@ func (db *DB) BindGrid(ctx context.Context, code, openid string) (workerID strin
 	var outcome error
 	err = db.TxCommitted(ctx, func(tx *Tx) error {
 		outcome, found, workerID = nil, false, ""
+		if throttled, err := bindThrottled(tx, openid, now); err != nil || throttled {
+			if throttled {
+				outcome = lianxin.ErrTooManyTries
+			}
+			return err
+		}
 		var failures int
-		if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE openid = ? AND at > ?`, openid, now.Add(-lianxin.BindWindow)); err != nil {
-			return err
-		}
-		if failures >= lianxin.BindLimit {
-			outcome = lianxin.ErrTooManyTries
-			return nil
-		}
-		if err := tx.Get(&failures, `SELECT COUNT(*) FROM bind_failures WHERE at > ?`, now.Add(-lianxin.BindWindow)); err != nil {
-			return err
-		}
-		if failures >= lianxin.BindGlobalLimit {
-			outcome = lianxin.ErrTooManyTries
-			return nil
-		}
 		var inv struct {
 			WorkerID  string     `db:"worker_id"`
 			ExpiresAt time.Time  `db:"expires_at"`
 			UsedAt    *time.Time `db:"used_at"`
 			CreatedAt time.Time  `db:"created_at"`
 		}
-		err := tx.Get(&inv, `SELECT worker_id, expires_at, used_at, created_at FROM grid_invites WHERE code_hash = ?`, gridCodeHash(code))
+		err := tx.Get(&inv, `SELECT worker_id, expires_at, used_at, created_at FROM grid_invites WHERE code_hash = ?`+tx.d.forUpdate(), gridCodeHash(code))
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && (inv.UsedAt != nil || !now.Before(inv.ExpiresAt))) {
 			return nil
 		} else if err != nil {
