@@ -151,18 +151,8 @@ func (h *Handler) receptionPageData(r *http.Request, rc *reqCtx, station, day st
 	now := h.cfg.Now().In(loc)
 	p := &receptionPage{Base: h.base(r, rc, "接待日"), Stations: receptionStations(rc), Cats: rc.cats, Errors: map[string]string{},
 		CanAct: rc.user.Role == lianxin.RoleAdmin || rc.user.Role == lianxin.RoleStaff}
-	if len(p.Stations) == 0 {
-		return nil, lianxin.Errorf(lianxin.EFORBIDDEN, "no station in scope")
-	}
-	p.Station = p.Stations[0].ID
-	if rc.user.StationID != "" && slices.ContainsFunc(p.Stations, func(s lianxin.Station) bool { return s.ID == rc.user.StationID }) {
-		p.Station = rc.user.StationID
-	}
-	if station != "" {
-		if !slices.ContainsFunc(p.Stations, func(s lianxin.Station) bool { return s.ID == station }) {
-			return nil, lianxin.Errorf(lianxin.EFORBIDDEN, "station %s is not in your scope", station)
-		}
-		p.Station = station
+	if p.Station, err = chooseStation(p.Stations, rc.user.StationID, station); err != nil {
+		return nil, err
 	}
 	set := d.ReceptionSettings()
 	p.Upcoming = rc.dir.ReceptionDays(p.Station, now, 6, 90, loc)
@@ -368,18 +358,8 @@ func (h *Handler) rosterPageData(r *http.Request, rc *reqCtx, station string) (*
 	now := h.cfg.Now().In(loc)
 	p := &rosterPage{Base: h.base(r, rc, "接待日值班表"), Stations: receptionStations(rc), Errors: map[string]string{}, Names: map[string]string{},
 		CanEdit: rc.user.Role == lianxin.RoleAdmin || rc.user.Role == lianxin.RoleStaff}
-	if len(p.Stations) == 0 {
-		return nil, lianxin.Errorf(lianxin.EFORBIDDEN, "no station in scope")
-	}
-	p.Station = p.Stations[0].ID
-	if rc.user.StationID != "" && slices.ContainsFunc(p.Stations, func(s lianxin.Station) bool { return s.ID == rc.user.StationID }) {
-		p.Station = rc.user.StationID
-	}
-	if station != "" {
-		if !slices.ContainsFunc(p.Stations, func(s lianxin.Station) bool { return s.ID == station }) {
-			return nil, lianxin.Errorf(lianxin.EFORBIDDEN, "station %s is not in your scope", station)
-		}
-		p.Station = station
+	if p.Station, err = chooseStation(p.Stations, rc.user.StationID, station); err != nil {
+		return nil, err
 	}
 	for _, dep := range rc.dir.Deputies {
 		p.Names[dep.ID] = dep.Name
@@ -462,4 +442,23 @@ func (h *Handler) rosterRemove(w http.ResponseWriter, r *http.Request, rc *reqCt
 	}
 	http.Redirect(w, r, "/console/reception/roster?station="+url.QueryEscape(r.FormValue("station"))+"&done=roster_removed", http.StatusSeeOther)
 	return nil
+}
+
+// chooseStation is the station a reception page shows: the one asked for,
+// which must be in scope; else the user's own; else the first in scope.
+func chooseStation(inScope []lianxin.Station, own, asked string) (string, error) {
+	has := func(id string) bool {
+		return slices.ContainsFunc(inScope, func(s lianxin.Station) bool { return s.ID == id })
+	}
+	switch {
+	case len(inScope) == 0:
+		return "", lianxin.Errorf(lianxin.EFORBIDDEN, "no station in scope")
+	case asked != "" && !has(asked):
+		return "", lianxin.Errorf(lianxin.EFORBIDDEN, "station %s is not in your scope", asked)
+	case asked != "":
+		return asked, nil
+	case own != "" && has(own):
+		return own, nil
+	}
+	return inScope[0].ID, nil
 }
