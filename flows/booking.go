@@ -101,6 +101,9 @@ func (t *turn) bookingTurn() (string, bool, error) {
 		reply, err := t.cancelBooking(rs, "")
 		return reply, true, err
 	}
+	if t.s.Bk != nil && bookWords[w] {
+		t.s.Bk = nil // «预约接待» again mid-booking: start over
+	}
 	if t.s.Bk != nil {
 		return t.bookingStep(rs, set, raw, w)
 	}
@@ -207,6 +210,15 @@ func (t *turn) bookingStep(rs ReceptionStore, set lianxin.ReceptionSettings, raw
 	if wordsMenu[w] || wordsHelp[w] || wantsProgress(w) || wordsReport[w] || wordsStaff[w] {
 		t.s.Bk = nil
 		return "", false, nil
+	}
+	if bk.Step == "st" || bk.Step == "d" || bk.Step == "s" {
+		if _, isChoice := choiceNumber(w); !isChoice && !otherStation[w] && t.cl.LooksLikeProblem(raw) {
+			// A problem told instead of a choice: the resident's words
+			// matter more than the booking; leave it and hear them as a
+			// report (预约接待 starts the booking again).
+			t.s.Bk = nil
+			return "", false, nil
+		}
 	}
 	pick := func() (string, bool) {
 		n, ok := choiceNumber(w)

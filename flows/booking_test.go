@@ -48,3 +48,17 @@ func TestBookingFullSlotAndRoster(t *testing.T) {
 	}
 	contains(t, "own station", c.say(t, "oSaiyu0000000000000000001", "预约接待"), "赛鱼街道人大代表联络站近期的接待日")
 }
+
+// TestBookingOffThePath: 预约接待 typed again mid-booking starts over; a
+// problem told where a choice is asked is heard as a report, not refused
+// as «没有这个选项» and lost.
+func TestBookingOffThePath(t *testing.T) {
+	c := newChat(t)
+	const u = "oBookerC000000000000000001"
+	c.say(t, u, "预约接待", "1")
+	contains(t, "again", c.say(t, u, "预约接待"), "请选择联络站")
+	c.say(t, u, "1")
+	contains(t, "a problem instead of a slot", c.say(t, u, "1", "小区楼道灯坏了好几天了没人修"), "【选择类别】")
+	// Its words are the report's description: the flow goes on to photos.
+	contains(t, "the words kept", c.say(t, u, "是"), "【上传照片】")
+}
